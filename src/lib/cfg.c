@@ -1,0 +1,521 @@
+/*
+ * cfg.c - the configuration file (libconfig's only user).
+ *
+ * One key table lists every key with its type, default, range and meaning.
+ * Loading walks the whole file: a key that is not in the table, a value of
+ * the wrong type or out of range is an error reported as "file:line: ...",
+ * so a typo never passes silently (OpenDKIM's On-ReptuationError lesson).
+ * The "scores" group is open: its members are symbol names, checked
+ * against the symbol table instead.
+ *
+ * Values are read once into an immutable struct emf_cfg; programs read
+ * them by key path with the typed accessors.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "cfg.h"
+#include "symbols.h"
+
+/*
+ * The key table. Add a key here and in conf/emofilter.conf (the test
+ * tests/unit/check_cfg.c loads that file, so the two cannot drift).
+ * Defaults are written as they would be in the file. min/max bound
+ * numbers; for strings, choices ("a|b|c") bounds the values.
+ */
+static const struct emf_cfg_key keys[] = {
+	/* limits: every bound of a scan */
+	{ "limits.max_message_bytes", EMF_CFG_INT, "31457280", 1024, 1073741824.0, NULL,
+	  "larger messages are not scanned (LIMIT_EXCEEDED)" },
+	{ "limits.mime_depth", EMF_CFG_INT, "32", 1, 1000, NULL,
+	  "multipart and message/rfc822 nesting" },
+	{ "limits.mime_parts", EMF_CFG_INT, "1000", 1, 1000000, NULL,
+	  "MIME parts per message" },
+	{ "limits.container_depth", EMF_CFG_INT, "8", 1, 64, NULL,
+	  "mail part -> archive -> document -> ... nesting" },
+	{ "limits.max_objects", EMF_CFG_INT, "1000", 1, 1000000, NULL,
+	  "objects (parts, members, streams) per message" },
+	{ "limits.object_bytes", EMF_CFG_INT, "26214400", 1024, 1073741824.0, NULL,
+	  "bytes extracted for one object" },
+	{ "limits.total_bytes", EMF_CFG_INT, "104857600", 1024, 4294967296.0, NULL,
+	  "bytes extracted per message" },
+	{ "limits.text_bytes", EMF_CFG_INT, "1048576", 1024, 104857600, NULL,
+	  "decoded text kept per part for the heuristics" },
+	{ "limits.archive_entries", EMF_CFG_INT, "5000", 1, 1000000, NULL,
+	  "entries read per archive" },
+	{ "limits.archive_ratio", EMF_CFG_INT, "100", 2, 1000000, NULL,
+	  "compression ratio above which a large member is suspect" },
+	{ "limits.ole_dir_entries", EMF_CFG_INT, "10000", 1, 1000000, NULL,
+	  "OLE2 directory entries" },
+	{ "limits.vba_modules", EMF_CFG_INT, "1000", 1, 100000, NULL,
+	  "VBA modules per project" },
+	{ "limits.vba_module_bytes", EMF_CFG_INT, "2097152", 1024, 104857600, NULL,
+	  "decompressed source per VBA module" },
+	{ "limits.password_candidates", EMF_CFG_INT, "32", 0, 1000, NULL,
+	  "password candidates kept per message" },
+	{ "limits.password_length", EMF_CFG_INT, "64", 1, 1024, NULL,
+	  "longest password candidate kept" },
+	{ "limits.password_tries", EMF_CFG_INT, "32", 0, 1000, NULL,
+	  "candidates tried per encrypted archive" },
+	{ "limits.scan_timeout_ms", EMF_CFG_INT, "60000", 100, 3600000, NULL,
+	  "wall-clock deadline per message" },
+
+	/* actions: thresholds on the total score */
+	{ "actions.tag", EMF_CFG_DOUBLE, "5.0", -1000, 1000, NULL,
+	  "score from which the message is tagged" },
+	{ "actions.quarantine", EMF_CFG_DOUBLE, "10.0", -1000, 1000, NULL,
+	  "score from which the message is quarantined" },
+	{ "actions.reject", EMF_CFG_DOUBLE, "15.0", -1000, 1000, NULL,
+	  "score from which the message is rejected" },
+
+	/* quarantine store */
+	{ "quarantine.dir", EMF_CFG_STR, "\"/var/lib/emofilter/quarantine\"", 0, 0, NULL,
+	  "quarantine store directory (mode 0700)" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+/* Groups that may appear; the "scores" group is handled on its own. */
+static bool
+known_group(const char *path)
+{
+	size_t n = strlen(path);
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strncmp(keys[i].name, path, n) == 0 &&
+		    keys[i].name[n] == '.')
+			return true;
+	return false;
+}
+
+union emf_cfg_value {
+	long long i;
+	double d;
+	bool b;
+	char *s;
+	char **list;
+};
+
+struct emf_cfg {
+	char *path;
+	union emf_cfg_value values[NKEYS];
+	GHashTable *index;	/* key name -> index + 1 */
+	GHashTable *scores;	/* symbol name -> double * */
+};
+
+const struct emf_cfg_key *
+emf_cfg_keys(size_t *n)
+{
+	*n = NKEYS;
+	return keys;
+}
+
+static void
+set_error(struct emf_error *err, const char *file, int line,
+    const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static void
+set_error(struct emf_error *err, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n = 0;
+
+	if (err == NULL)
+		return;
+	if (file != NULL && line > 0)
+		n = snprintf(err->msg, sizeof(err->msg), "%s:%d: ", file, line);
+	else if (file != NULL)
+		n = snprintf(err->msg, sizeof(err->msg), "%s: ", file);
+	if (n < 0 || (size_t)n >= sizeof(err->msg))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+static void
+free_value(const struct emf_cfg_key *k, union emf_cfg_value *v)
+{
+	if (k->type == EMF_CFG_STR)
+		g_free(v->s);
+	else if (k->type == EMF_CFG_STRLIST)
+		g_strfreev(v->list);
+}
+
+void
+emf_cfg_free(struct emf_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	for (size_t i = 0; i < NKEYS; i++)
+		free_value(&keys[i], &cfg->values[i]);
+	if (cfg->index != NULL)
+		g_hash_table_destroy(cfg->index);
+	if (cfg->scores != NULL)
+		g_hash_table_destroy(cfg->scores);
+	g_free(cfg->path);
+	g_free(cfg);
+}
+
+static bool
+choice_ok(const char *choices, const char *s)
+{
+	gchar **v;
+	bool ok = false;
+
+	if (choices == NULL)
+		return true;
+	v = g_strsplit(choices, "|", -1);
+	for (gchar **p = v; *p != NULL; p++)
+		if (strcmp(*p, s) == 0)
+			ok = true;
+	g_strfreev(v);
+	return ok;
+}
+
+/* Check one setting against its key and store it. */
+static bool
+take_value(const struct emf_cfg_key *k, config_setting_t *s,
+    union emf_cfg_value *v, const char *file, struct emf_error *err)
+{
+	int line = config_setting_source_line(s);
+	int t = config_setting_type(s);
+	double num;
+
+	switch (k->type) {
+	case EMF_CFG_INT:
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			goto type;
+		num = (double)config_setting_get_int64(s);
+		if (num < k->min || num > k->max)
+			goto range;
+		v->i = config_setting_get_int64(s);
+		return true;
+	case EMF_CFG_DOUBLE:
+		if (t == CONFIG_TYPE_FLOAT)
+			num = config_setting_get_float(s);
+		else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+			num = (double)config_setting_get_int64(s);
+		else
+			goto type;
+		if (num < k->min || num > k->max || isnan(num))
+			goto range;
+		v->d = num;
+		return true;
+	case EMF_CFG_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			goto type;
+		v->b = config_setting_get_bool(s) != 0;
+		return true;
+	case EMF_CFG_STR:
+		if (t != CONFIG_TYPE_STRING)
+			goto type;
+		if (!choice_ok(k->choices, config_setting_get_string(s))) {
+			set_error(err, file, line, "%s: \"%s\" is not one of %s",
+			    k->name, config_setting_get_string(s), k->choices);
+			return false;
+		}
+		g_free(v->s);
+		v->s = g_strdup(config_setting_get_string(s));
+		return true;
+	case EMF_CFG_STRLIST: {
+		int n;
+		GPtrArray *a;
+
+		if (t != CONFIG_TYPE_LIST && t != CONFIG_TYPE_ARRAY)
+			goto type;
+		n = config_setting_length(s);
+		a = g_ptr_array_new();
+		for (int i = 0; i < n; i++) {
+			config_setting_t *e = config_setting_get_elem(s, i);
+
+			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+				g_ptr_array_add(a, NULL);
+				g_strfreev((char **)g_ptr_array_free(a, FALSE));
+				set_error(err, file, config_setting_source_line(e),
+				    "%s: element %d is not a string", k->name,
+				    i + 1);
+				return false;
+			}
+			g_ptr_array_add(a,
+			    g_strdup(config_setting_get_string(e)));
+		}
+		g_ptr_array_add(a, NULL);
+		g_strfreev(v->list);
+		v->list = (char **)g_ptr_array_free(a, FALSE);
+		return true;
+	}
+	}
+type:
+	set_error(err, file, line, "%s: wrong type (want %s)", k->name,
+	    k->type == EMF_CFG_INT ? "an integer" :
+	    k->type == EMF_CFG_DOUBLE ? "a number" :
+	    k->type == EMF_CFG_BOOL ? "true or false" :
+	    k->type == EMF_CFG_STR ? "a string" : "a list of strings");
+	return false;
+range:
+	set_error(err, file, line, "%s: value out of range [%g, %g]", k->name,
+	    k->min, k->max);
+	return false;
+}
+
+/* Parse a default written as in the file, through libconfig itself. */
+static bool
+take_default(const struct emf_cfg_key *k, union emf_cfg_value *v,
+    struct emf_error *err)
+{
+	config_t c;
+	char *text = g_strdup_printf("v = %s;", k->def);
+	bool ok = false;
+
+	config_init(&c);
+	if (config_read_string(&c, text) == CONFIG_TRUE) {
+		config_setting_t *s = config_lookup(&c, "v");
+
+		ok = s != NULL && take_value(k, s, v, "(built-in)", err);
+	} else {
+		set_error(err, "(built-in)", 0, "%s: bad default", k->name);
+	}
+	config_destroy(&c);
+	g_free(text);
+	return ok;
+}
+
+static struct emf_cfg *
+cfg_new_defaults(struct emf_error *err)
+{
+	struct emf_cfg *cfg = g_new0(struct emf_cfg, 1);
+
+	cfg->index = g_hash_table_new(g_str_hash, g_str_equal);
+	cfg->scores = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    g_free);
+	for (size_t i = 0; i < NKEYS; i++) {
+		g_hash_table_insert(cfg->index, (gpointer)keys[i].name,
+		    GSIZE_TO_POINTER(i + 1));
+		if (!take_default(&keys[i], &cfg->values[i], err)) {
+			emf_cfg_free(cfg);
+			return NULL;
+		}
+	}
+	return cfg;
+}
+
+static bool
+take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
+    struct emf_error *err)
+{
+	int n = config_setting_length(group);
+
+	if (!config_setting_is_group(group)) {
+		set_error(err, file, config_setting_source_line(group),
+		    "scores: must be a group { SYMBOL = weight; ... }");
+		return false;
+	}
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(s);
+		int t = config_setting_type(s);
+		double *w;
+
+		if (emf_symbol_def(name) == NULL && !emf_symbol_is_yara(name)) {
+			set_error(err, file, config_setting_source_line(s),
+			    "scores: unknown symbol %s", name);
+			return false;
+		}
+		if (t != CONFIG_TYPE_FLOAT && t != CONFIG_TYPE_INT &&
+		    t != CONFIG_TYPE_INT64) {
+			set_error(err, file, config_setting_source_line(s),
+			    "scores.%s: wrong type (want a number)", name);
+			return false;
+		}
+		w = g_new(double, 1);
+		*w = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
+		    (double)config_setting_get_int64(s);
+		if (isnan(*w) || *w < -1000 || *w > 1000) {
+			g_free(w);
+			set_error(err, file, config_setting_source_line(s),
+			    "scores.%s: value out of range [-1000, 1000]", name);
+			return false;
+		}
+		g_hash_table_insert(cfg->scores, g_strdup(name), w);
+	}
+	return true;
+}
+
+/* Walk a group: every leaf must be a known key, every group known. */
+static bool
+take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
+    const char *file, struct emf_error *err)
+{
+	int n = config_setting_length(group);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(group, i);
+		const char *name = config_setting_name(s);
+		char *path;
+		gpointer idx;
+		bool ok;
+
+		if (name == NULL)
+			continue;
+		path = prefix[0] ? g_strdup_printf("%s.%s", prefix, name) :
+		    g_strdup(name);
+		if (strcmp(path, "scores") == 0) {
+			ok = take_scores(cfg, s, file, err);
+		} else if ((idx = g_hash_table_lookup(cfg->index, path)) !=
+		    NULL) {
+			size_t k = GPOINTER_TO_SIZE(idx) - 1;
+
+			ok = take_value(&keys[k], s, &cfg->values[k], file,
+			    err);
+		} else if (config_setting_is_group(s) && known_group(path)) {
+			ok = take_group(cfg, s, path, file, err);
+		} else {
+			set_error(err, file, config_setting_source_line(s),
+			    "unknown setting %s", path);
+			ok = false;
+		}
+		g_free(path);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* Cross-key rules that a per-key range cannot express. */
+static bool
+check_consistency(struct emf_cfg *cfg, const char *file,
+    struct emf_error *err)
+{
+	double tag = emf_cfg_double(cfg, "actions.tag");
+	double quar = emf_cfg_double(cfg, "actions.quarantine");
+	double rej = emf_cfg_double(cfg, "actions.reject");
+
+	if (!(tag <= quar && quar <= rej)) {
+		set_error(err, file, 0,
+		    "actions: want tag <= quarantine <= reject (got %g, %g, %g)",
+		    tag, quar, rej);
+		return false;
+	}
+	return true;
+}
+
+enum emf_rc
+emf_cfg_load(const char *path, struct emf_cfg **out,
+    struct emf_error *err)
+{
+	struct emf_cfg *cfg;
+	config_t c;
+	enum emf_rc rc = EMF_OK;
+
+	*out = NULL;
+	if (err != NULL)
+		err->msg[0] = '\0';
+	cfg = cfg_new_defaults(err);
+	if (cfg == NULL)
+		return EMF_ERR_INTERNAL;
+	if (path == NULL) {
+		*out = cfg;
+		return EMF_OK;
+	}
+	cfg->path = g_strdup(path);
+	config_init(&c);
+	{
+		char *dir = g_path_get_dirname(path);
+
+		config_set_include_dir(&c, dir);
+		g_free(dir);
+	}
+	if (config_read_file(&c, path) != CONFIG_TRUE) {
+		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
+			set_error(err, path, 0, "cannot read: %s",
+			    g_strerror(errno));
+		else
+			set_error(err, config_error_file(&c) ?
+			    config_error_file(&c) : path,
+			    config_error_line(&c), "%s",
+			    config_error_text(&c));
+		rc = config_error_type(&c) == CONFIG_ERR_FILE_IO ?
+		    EMF_ERR_IO : EMF_ERR_CONFIG;
+	} else if (!take_group(cfg, config_root_setting(&c), "", path, err) ||
+	    !check_consistency(cfg, path, err)) {
+		rc = EMF_ERR_CONFIG;
+	}
+	config_destroy(&c);
+	if (rc != EMF_OK) {
+		emf_cfg_free(cfg);
+		return rc;
+	}
+	*out = cfg;
+	return EMF_OK;
+}
+
+const char *
+emf_cfg_path(const struct emf_cfg *cfg)
+{
+	return cfg->path;
+}
+
+static const union emf_cfg_value *
+lookup(const struct emf_cfg *cfg, const char *key, enum emf_cfg_type type)
+{
+	gpointer idx = g_hash_table_lookup(cfg->index, key);
+	size_t k;
+
+	if (idx == NULL)
+		g_error("emf_cfg: no key %s in the key table", key);
+	k = GPOINTER_TO_SIZE(idx) - 1;
+	if (keys[k].type != type)
+		g_error("emf_cfg: key %s read with the wrong type", key);
+	return &cfg->values[k];
+}
+
+long long
+emf_cfg_int(const struct emf_cfg *cfg, const char *key)
+{
+	return lookup(cfg, key, EMF_CFG_INT)->i;
+}
+
+double
+emf_cfg_double(const struct emf_cfg *cfg, const char *key)
+{
+	return lookup(cfg, key, EMF_CFG_DOUBLE)->d;
+}
+
+bool
+emf_cfg_bool(const struct emf_cfg *cfg, const char *key)
+{
+	return lookup(cfg, key, EMF_CFG_BOOL)->b;
+}
+
+const char *
+emf_cfg_str(const struct emf_cfg *cfg, const char *key)
+{
+	return lookup(cfg, key, EMF_CFG_STR)->s;
+}
+
+const char *const *
+emf_cfg_strlist(const struct emf_cfg *cfg, const char *key)
+{
+	return (const char *const *)lookup(cfg, key, EMF_CFG_STRLIST)->list;
+}
+
+bool
+emf_cfg_score(const struct emf_cfg *cfg, const char *symbol, double *out)
+{
+	double *w = g_hash_table_lookup(cfg->scores, symbol);
+
+	if (w == NULL)
+		return false;
+	*out = *w;
+	return true;
+}

@@ -1,0 +1,40 @@
+/*
+ * cfg.h - the configuration's key table (internal side of emf_cfg_*).
+ *
+ * Every key lives once, in the table in cfg.c, with its type, default,
+ * range and one line of meaning; conf/emofilter.conf documents the same
+ * keys and a test keeps the two in step.
+ */
+#ifndef EMF_CFG_H
+#define EMF_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "emf.h"
+
+enum emf_cfg_type {
+	EMF_CFG_INT,
+	EMF_CFG_DOUBLE,
+	EMF_CFG_BOOL,
+	EMF_CFG_STR,
+	EMF_CFG_STRLIST
+};
+
+struct emf_cfg_key {
+	const char *name;	/* "limits.mime_depth" */
+	enum emf_cfg_type type;
+	const char *def;	/* default, written as in the file */
+	double min, max;	/* bounds for numbers */
+	const char *choices;	/* "a|b|c" for strings, or NULL */
+	const char *doc;
+};
+
+/* The key table (for documentation checks). */
+const struct emf_cfg_key *emf_cfg_keys(size_t *n);
+
+/* The configured weight of symbol, if the "scores" group sets one. */
+bool emf_cfg_score(const struct emf_cfg *cfg, const char *symbol,
+    double *out);
+
+#endif /* EMF_CFG_H */

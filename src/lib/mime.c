@@ -1,0 +1,428 @@
+/*
+ * mime.c - the MIME walk (GMime's only user).
+ *
+ * Parses a message from memory, fills the header facts the heuristics
+ * need, decodes every text part to UTF-8 (HTML reduced to text), and turns
+ * every leaf part into an object. The tree is walked with an explicit,
+ * capped stack (limits.mime_depth, limits.mime_parts), never by recursion,
+ * so hostile nesting cannot exhaust the C stack. Parser warnings that mean
+ * a broken or evasive structure become MIME_MALFORMED. [RFC 2045-2049]
+ *
+ * LIMITATIONS: uuencoded blocks inside a text/plain body are decoded only
+ * when the block is introduced by a "begin NNN name" line.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "charset.h"
+#include "html.h"
+#include "modules.h"
+
+void
+emf_mime_init(void)
+{
+	g_mime_init();
+}
+
+void
+emf_mime_shutdown(void)
+{
+	g_mime_shutdown();
+}
+
+struct walk {
+	struct emf_scan *scan;
+	struct emf_object *parent;
+	unsigned warned;	/* bitmask of warnings already reported */
+};
+
+static void
+on_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
+    gpointer arg)
+{
+	struct walk *w = arg;
+	const char *what;
+
+	switch (code) {
+	case GMIME_WARN_MALFORMED_MULTIPART:
+		what = "multipart without parts";
+		break;
+	case GMIME_WARN_TRUNCATED_MESSAGE:
+		what = "truncated message";
+		break;
+	case GMIME_WARN_MALFORMED_MESSAGE:
+		what = "malformed message";
+		break;
+	case GMIME_CRIT_INVALID_HEADER_NAME:
+		what = "invalid header name";
+		break;
+	case GMIME_CRIT_CONFLICTING_HEADER:
+		what = "conflicting headers";
+		break;
+	case GMIME_CRIT_CONFLICTING_PARAMETER:
+		what = "conflicting header parameters";
+		break;
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY:
+		what = "multipart without boundary";
+		break;
+	case GMIME_CRIT_NESTING_OVERFLOW:
+		emf_limit_hit(w->scan, "mime_depth", w->parent,
+		    "the MIME parser's own nesting limit was reached");
+		return;
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
+		what = "part without headers or content";
+		break;
+	default:
+		/* Duplicated headers, raw 8-bit headers, bad RFC 2047: all
+		 * common in real mail, not worth a symbol. */
+		return;
+	}
+	if (code < 32 && (w->warned & (1U << code)))
+		return;
+	if (code < 32)
+		w->warned |= 1U << code;
+	emf_symbol(w->scan, "MIME_MALFORMED", w->parent, "%s at offset %"
+	    G_GINT64_FORMAT "%s%s", what, offset, item ? ": " : "",
+	    item ? item : "");
+}
+
+/* ---- header facts -------------------------------------------------------- */
+
+static InternetAddressMailbox *
+first_mailbox(InternetAddressList *list)
+{
+	int n = list ? internet_address_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		InternetAddress *ia = internet_address_list_get_address(list, i);
+
+		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
+			return INTERNET_ADDRESS_MAILBOX(ia);
+		if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+			InternetAddressMailbox *m = first_mailbox(
+			    internet_address_group_get_members(
+			    INTERNET_ADDRESS_GROUP(ia)));
+
+			if (m != NULL)
+				return m;
+		}
+	}
+	return NULL;
+}
+
+static char *
+utf8_or_null(const char *s)
+{
+	return s ? g_utf8_make_valid(s, -1) : NULL;
+}
+
+/* "<a@b>" or "a@b (comment)" -> "a@b". */
+static char *
+bare_address(const char *v)
+{
+	const char *lt, *gt;
+
+	if (v == NULL)
+		return NULL;
+	lt = strchr(v, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt != NULL && gt != NULL)
+		return g_strstrip(g_strndup(lt + 1, (gsize)(gt - lt - 1)));
+	return g_strstrip(g_strdup(v));
+}
+
+static void
+take_headers(struct emf_scan *scan, GMimeMessage *m)
+{
+	struct emf_msginfo *mi = &scan->msg;
+	GMimeObject *o = GMIME_OBJECT(m);
+	InternetAddressList *from = g_mime_message_get_from(m);
+	InternetAddressMailbox *mb = first_mailbox(from);
+	InternetAddressMailbox *rt = first_mailbox(
+	    g_mime_message_get_reply_to(m));
+	InternetAddressList *to = g_mime_message_get_to(m);
+	const char *irt = g_mime_object_get_header(o, "In-Reply-To");
+	const char *refs = g_mime_object_get_header(o, "References");
+
+	if (from != NULL && internet_address_list_length(from) > 0) {
+		char *s = internet_address_list_to_string(from, NULL, FALSE);
+
+		mi->from = utf8_or_null(s);
+		g_free(s);
+	} else {
+		mi->from = utf8_or_null(g_mime_object_get_header(o, "From"));
+	}
+	if (mb != NULL) {
+		mi->from_addr = utf8_or_null(internet_address_mailbox_get_addr(mb));
+		mi->from_name = utf8_or_null(internet_address_get_name(
+		    INTERNET_ADDRESS(mb)));
+	}
+	if (rt != NULL)
+		mi->reply_to_addr = utf8_or_null(
+		    internet_address_mailbox_get_addr(rt));
+	if (to != NULL && internet_address_list_length(to) > 0) {
+		char *s = internet_address_list_to_string(to, NULL, FALSE);
+
+		mi->to = utf8_or_null(s);
+		g_free(s);
+	}
+	{
+		char *rp = bare_address(g_mime_object_get_header(o,
+		    "Return-Path"));
+
+		mi->return_path = utf8_or_null(rp);
+		g_free(rp);
+	}
+	mi->subject = utf8_or_null(g_mime_message_get_subject(m));
+	mi->message_id = utf8_or_null(g_mime_message_get_message_id(m));
+	mi->date = utf8_or_null(g_mime_object_get_header(o, "Date"));
+	mi->in_reply_to = utf8_or_null(irt);
+	mi->references = utf8_or_null(refs);
+	mi->has_thread_headers = (irt != NULL && *irt != '\0') ||
+	    (refs != NULL && *refs != '\0');
+	if (mi->subject != NULL)
+		emf_text_add(scan, EMF_TEXT_SUBJECT, NULL, mi->subject,
+		    strlen(mi->subject));
+}
+
+/* ---- leaf parts ---------------------------------------------------------- */
+
+/* The decoded (transfer-encoding removed) content of a part. */
+static uint8_t *
+part_bytes(GMimePart *part, size_t cap, size_t *len, bool *truncated)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(part);
+	GMimeStream *s;
+	GByteArray *ba;
+	uint8_t *out;
+
+	*len = 0;
+	*truncated = false;
+	if (w == NULL)
+		return NULL;
+	s = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, s);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	*len = ba->len;
+	if (*len > cap) {
+		*len = cap;
+		*truncated = true;
+	}
+	out = g_memdup2(ba->data, *len);
+	g_object_unref(s);
+	return out;
+}
+
+/* Decode uuencoded "begin NNN name" blocks inside a text body. */
+static void
+take_uuencoded(struct walk *w, struct emf_object *obj, const char *text)
+{
+	const char *p = text;
+
+	while ((p = strstr(p, "begin ")) != NULL) {
+		const char *line_end, *name;
+		GByteArray *out;
+		int state = GMIME_UUDECODE_STATE_BEGIN;
+		guint32 save = 0;
+		size_t chunk;
+
+		if (!(p == text || p[-1] == '\n') || !g_ascii_isdigit(p[6])) {
+			p += 6;
+			continue;
+		}
+		line_end = strchr(p, '\n');
+		if (line_end == NULL)
+			return;
+		name = p + 6;
+		while (name < line_end && g_ascii_isdigit(*name))
+			name++;
+		while (name < line_end && *name == ' ')
+			name++;
+		chunk = strlen(line_end + 1);
+		out = g_byte_array_sized_new((guint)(chunk * 3 / 4 + 16));
+		g_byte_array_set_size(out, (guint)(chunk * 3 / 4 + 16));
+		out->len = (guint)g_mime_encoding_uudecode_step(
+		    (const unsigned char *)line_end + 1, chunk, out->data,
+		    &state, &save);
+		{
+			char *fname = g_strstrip(g_strndup(name,
+			    (gsize)(line_end - name)));
+
+			emf_object_child(w->scan, obj, fname, "application/"
+			    "x-uuencode", g_byte_array_free(out, FALSE),
+			    out->len);
+			g_free(fname);
+		}
+		p = line_end + 1;
+	}
+}
+
+static void
+take_text(struct walk *w, struct emf_object *obj, GMimeContentType *ct,
+    const uint8_t *data, size_t len)
+{
+	const char *declared = g_mime_content_type_get_parameter(ct, "charset");
+	bool html = g_mime_content_type_is_type(ct, "text", "html");
+	const char *used;
+	char *meta = NULL, *utf8;
+
+	if (html && declared == NULL)
+		declared = meta = emf_html_meta_charset((const char *)data, len);
+	utf8 = emf_charset_to_utf8(data, len, declared, &used);
+	g_free(meta);
+	if (html) {
+		GPtrArray *urls = g_ptr_array_new_with_free_func(g_free);
+		char *text = emf_html_to_text(utf8, strlen(utf8), urls);
+
+		emf_text_add(w->scan, EMF_TEXT_HTML, obj, text, strlen(text));
+		for (guint i = 0; i < urls->len; i++)
+			emf_strlist_add(&obj->urls, g_ptr_array_index(urls, i));
+		g_ptr_array_free(urls, TRUE);
+		g_free(text);
+	} else {
+		emf_text_add(w->scan, EMF_TEXT_BODY, obj, utf8, strlen(utf8));
+		take_uuencoded(w, obj, utf8);
+	}
+	g_free(utf8);
+}
+
+static bool
+is_attachment(GMimeObject *o)
+{
+	GMimeContentDisposition *d = g_mime_object_get_content_disposition(o);
+
+	return d != NULL && g_mime_content_disposition_is_attachment(d);
+}
+
+static void
+take_leaf(struct walk *w, GMimePart *part)
+{
+	GMimeObject *o = GMIME_OBJECT(part);
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	const char *fname = g_mime_part_get_filename(part);
+	char *mime_type = ct ? g_mime_content_type_get_mime_type(ct) : NULL;
+	struct emf_object *obj;
+	bool truncated;
+	size_t len;
+	uint8_t *data = part_bytes(part, w->scan->limits->object_bytes, &len,
+	    &truncated);
+
+	obj = emf_object_child(w->scan, w->parent, fname, mime_type, data,
+	    len);
+	g_free(mime_type);
+	if (obj == NULL)
+		return;
+	if (truncated) {
+		obj->truncated = true;
+		emf_limit_hit(w->scan, "object_bytes", obj,
+		    "part cut to %zu bytes", len);
+	}
+	/* What a reader sees inline: text parts that are not attachments. */
+	if (ct != NULL && !is_attachment(o) &&
+	    (g_mime_content_type_is_type(ct, "text", "plain") ||
+	    g_mime_content_type_is_type(ct, "text", "html")))
+		take_text(w, obj, ct, obj->data, obj->len);
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+struct frame {
+	GMimeObject *obj;
+	unsigned depth;
+};
+
+static void
+walk_tree(struct walk *w, GMimeObject *root)
+{
+	GArray *stack = g_array_new(FALSE, FALSE, sizeof(struct frame));
+	struct frame f = { root, 0 };
+	const struct emf_limits *l = w->scan->limits;
+
+	g_array_append_val(stack, f);
+	while (stack->len > 0 && !emf_scan_expired(w->scan)) {
+		f = g_array_index(stack, struct frame, stack->len - 1);
+		g_array_set_size(stack, stack->len - 1);
+		if (f.obj == NULL)
+			continue;
+		if (++w->scan->mime_parts > l->mime_parts) {
+			emf_limit_hit(w->scan, "mime_parts", w->parent,
+			    "more than %u MIME parts", l->mime_parts);
+			break;
+		}
+		if (f.depth > l->mime_depth) {
+			emf_limit_hit(w->scan, "mime_depth", w->parent,
+			    "MIME nesting deeper than %u", l->mime_depth);
+			continue;
+		}
+		if (GMIME_IS_MULTIPART(f.obj)) {
+			GMimeMultipart *mp = GMIME_MULTIPART(f.obj);
+			int n = g_mime_multipart_get_count(mp);
+
+			/* Push in reverse so parts come out in order. */
+			for (int i = n - 1; i >= 0; i--) {
+				struct frame c = {
+					g_mime_multipart_get_part(mp, i),
+					f.depth + 1 };
+
+				g_array_append_val(stack, c);
+			}
+		} else if (GMIME_IS_MESSAGE_PART(f.obj)) {
+			GMimeMessage *m = g_mime_message_part_get_message(
+			    GMIME_MESSAGE_PART(f.obj));
+			struct frame c = {
+				m ? g_mime_message_get_mime_part(m) : NULL,
+				f.depth + 1 };
+
+			g_array_append_val(stack, c);
+		} else if (GMIME_IS_PART(f.obj)) {
+			take_leaf(w, GMIME_PART(f.obj));
+		}
+	}
+	g_array_free(stack, TRUE);
+}
+
+void
+emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
+    const uint8_t *msg, size_t len)
+{
+	static const char *fallback[] = { "UTF-8", "CP932", "EUC-JP",
+		"windows-1252", NULL };
+	struct walk w = { scan, parent, 0 };
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeStream *stream;
+	GMimeParser *parser;
+	GMimeMessage *m;
+
+	g_mime_parser_options_set_address_compliance_mode(opts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_parameter_compliance_mode(opts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_rfc2047_compliance_mode(opts,
+	    GMIME_RFC_COMPLIANCE_LOOSE);
+	g_mime_parser_options_set_allow_addresses_without_domain(opts, TRUE);
+	g_mime_parser_options_set_fallback_charsets(opts, fallback);
+	g_mime_parser_options_set_warning_callback(opts, on_warning, &w);
+
+	stream = g_mime_stream_mem_new_with_buffer((const char *)msg, len);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(parser, opts);
+	if (m == NULL) {
+		/* Not even a header: keep the bytes as one opaque part. */
+		emf_symbol(scan, "MIME_MALFORMED", parent,
+		    "no message structure could be parsed");
+		emf_object_child(scan, parent, NULL, NULL, g_memdup2(msg, len),
+		    len);
+	} else {
+		if (parent == NULL)
+			take_headers(scan, m);
+		walk_tree(&w, g_mime_message_get_mime_part(m));
+		g_object_unref(m);
+	}
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_mime_parser_options_free(opts);
+}

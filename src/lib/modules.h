@@ -1,0 +1,32 @@
+/*
+ * modules.h - the entry points the scan driver calls, one block per module.
+ *
+ * Each module adds its functions here and one line to the tables in
+ * engine.c (compiled state) and scan.c (handlers, analysers). Nothing else
+ * calls across modules: parsers reach each other only through
+ * emf_object_child() and the dispatcher.
+ */
+#ifndef EMF_MODULES_H
+#define EMF_MODULES_H
+
+#include "scan.h"
+#include "zipscan.h"
+
+/*
+ * mime.c: walk a message, keep its texts and queue its leaf parts as
+ * children of parent. parent NULL is the mail itself: its header also
+ * fills scan->msg.
+ */
+void emf_mime_init(void);
+void emf_mime_shutdown(void);
+void emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
+    const uint8_t *msg, size_t len);
+
+/* archive.c: a zip that is not an Office document. */
+void emf_archive_handle(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_zip *zip);
+
+/* attach.c: checks on every object whatever its type (names, types). */
+void emf_attach_check(struct emf_scan *scan, struct emf_object *obj);
+
+#endif /* EMF_MODULES_H */

@@ -1,0 +1,164 @@
+/*
+ * check_cfg.c - configuration loading: defaults, the shipped file, and
+ * every kind of error with its line number.
+ */
+#include "config.h"
+
+#include <unistd.h>
+
+#include "cfg.h"
+#include "engine.h"
+#include "testutil.h"
+
+/* Load text; return the error message ("" on success). */
+static char *
+load_error(const char *text, enum emf_rc *rc_out)
+{
+	char *path = tu_tempfile(text);
+	struct emf_cfg *cfg = NULL;
+	struct emf_error err;
+	enum emf_rc rc = emf_cfg_load(path, &cfg, &err);
+	char *msg;
+
+	if (rc_out)
+		*rc_out = rc;
+	/* Messages name the file; replace it so tests can compare. */
+	msg = rc == EMF_OK ? g_strdup("") :
+	    g_strdup(g_str_has_prefix(err.msg, path) ?
+	    err.msg + strlen(path) : err.msg);
+	emf_cfg_free(cfg);
+	unlink(path);
+	g_free(path);
+	return msg;
+}
+
+START_TEST(defaults_without_file)
+{
+	struct emf_cfg *cfg;
+	struct emf_error err;
+
+	ck_assert_int_eq(emf_cfg_load(NULL, &cfg, &err), EMF_OK);
+	ck_assert_int_eq(emf_cfg_int(cfg, "limits.mime_depth"), 32);
+	ck_assert_double_eq(emf_cfg_double(cfg, "actions.reject"), 15.0);
+	ck_assert_str_eq(emf_cfg_str(cfg, "quarantine.dir"),
+	    "/var/lib/emofilter/quarantine");
+	emf_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(shipped_file_loads_and_matches_defaults)
+{
+	char *path = tu_srcpath("conf/emofilter.conf");
+	struct emf_cfg *cfg, *def;
+	struct emf_error err;
+	size_t n;
+	const struct emf_cfg_key *keys = emf_cfg_keys(&n);
+	char *text;
+
+	if (emf_cfg_load(path, &cfg, &err) != EMF_OK)
+		ck_abort_msg("%s", err.msg);
+	ck_assert_int_eq(emf_cfg_load(NULL, &def, &err), EMF_OK);
+	ck_assert(g_file_get_contents(path, &text, NULL, NULL));
+	/* Every key is documented in the shipped file with its default. */
+	for (size_t i = 0; i < n; i++) {
+		const char *leaf = strrchr(keys[i].name, '.') + 1;
+		char *pat = g_strdup_printf("%s =", leaf);
+
+		if (strstr(text, pat) == NULL)
+			ck_abort_msg("key %s is not in conf/emofilter.conf",
+			    keys[i].name);
+		g_free(pat);
+		switch (keys[i].type) {
+		case EMF_CFG_INT:
+			ck_assert_int_eq(emf_cfg_int(cfg, keys[i].name),
+			    emf_cfg_int(def, keys[i].name));
+			break;
+		case EMF_CFG_DOUBLE:
+			ck_assert_double_eq(emf_cfg_double(cfg, keys[i].name),
+			    emf_cfg_double(def, keys[i].name));
+			break;
+		default:
+			break;
+		}
+	}
+	g_free(text);
+	emf_cfg_free(cfg);
+	emf_cfg_free(def);
+	g_free(path);
+}
+END_TEST
+
+static const struct {
+	const char *label;
+	const char *text;
+	const char *want;	/* error message after the file name */
+} bad[] = {
+	{ "unknown key", "limits = {\n  mime_depth = 3;\n  mime_dpth = 4;\n};\n",
+	  ":3: unknown setting limits.mime_dpth" },
+	{ "unknown group", "\n\nlimitz = { a = 1; };\n",
+	  ":3: unknown setting limitz" },
+	{ "bad type", "limits = {\n mime_depth = \"deep\";\n};\n",
+	  ":2: limits.mime_depth: wrong type (want an integer)" },
+	{ "out of range", "limits:\n{\n  container_depth = 0;\n};\n",
+	  ":3: limits.container_depth: value out of range [1, 64]" },
+	{ "unknown symbol", "scores = {\n  OFFICE_MACRO = 2.0;\n  NO_SUCH = 1.0;\n};\n",
+	  ":3: scores: unknown symbol NO_SUCH" },
+	{ "score type", "scores = { OFFICE_MACRO = \"high\"; };\n",
+	  ":1: scores.OFFICE_MACRO: wrong type (want a number)" },
+	{ "thresholds order", "actions = { tag = 20.0; };\n",
+	  ": actions: want tag <= quarantine <= reject (got 20, 10, 15)" },
+	{ "syntax", "limits = {\n mime_depth = = 3;\n};\n",
+	  ":2: syntax error" },
+};
+
+START_TEST(bad_config_is_rejected_with_line)
+{
+	enum emf_rc rc;
+	char *msg = load_error(bad[_i].text, &rc);
+
+	ck_assert_msg(rc == EMF_ERR_CONFIG, "%s: got rc %d, want config error",
+	    bad[_i].label, rc);
+	ck_assert_msg(strcmp(msg, bad[_i].want) == 0, "%s: got \"%s\", want \"%s\"",
+	    bad[_i].label, msg, bad[_i].want);
+	g_free(msg);
+}
+END_TEST
+
+START_TEST(scores_override_defaults)
+{
+	struct emf_engine *e = tu_engine(
+	    "scores = { OFFICE_MACRO = 7.5; YARA_TEST = 1; };\n");
+
+	ck_assert_double_eq(emf_engine_score(e, "OFFICE_MACRO"), 7.5);
+	ck_assert_double_eq(emf_engine_score(e, "MACRO_URL"), 2.0);
+	ck_assert_double_eq(emf_engine_score(e, "YARA_TEST"), 1.0);
+	emf_engine_unref(e);
+}
+END_TEST
+
+START_TEST(missing_file_is_io_error)
+{
+	struct emf_cfg *cfg;
+	struct emf_error err;
+
+	ck_assert_int_eq(emf_cfg_load("/nonexistent/emofilter.conf", &cfg,
+	    &err), EMF_ERR_IO);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/emofilter.conf"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite *s = suite_create("cfg");
+	TCase *tc = tcase_create("load");
+
+	tcase_add_test(tc, defaults_without_file);
+	tcase_add_test(tc, shipped_file_loads_and_matches_defaults);
+	tcase_add_loop_test(tc, bad_config_is_rejected_with_line, 0,
+	    G_N_ELEMENTS(bad));
+	tcase_add_test(tc, scores_override_defaults);
+	tcase_add_test(tc, missing_file_is_io_error);
+	suite_add_tcase(s, tc);
+	return tu_run(s);
+}
