@@ -76,9 +76,23 @@ static const struct emf_cfg_key keys[] = {
 	{ "actions.reject", EMF_CFG_DOUBLE, "15.0", -1000, 1000, NULL,
 	  "score from which the message is rejected" },
 
-	/* quarantine store */
+	/* quarantine store (quarantine.c, emofilter-quarantine) */
 	{ "quarantine.dir", EMF_CFG_STR, "\"/var/lib/emofilter/quarantine\"", 0, 0, NULL,
 	  "quarantine store directory (mode 0700)" },
+	/* -- end of quarantine keys -- */
+
+	/* passwords (passwords.c, archive.c) */
+	/* -- end of passwords keys -- */
+
+	/* office documents (ole.c, vba.c, ooxml.c, xlm.c) */
+	/* -- end of office keys -- */
+
+	/* mail heuristics, lure phrases, YARA, allowlists (heuristics.c,
+	 * lure.c, yarascan.c) */
+	/* -- end of heuristics keys -- */
+
+	/* the milter daemon (src/milter/) */
+	/* -- end of milter keys -- */
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -21,6 +21,9 @@ static const struct {
 	    struct emf_error *err);
 	void (*fini)(void *state);
 } modules[] = {
+	/* passwords */
+	/* office */
+	/* heuristics, lure, yara */
 	{ EMF_MOD_MAX, NULL, NULL }	/* end */
 };
 

@@ -29,4 +29,10 @@ void emf_archive_handle(struct emf_scan *scan, struct emf_object *obj,
 /* attach.c: checks on every object whatever its type (names, types). */
 void emf_attach_check(struct emf_scan *scan, struct emf_object *obj);
 
+/* ---- passwords ---- */
+
+/* ---- office ---- */
+
+/* ---- heuristics, lure, yara ---- */
+
 #endif /* EMF_MODULES_H */

@@ -462,12 +462,14 @@ static const struct {
 } handlers[] = {
 	{ EMF_FT_ZIP, handle_zip },
 	{ EMF_FT_MESSAGE, handle_message },
+	/* office */
 	{ EMF_FT_MAX, NULL }
 };
 
 /* Shown every object, before its handler (YARA over the raw bytes). */
 static void (*const object_analysers[])(struct emf_scan *,
     struct emf_object *) = {
+	/* yara */
 	NULL
 };
 
@@ -480,11 +482,13 @@ static void (*const object_checks[])(struct emf_scan *,
 
 /* Run once the mail is walked, before any archive is opened. */
 static void (*const pre_queue_analysers[])(struct emf_scan *) = {
+	/* passwords */
 	NULL
 };
 
 /* Run once every object is scanned (mail heuristics, YARA on texts). */
 static void (*const post_queue_analysers[])(struct emf_scan *) = {
+	/* heuristics, lure, yara */
 	NULL
 };
 

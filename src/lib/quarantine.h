@@ -1,0 +1,28 @@
+/*
+ * quarantine.h - the quarantine store: write an entry atomically, read
+ * entries back. Layout and guarantees: docs/design.md "Quarantine store".
+ *
+ * Used by the milter (write), emofilter-scan --quarantine (write) and
+ * emofilter-quarantine (read, release, delete). Entry files are created
+ * O_EXCL|O_NOFOLLOW, mode 0600, under a temporary name, fsynced, renamed,
+ * and the directory fsynced; names come from the report ID only, never
+ * from message content.
+ */
+#ifndef EMF_QUARANTINE_H
+#define EMF_QUARANTINE_H
+
+#include <stddef.h>
+
+#include "emf.h"
+
+/*
+ * Store msg[0..len) and its report (JSON text, from emf_report_json()) in
+ * the store at dir under id. Creates dir (0700) if missing. Returns EMF_OK,
+ * or EMF_ERR_IO with err set (disk full, permissions): the caller must then
+ * tempfail the message, never drop it.
+ */
+enum emf_rc emf_quarantine_store(const char *dir, const char *id,
+    const void *msg, size_t len, const char *report_json,
+    struct emf_error *err);
+
+#endif /* EMF_QUARANTINE_H */
