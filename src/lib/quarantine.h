@@ -2,6 +2,19 @@
  * quarantine.h - the quarantine store: write an entry atomically, read
  * entries back. Layout and guarantees: docs/design.md "Quarantine store".
  *
+ * Layout (one tree, owned by the daemon user):
+ *   STORE/                 0700
+ *     tmp/                 0700  temporary files (same file system)
+ *     YYYYMMDD/            0700  the UTC day of the entry's ID
+ *       ID.eml             0600  the raw message as received
+ *       ID.json            0600  the report (emf_report_json()), written
+ *                                after ID.eml: an entry exists iff its
+ *                                .json exists, so readers never see half
+ *       ID.released        0600  JSON {time, by, to[]} once released
+ *     audit.log            0600  append-only: release, delete, purge, export
+ * ID: "YYYYMMDDTHHMMSSZ-xxxxxxxx" (UTC time, 8 hex digits), matched
+ * strictly before any path is formed from it.
+ *
  * Used by the milter (write), emofilter-scan --quarantine (write) and
  * emofilter-quarantine (read, release, delete). Entry files are created
  * O_EXCL|O_NOFOLLOW, mode 0600, under a temporary name, fsynced, renamed,
