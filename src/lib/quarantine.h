@@ -24,18 +24,35 @@
 #ifndef EMF_QUARANTINE_H
 #define EMF_QUARANTINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "emf.h"
 
 /*
  * Store msg[0..len) and its report (JSON text, from emf_report_json()) in
- * the store at dir under id. Creates dir (0700) if missing. Returns EMF_OK,
- * or EMF_ERR_IO with err set (disk full, permissions): the caller must then
- * tempfail the message, never drop it.
+ * the store at dir under id. Creates dir, tmp/ and the day directory
+ * (0700) if missing. Safe for concurrent writers in several processes.
+ * Returns EMF_OK, or EMF_ERR_IO with err set (disk full, permissions, an
+ * entry with that ID exists, a symlink where a directory should be), or
+ * EMF_ERR_INTERNAL for an invalid id: the caller must then tempfail the
+ * message, never drop it. On failure no part of the entry is left. All
+ * arguments are borrowed; err may be NULL.
  */
 enum emf_rc emf_quarantine_store(const char *dir, const char *id,
     const void *msg, size_t len, const char *report_json,
     struct emf_error *err);
+
+/*
+ * Whether id has exactly the entry ID shape "YYYYMMDDTHHMMSSZ-xxxxxxxx"
+ * (digits, lower-case hex). Every path is formed only after this check.
+ */
+bool emf_quarantine_id_valid(const char *id);
+
+/*
+ * "dir/YYYYMMDD/ID.ext" for a valid id, else NULL (ext must not hold a
+ * '/'). Caller frees (emf_free()).
+ */
+char *emf_quarantine_path(const char *dir, const char *id, const char *ext);
 
 #endif /* EMF_QUARANTINE_H */
