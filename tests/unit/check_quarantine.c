@@ -399,6 +399,160 @@ START_TEST(concurrent_writers)
 }
 END_TEST
 
+/* list: newest first, only entries (a .json in the day of its ID). */
+START_TEST(list_and_read)
+{
+	static const char *const ids[] = {
+		"20261124T235959Z-00000001", "20261125T054100Z-1a2b3c4d",
+		"20261125T054100Z-0a2b3c4d", "20250101T000000Z-ffffffff",
+	};
+	static const char *const want[] = {
+		"20261125T054100Z-1a2b3c4d", "20261125T054100Z-0a2b3c4d",
+		"20261124T235959Z-00000001", "20250101T000000Z-ffffffff",
+	};
+	char *root = new_store_root();
+	struct emf_error err;
+	char **got, *data, *p;
+	size_t n, len;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(ids); i++)
+		ck_assert_int_eq(emf_quarantine_store(root, ids[i], "m", 1,
+		    ids[i], &err), EMF_OK);
+	/* Junk the list must ignore: a stray file, a misplaced entry, an
+	 * orphan message, a bad name. */
+	p = g_build_filename(root, "20261125", "notes.json", NULL);
+	ck_assert(g_file_set_contents(p, "{}", -1, NULL));
+	g_free(p);
+	p = g_build_filename(root, "20261125", "20261111T000000Z-00000000.json",
+	    NULL);
+	ck_assert(g_file_set_contents(p, "{}", -1, NULL));
+	g_free(p);
+	p = g_build_filename(root, "20261125", "20261125T000000Z-00000000.eml",
+	    NULL);
+	ck_assert(g_file_set_contents(p, "x", -1, NULL));
+	g_free(p);
+
+	ck_assert_int_eq(emf_quarantine_list(root, &got, &n, &err), EMF_OK);
+	ck_assert_uint_eq(n, G_N_ELEMENTS(want));
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(strcmp(got[i], want[i]) == 0,
+		    "list[%zu]: got %s, want %s", i, got[i], want[i]);
+	ck_assert_ptr_null(got[n]);
+	emf_quarantine_ids_free(got);
+
+	ck_assert_int_eq(emf_quarantine_read(root, ids[1], "json", 1000, &data,
+	    &len, &err), EMF_OK);
+	ck_assert_str_eq(data, ids[1]);
+	g_free(data);
+	ck_assert_int_eq(emf_quarantine_read(root, ids[1], "json", 4, &data,
+	    &len, &err), EMF_ERR_LIMIT);
+	ck_assert_int_eq(emf_quarantine_read(root, ids[1], "released", 1000,
+	    &data, &len, &err), EMF_ERR_FORMAT);
+	ck_assert_int_eq(emf_quarantine_read(root, "../../etc/passwd", "json",
+	    1000, &data, &len, &err), EMF_ERR_FORMAT);
+	ck_assert(emf_quarantine_exists(root, ids[0]));
+	ck_assert(!emf_quarantine_exists(root, "20261125T000000Z-00000000"));
+
+	/* put replaces; remove takes every file of the entry. */
+	ck_assert_int_eq(emf_quarantine_put(root, ids[1], "released", "a", 1,
+	    &err), EMF_OK);
+	ck_assert_int_eq(emf_quarantine_put(root, ids[1], "released", "bb", 2,
+	    &err), EMF_OK);
+	ck_assert_int_eq(emf_quarantine_read(root, ids[1], "released", 100,
+	    &data, &len, &err), EMF_OK);
+	ck_assert_str_eq(data, "bb");
+	g_free(data);
+	ck_assert_int_eq(emf_quarantine_put(root, "20261125T000000Z-00000000",
+	    "released", "a", 1, &err), EMF_ERR_FORMAT);
+	ck_assert_int_eq(emf_quarantine_remove(root, ids[1], &err), EMF_OK);
+	ck_assert(!emf_quarantine_exists(root, ids[1]));
+	ck_assert_int_eq(emf_quarantine_read(root, ids[1], "eml", 100, &data,
+	    &len, &err), EMF_ERR_FORMAT);
+	ck_assert_int_eq(emf_quarantine_remove(root, ids[1], &err),
+	    EMF_ERR_FORMAT);
+	rm_rf(root);
+	g_free(root);
+}
+END_TEST
+
+START_TEST(check_permissions)
+{
+	char *root = new_store_root();
+	char *link = g_strdup_printf("%s.lnk", root);
+	struct emf_error err;
+
+	ck_assert_int_eq(chmod(root, 0700), 0);
+	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_OK);
+	ck_assert_int_eq(chmod(root, 0750), 0);
+	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_ERR_IO);
+	ck_assert_msg(strstr(err.msg, "too open") != NULL, "got \"%s\"",
+	    err.msg);
+	ck_assert_int_eq(chmod(root, 0701), 0);
+	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_ERR_IO);
+	ck_assert_int_eq(chmod(root, 0700), 0);
+	ck_assert_int_eq(symlink(root, link), 0);
+	ck_assert_int_eq(emf_quarantine_check(link, &err), EMF_ERR_IO);
+	unlink(link);
+	ck_assert_int_eq(emf_quarantine_check("/nonexistent/emf-store", &err),
+	    EMF_ERR_IO);
+	ck_assert_msg(strstr(err.msg, "No such file") != NULL, "got \"%s\"",
+	    err.msg);
+	rm_rf(root);
+	g_free(root);
+	g_free(link);
+}
+END_TEST
+
+/* Audit lines from concurrent processes are whole lines. */
+START_TEST(audit_appends_whole_lines)
+{
+	enum { NPROC = 4, NEACH = 50 };
+	char *root = new_store_root();
+	char *path = g_build_filename(root, "audit.log", NULL);
+	char *text, **lines;
+	pid_t pids[NPROC];
+	guint nlines;
+
+	for (int p = 0; p < NPROC; p++) {
+		pids[p] = fork();
+		ck_assert_int_ge(pids[p], 0);
+		if (pids[p] == 0) {
+			char line[300];
+			struct emf_error err;
+
+			memset(line, 'a' + p, sizeof(line) - 1);
+			line[sizeof(line) - 1] = '\0';
+			for (int i = 0; i < NEACH; i++)
+				if (emf_quarantine_audit(root, line, &err) !=
+				    EMF_OK)
+					_exit(1);
+			_exit(0);
+		}
+	}
+	for (int p = 0; p < NPROC; p++) {
+		int status;
+
+		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
+		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
+	ck_assert_uint_eq(mode_of(path), 0600);
+	text = slurp(path, NULL);
+	lines = g_strsplit(text, "\n", -1);
+	nlines = g_strv_length(lines);
+	ck_assert_uint_eq(nlines, NPROC * NEACH + 1);	/* last is "" */
+	for (guint i = 0; i + 1 < nlines; i++) {
+		ck_assert_uint_eq(strlen(lines[i]), 299);
+		ck_assert_msg(strspn(lines[i], (char[]){ lines[i][0], 0 }) ==
+		    299, "line %u is mixed", i);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	rm_rf(root);
+	g_free(root);
+	g_free(path);
+}
+END_TEST
+
 static Suite *
 quarantine_suite(void)
 {
@@ -415,6 +569,9 @@ quarantine_suite(void)
 	tcase_add_test(tc, unusable_dir);
 	tcase_add_test(tc, failed_write_leaves_nothing);
 	tcase_add_test(tc, concurrent_writers);
+	tcase_add_test(tc, list_and_read);
+	tcase_add_test(tc, check_permissions);
+	tcase_add_test(tc, audit_appends_whole_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }
