@@ -1,0 +1,701 @@
+/*
+ * pool.c - scanner workers: forking and reaping (main process), the
+ * request/reply exchange with a deadline (milter threads), and the worker
+ * loop itself.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pool.h"
+
+#define WMAGIC 0x456d6657u	/* "EmfW" */
+#define WPKT_MAX 65536		/* largest packet we send or accept */
+#define HOOK_MARK "emf-test-sleep"
+
+enum wtype { W_REQ = 1, W_ACK, W_REPLY, W_DIED };
+
+struct wmsg {
+	uint32_t magic, type;
+	uint64_t seq;
+	int64_t deadline_ms;	/* CLOCK_MONOTONIC, shared by the host */
+	int64_t scan_ms;
+	double score;
+	int32_t pid, rc, action, limits_hit, status;
+	uint32_t paylen;
+};
+
+struct slot {
+	int mfd, wfd;		/* milter end, worker end */
+	pid_t pid;		/* main process: live worker, 0 if none */
+	bool busy;		/* milter process: in use by a thread */
+};
+
+struct emf_pool {
+	unsigned n;
+	struct slot *slots;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	uint64_t seq;
+};
+
+static bool test_hooks;
+static volatile sig_atomic_t worker_stop;
+
+void
+emf_pool_set_test_hooks(bool on)
+{
+	test_hooks = on;
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- packets ------------------------------------------------------------ */
+
+/* Send one packet, with an optional descriptor. */
+static bool
+send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen, int fd)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct wmsg hdr = *m;
+	ssize_t n;
+
+	hdr.magic = WMAGIC;
+	hdr.paylen = (uint32_t)paylen;
+	iov[0].iov_base = &hdr;
+	iov[0].iov_len = sizeof(hdr);
+	iov[1].iov_base = (void *)pay;
+	iov[1].iov_len = paylen;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = paylen > 0 ? 2 : 1;
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof(cm));
+		mh.msg_control = cm.buf;
+		mh.msg_controllen = sizeof(cm.buf);
+		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
+		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
+	}
+	do
+		n = sendmsg(s, &mh, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)(sizeof(hdr) + paylen);
+}
+
+/*
+ * Receive one packet into m and pay (WPKT_MAX bytes). Returns 1 on a
+ * well-formed packet, 0 on a malformed one (dropped), -1 on error (errno).
+ * *fd gets a received descriptor or -1; any extra is closed.
+ */
+static int
+recv_pkt(int s, struct wmsg *m, char *pay, int *fd)
+{
+	struct iovec iov[2];
+	struct msghdr mh;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} cm;
+	ssize_t n;
+
+	*fd = -1;
+	iov[0].iov_base = m;
+	iov[0].iov_len = sizeof(*m);
+	iov[1].iov_base = pay;
+	iov[1].iov_len = WPKT_MAX;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	mh.msg_control = cm.buf;
+	mh.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL;
+	    c = CMSG_NXTHDR(&mh, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		size_t nfd = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+		for (size_t i = 0; i < nfd; i++) {
+			int f;
+
+			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+			if (*fd < 0)
+				*fd = f;
+			else
+				close(f);
+		}
+	}
+	if ((size_t)n < sizeof(*m) || m->magic != WMAGIC ||
+	    m->paylen != (size_t)n - sizeof(*m) || (mh.msg_flags & MSG_TRUNC)) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- main process ---------------------------------------------------- */
+
+struct emf_pool *
+emf_pool_new(unsigned n)
+{
+	struct emf_pool *pool = calloc(1, sizeof(*pool));
+
+	if (pool == NULL || (pool->slots = calloc(n, sizeof(struct slot))) ==
+	    NULL) {
+		free(pool);
+		return NULL;
+	}
+	pool->n = n;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->freed, NULL);
+	for (unsigned i = 0; i < n; i++) {
+		int sv[2];
+
+		pool->slots[i].mfd = pool->slots[i].wfd = -1;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+		    sv) != 0) {
+			emf_pool_free(pool);
+			return NULL;
+		}
+		pool->slots[i].mfd = sv[0];
+		pool->slots[i].wfd = sv[1];
+	}
+	return pool;
+}
+
+void
+emf_pool_free(struct emf_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	for (unsigned i = 0; i < pool->n; i++) {
+		if (pool->slots[i].mfd >= 0)
+			close(pool->slots[i].mfd);
+		if (pool->slots[i].wfd >= 0)
+			close(pool->slots[i].wfd);
+	}
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->freed);
+	free(pool->slots);
+	free(pool);
+}
+
+unsigned
+emf_pool_size(const struct emf_pool *pool)
+{
+	return pool->n;
+}
+
+unsigned
+emf_pool_live(const struct emf_pool *pool)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < pool->n; i++)
+		k += pool->slots[i].pid > 0;
+	return k;
+}
+
+static void worker_main(int s, struct emf_engine *engine)
+    __attribute__((noreturn));
+
+void
+emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine)
+{
+	for (unsigned i = 0; i < pool->n; i++) {
+		struct slot *sl = &pool->slots[i];
+		pid_t pid;
+
+		if (sl->pid > 0)
+			continue;
+		pid = fork();
+		if (pid < 0) {
+			emf_log(EMF_LOG_ERR, "worker %u: fork: %s", i,
+			    strerror(errno));
+			continue;
+		}
+		if (pid == 0) {
+			int s = sl->wfd;
+
+			/* A worker holds its own end only. */
+			for (unsigned j = 0; j < pool->n; j++) {
+				close(pool->slots[j].mfd);
+				if (pool->slots[j].wfd != s)
+					close(pool->slots[j].wfd);
+			}
+			worker_main(s, engine);
+		}
+		sl->pid = pid;
+		emf_log(EMF_LOG_INFO, "worker %u started, pid %ld", i,
+		    (long)pid);
+	}
+}
+
+bool
+emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status)
+{
+	for (unsigned i = 0; i < pool->n; i++) {
+		struct slot *sl = &pool->slots[i];
+		struct wmsg m;
+
+		if (sl->pid != pid)
+			continue;
+		sl->pid = 0;
+		if (WIFSIGNALED(status))
+			emf_log(EMF_LOG_WARNING,
+			    "worker %u (pid %ld) killed by signal %d", i,
+			    (long)pid, WTERMSIG(status));
+		else if (WEXITSTATUS(status) != 0)
+			emf_log(EMF_LOG_WARNING,
+			    "worker %u (pid %ld) exited with status %d", i,
+			    (long)pid, WEXITSTATUS(status));
+		memset(&m, 0, sizeof(m));
+		m.type = W_DIED;
+		m.pid = (int32_t)pid;
+		m.status = status;
+		/* Non-blocking: a full slot must not stall the main loop. */
+		{
+			struct iovec iov = { &m, sizeof(m) };
+			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+			m.magic = WMAGIC;
+			(void)sendmsg(sl->wfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		}
+		return true;
+	}
+	return false;
+}
+
+void
+emf_pool_retire(struct emf_pool *pool)
+{
+	for (unsigned i = 0; i < pool->n; i++)
+		if (pool->slots[i].pid > 0)
+			kill(pool->slots[i].pid, SIGTERM);
+}
+
+void
+emf_pool_client_init(struct emf_pool *pool)
+{
+	for (unsigned i = 0; i < pool->n; i++) {
+		close(pool->slots[i].wfd);
+		pool->slots[i].wfd = -1;
+		pool->slots[i].pid = 0;
+	}
+}
+
+/* ---- milter process: one scan ------------------------------------------ */
+
+void
+emf_verdict_clear(struct emf_verdict *v)
+{
+	free(v->id);
+	free(v->summary);
+	free(v->json);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Append one optional string as '-' (NULL) or '+' value '\0'. */
+static bool
+put_str(char *buf, size_t *off, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) + 2 : 2;
+
+	if (n > WPKT_MAX - *off)
+		return false;
+	buf[(*off)++] = s != NULL ? '+' : '-';
+	if (s != NULL) {
+		memcpy(buf + *off, s, n - 2);
+		*off += n - 2;
+	}
+	buf[(*off)++] = '\0';
+	return true;
+}
+
+/* The envelope as the REQ payload. Returns its length. */
+static size_t
+pack_env(char *buf, const struct emf_envelope *env, const char *qid)
+{
+	size_t off = 0;
+	const char *f[7] = { qid, env->client_ip, env->client_name, env->helo,
+		env->sender, env->auth_user, NULL };
+
+	for (int i = 0; i < 6; i++)
+		if (!put_str(buf, &off, f[i]))
+			return 0;
+	for (size_t i = 0; i < env->nrcpts; i++) {
+		size_t save = off;
+
+		if (!put_str(buf, &off, env->rcpts[i])) {
+			off = save;
+			break;
+		}
+	}
+	return off;
+}
+
+/* Read the reply blob "id\0summary\0json" from a descriptor. */
+static bool
+read_blob(int fd, struct emf_verdict *v)
+{
+	struct stat st;
+	char *p;
+	size_t n, a, b;
+
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
+		return false;
+	n = (size_t)st.st_size;
+	p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (p == MAP_FAILED)
+		return false;
+	a = strnlen(p, n);
+	b = a < n ? strnlen(p + a + 1, n - a - 1) : 0;
+	if (a >= n || a + 1 + b >= n) {
+		munmap(p, n);
+		return false;
+	}
+	v->id = strndup(p, a);
+	v->summary = strndup(p + a + 1, b);
+	v->json = strndup(p + a + b + 2, n - a - b - 2);
+	munmap(p, n);
+	return v->id != NULL && v->summary != NULL && v->json != NULL;
+}
+
+static int
+take_slot(struct emf_pool *pool, int64_t deadline)
+{
+	int idx = -1;
+	struct timespec ts;
+
+	pthread_mutex_lock(&pool->lock);
+	for (;;) {
+		for (unsigned i = 0; i < pool->n; i++)
+			if (!pool->slots[i].busy) {
+				idx = (int)i;
+				break;
+			}
+		if (idx >= 0 || now_ms() >= deadline)
+			break;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&pool->freed, &pool->lock, &ts);
+	}
+	if (idx >= 0)
+		pool->slots[idx].busy = true;
+	pthread_mutex_unlock(&pool->lock);
+	return idx;
+}
+
+static void
+give_slot(struct emf_pool *pool, int idx)
+{
+	pthread_mutex_lock(&pool->lock);
+	pool->slots[idx].busy = false;
+	pthread_cond_signal(&pool->freed);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+enum emf_rc
+emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
+    const struct emf_envelope *env, long timeout_ms, struct emf_verdict *out)
+{
+	int64_t deadline = now_ms() + timeout_ms;
+	char *pay = malloc(WPKT_MAX);
+	struct wmsg m;
+	pid_t worker = 0;
+	enum emf_rc rc = EMF_ERR_TIMEOUT;
+	uint64_t seq;
+	int idx, s;
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (pay == NULL)
+		return EMF_ERR_NOMEM;
+	if ((idx = take_slot(pool, deadline)) < 0) {
+		emf_log(EMF_LOG_WARNING, "%s: no scanner free within %ld ms",
+		    qid, timeout_ms);
+		free(pay);
+		return EMF_ERR_TIMEOUT;
+	}
+	s = pool->slots[idx].mfd;
+	pthread_mutex_lock(&pool->lock);
+	seq = ++pool->seq;
+	pthread_mutex_unlock(&pool->lock);
+	memset(&m, 0, sizeof(m));
+	m.type = W_REQ;
+	m.seq = seq;
+	m.deadline_ms = deadline;
+	len = pack_env(pay, env, qid);
+	if (!send_pkt(s, &m, pay, len, msg_fd)) {
+		emf_log(EMF_LOG_ERR, "%s: worker slot %d: send: %s", qid, idx,
+		    strerror(errno));
+		rc = EMF_ERR_INTERNAL;
+		goto out;
+	}
+	for (;;) {
+		struct pollfd pfd = { s, POLLIN, 0 };
+		int64_t left = deadline - now_ms();
+		int fd, r;
+
+		if (left <= 0)
+			break;
+		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		r = recv_pkt(s, &m, pay, &fd);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			rc = EMF_ERR_INTERNAL;
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		if (m.type == W_ACK && m.seq == seq) {
+			worker = m.pid;
+		} else if (m.type == W_DIED && worker != 0 && m.pid == worker) {
+			emf_log(EMF_LOG_WARNING,
+			    "%s: scanner pid %ld died (status %d)", qid,
+			    (long)worker, m.status);
+			rc = EMF_ERR_INTERNAL;
+			goto out;
+		} else if (m.type == W_REPLY && m.seq == seq) {
+			if (m.rc != EMF_OK || fd < 0 || !read_blob(fd, out)) {
+				emf_log(EMF_LOG_ERR, "%s: scanner error: %s",
+				    qid, emf_rc_str((enum emf_rc)m.rc));
+				rc = m.rc != EMF_OK ? (enum emf_rc)m.rc :
+				    EMF_ERR_INTERNAL;
+				emf_verdict_clear(out);
+			} else {
+				out->score = m.score;
+				out->action = (enum emf_action)m.action;
+				out->scan_ms = (long)m.scan_ms;
+				out->limits_hit = m.limits_hit != 0;
+				out->pid = m.pid;
+				rc = EMF_OK;
+			}
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+		/* Anything else is stale: an old reply or notice. */
+		if (fd >= 0)
+			close(fd);
+	}
+	if (worker != 0) {
+		emf_log(EMF_LOG_WARNING,
+		    "%s: scan exceeded %ld ms: killing scanner pid %ld", qid,
+		    timeout_ms, (long)worker);
+		kill(worker, SIGKILL);
+	} else {
+		emf_log(EMF_LOG_WARNING,
+		    "%s: no scanner took the message within %ld ms", qid,
+		    timeout_ms);
+	}
+out:
+	give_slot(pool, idx);
+	free(pay);
+	return rc;
+}
+
+/* ---- worker ---------------------------------------------------------- */
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	worker_stop = 1;
+}
+
+/* Unpack the REQ payload into env (pointers into pay). */
+static void
+unpack_env(char *pay, size_t len, struct emf_envelope *env,
+    const char **rcpts, size_t maxr)
+{
+	const char *f[6] = { NULL };
+	size_t off = 0;
+	int i = 0;
+
+	memset(env, 0, sizeof(*env));
+	while (off < len) {
+		char *s = pay + off;
+		size_t n = strnlen(s, len - off);
+		const char *v = s[0] == '+' ? s + 1 : NULL;
+
+		if (n == len - off)
+			break;	/* unterminated: ignore the rest */
+		if (i < 6)
+			f[i++] = v;
+		else if (env->nrcpts < maxr && v != NULL)
+			rcpts[env->nrcpts++] = v;
+		off += n + 1;
+	}
+	env->queue_id = f[0];
+	env->client_ip = f[1];
+	env->client_name = f[2];
+	env->helo = f[3];
+	env->sender = f[4];
+	env->auth_user = f[5];
+	env->rcpts = rcpts;
+}
+
+/* The reply blob in a memfd. Returns the fd or -1. */
+static int
+make_blob(const struct emf_report *r)
+{
+	char *sum = emf_report_symbols_summary(r);
+	char *json = emf_report_json(r, false);
+	const char *id = emf_report_id(r);
+	int fd = memfd_create("emf-report", MFD_CLOEXEC);
+	bool ok = fd >= 0 && sum != NULL && json != NULL;
+
+	if (ok) {
+		FILE *f = fdopen(dup(fd), "w");
+
+		ok = f != NULL && fwrite(id, strlen(id) + 1, 1, f) == 1 &&
+		    fwrite(sum, strlen(sum) + 1, 1, f) == 1 &&
+		    fwrite(json, strlen(json), 1, f) == 1;
+		if (f != NULL && fclose(f) != 0)
+			ok = false;
+	}
+	emf_free(sum);
+	emf_free(json);
+	if (!ok && fd >= 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static void
+serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
+{
+	const char *rcpts[1024];
+	struct emf_envelope env;
+	struct emf_report *r = NULL;
+	struct wmsg ack, rep;
+	struct stat st;
+	void *msg = NULL;
+	size_t len = 0;
+	int blob = -1;
+
+	memset(&ack, 0, sizeof(ack));
+	ack.type = W_ACK;
+	ack.seq = m->seq;
+	ack.pid = (int32_t)getpid();
+	if (!send_pkt(s, &ack, NULL, 0, -1) || now_ms() >= m->deadline_ms)
+		return;	/* nobody waits for this one any more */
+	memset(&rep, 0, sizeof(rep));
+	rep.type = W_REPLY;
+	rep.seq = m->seq;
+	rep.pid = ack.pid;
+	rep.rc = EMF_ERR_IO;
+	unpack_env(pay, m->paylen, &env, rcpts, 1024);
+	if (fd >= 0 && fstat(fd, &st) == 0) {
+		len = (size_t)st.st_size;
+		msg = len > 0 ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) :
+		    (void *)"";
+		if (msg == MAP_FAILED)
+			msg = NULL;
+	}
+	if (msg != NULL) {
+		if (test_hooks && memmem(msg, len < 8192 ? len : 8192,
+		    HOOK_MARK, strlen(HOOK_MARK)) != NULL) {
+			emf_log(EMF_LOG_NOTICE,
+			    "test hook: scanner pid %ld sleeping", (long)getpid());
+			sleep(3600);
+		}
+		rep.rc = emf_scan_message(engine, msg, len, &env, &r);
+	}
+	if (rep.rc == EMF_OK && r != NULL) {
+		rep.score = emf_report_score(r);
+		rep.action = emf_report_action(r);
+		rep.scan_ms = emf_report_scan_ms(r);
+		rep.limits_hit = emf_report_limits_hit(r);
+		if ((blob = make_blob(r)) < 0)
+			rep.rc = EMF_ERR_NOMEM;
+	}
+	send_pkt(s, &rep, NULL, 0, blob);
+	if (blob >= 0)
+		close(blob);
+	emf_report_free(r);
+	if (msg != NULL && len > 0)
+		munmap(msg, len);
+}
+
+static void
+worker_main(int s, struct emf_engine *engine)
+{
+	struct sigaction sa;
+	char *pay = malloc(WPKT_MAX);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the daemon */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;	/* no SA_RESTART: wake the poll */
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGINT, &sa, NULL);	/* ^C in -f mode: the parent drains */
+	sigaction(SIGPIPE, &sa, NULL);
+	{
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	while (pay != NULL && !worker_stop) {
+		struct pollfd pfd = { s, POLLIN, 0 };
+		struct wmsg m;
+		int fd, r;
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		r = recv_pkt(s, &m, pay, &fd);
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			break;
+		if (r == 1 && m.type == W_REQ)
+			serve(s, engine, &m, pay, fd);
+		if (fd >= 0)
+			close(fd);
+	}
+	_exit(0);
+}

@@ -1,0 +1,97 @@
+/*
+ * pool.h - the scanner worker pool: scans run in separate processes.
+ *
+ * Owns: N slots, each a SOCK_SEQPACKET socketpair between the milter
+ * process (milter end) and one worker process (worker end). The main
+ * process, single-threaded, keeps both ends, forks the workers (so fork()
+ * never happens in the threaded milter process), reaps them and forks a
+ * replacement on the same slot. Because it keeps the worker end open, a
+ * slot survives its worker: the milter end never sees EOF; the main
+ * process posts a DIED packet instead, so a waiting milter thread learns
+ * of a crash at once.
+ *
+ * Protocol (one packet each, never split): REQ {seq, deadline} + envelope
+ * strings + the message as a descriptor (SCM_RIGHTS); ACK {seq, pid} when
+ * a worker takes it; REPLY {seq, pid, score, action, ...} + a descriptor
+ * holding "id\0summary\0json"; DIED {pid, status} from the main process.
+ * Stale packets (a killed worker's late reply, a crash notice for another
+ * worker) are recognised by seq and pid and dropped.
+ *
+ * LIMITATIONS: a late worker is killed by pid (SIGKILL) from the milter
+ * process; pid reuse between its death and the kill is theoretically
+ * possible (same user only). The envelope packet is capped at 60 KiB:
+ * recipients beyond that are not passed to the scanner (counted).
+ */
+#ifndef EMF_POOL_H
+#define EMF_POOL_H
+
+#include <sys/types.h>
+
+#include <stdbool.h>
+
+#include "emf.h"
+
+struct emf_pool;
+
+/* ---- main process side ------------------------------------------------ */
+
+/* n slots with their socketpairs; no worker yet. NULL on failure. */
+struct emf_pool *emf_pool_new(unsigned n);
+void emf_pool_free(struct emf_pool *pool);
+unsigned emf_pool_size(const struct emf_pool *pool);
+
+/* Fork workers for every slot that has none. The engine is borrowed. */
+void emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine);
+/*
+ * Reap dead children (WNOHANG). Returns true if pid was one of ours,
+ * after posting DIED on its slot. Workers are not refilled here.
+ */
+bool emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status);
+/* Ask every worker to exit after its current scan (SIGTERM). */
+void emf_pool_retire(struct emf_pool *pool);
+/* Number of live workers. */
+unsigned emf_pool_live(const struct emf_pool *pool);
+
+/*
+ * In a child that is not a worker (the milter process): close the worker
+ * ends so only the main process and workers hold them.
+ */
+void emf_pool_client_init(struct emf_pool *pool);
+
+/* ---- milter process side (thread-safe) -------------------------------- */
+
+/* What a worker returns; strings owned (emf_verdict_clear()). */
+struct emf_verdict {
+	char *id;
+	char *summary;		/* "NAME(score) ..." */
+	char *json;		/* full report */
+	double score;
+	enum emf_action action;
+	long scan_ms;
+	bool limits_hit;
+	pid_t pid;		/* worker that did it */
+};
+
+void emf_verdict_clear(struct emf_verdict *v);
+
+/*
+ * Scan the message behind msg_fd in a worker, waiting at most timeout_ms
+ * (including the wait for a free worker). EMF_OK with *out filled;
+ * EMF_ERR_TIMEOUT when the deadline passed (the worker, if any, was
+ * killed); EMF_ERR_INTERNAL when the worker died or the scan failed
+ * inside; errno-style detail is logged, prefixed with qid.
+ */
+enum emf_rc emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
+    const struct emf_envelope *env, long timeout_ms, struct emf_verdict *out);
+
+/* ---- worker ------------------------------------------------------------ */
+
+/*
+ * Test hook, off unless EMOFILTER_TEST_HOOKS=1 is in the environment at
+ * start (never set by the shipped unit): a worker that sees the marker
+ * "emf-test-sleep" in a message's first 8 KiB logs its pid and sleeps, so
+ * the end-to-end tests can kill it or let it time out.
+ */
+void emf_pool_set_test_hooks(bool on);
+
+#endif /* EMF_POOL_H */
