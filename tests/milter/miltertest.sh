@@ -1,0 +1,139 @@
+#!/bin/sh
+# miltertest.sh - protocol-level tests of the emofilter daemon with
+# miltertest (Debian package miltertest): replies and header operations
+# for clean/tag/quarantine/reject, a scan past its deadline, the
+# quarantine entry byte for byte, -t on a bad config, SIGHUP with a bad
+# and a good config, SIGTERM. Hermetic: a unix socket in a temp dir.
+# Exit 77 (skip) without miltertest, zip or python3.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+emofilter=$top_builddir/src/milter/emofilter
+for t in miltertest zip python3; do
+	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
+done
+
+work=$(mktemp -d /tmp/emf-miltertest.XXXXXX)
+pid=
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+chmod 755 "$work"
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+"$top_srcdir/tests/milter/make-messages.sh" "$work/msg" || exit 1
+chmod -R a+rX "$work/msg"
+
+# As root the daemon must drop to a user: nobody, owning the store.
+user=
+if [ "$(id -u)" -eq 0 ]; then
+	user=nobody
+fi
+mkdir -p "$work/run" && [ -n "$user" ] && chown "$user" "$work/run"
+conf=$work/test.conf
+{
+	cat "$top_srcdir/tests/milter/test-scores.conf"
+	cat <<EOF2
+quarantine = { dir = "$work/run/q"; };
+milter = {
+  socket = "unix:$work/run/sock";
+  user = "$user";
+  pidfile = "$work/run/pid";
+  workers = 2;
+  scan_timeout_ms = 3000;
+  spool_dir = "$work/run";
+  spool_memory_bytes = 512;   # the tag and quarantine mails spill to disk
+};
+EOF2
+} > "$conf"
+chmod 644 "$conf"
+
+# -t: a good file passes, a bad one fails naming file:line.
+"$emofilter" -t -c "$conf" >/dev/null || bad "-t rejects the test config"
+printf 'milter = {\n  workers = 0;\n};\n' > "$work/bad.conf"
+out=$("$emofilter" -t -c "$work/bad.conf" 2>&1) && bad "-t accepts workers = 0"
+case $out in
+*"bad.conf:2: milter.workers: value out of range"*) ;;
+*) bad "-t message: got '$out'";;
+esac
+
+EMOFILTER_TEST_HOOKS=1 "$emofilter" -f -c "$conf" 2>"$work/log" &
+pid=$!
+i=0
+while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+
+EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" \
+    miltertest -s "$top_srcdir/tests/milter/protocol.lua" || bad "protocol.lua"
+
+# The store holds the quarantined and the rejected message, byte for byte.
+n=$(find "$work/run/q" -name '*.json' | wc -l)
+[ "$n" -eq 2 ] || bad "store: got $n entries, want 2"
+qid=$(sed -n 's/.*QQUAR1: id=\([^ ]*\) .*/\1/p' "$work/log")
+f=$(find "$work/run/q" -name "$qid.eml")
+if [ -z "$qid" ] || [ -z "$f" ]; then
+	bad "quarantine entry for QQUAR1 not found (id '$qid')"
+else
+	cmp "$f" "$work/msg/quarantine.eml" || bad "stored message differs from the one sent"
+	grep -q '"queue_id":"QQUAR1"' "$work/run/q/"*/"$qid.json" ||
+	    bad "report lacks the envelope"
+	mode=$(stat -c %a "$f")
+	[ "$mode" = 600 ] || bad "entry mode $mode, want 600"
+fi
+grep -q 'QSLEEP1: scan exceeded 3000 ms: killing scanner pid' "$work/log" ||
+    bad "timeout not logged"
+grep -q 'QSLEEP1: .*action=unscanned result=tempfailed' "$work/log" ||
+    bad "timeout did not tempfail"
+# No body text in the log: the sentence of every test body.
+grep -q 'please find the document' "$work/log" && bad "body text in the log"
+
+# SIGHUP with a broken config keeps running; a good one reloads.
+cp "$conf" "$conf.good"
+echo 'limits = { mime_depth = "x"; };' >> "$conf"
+kill -HUP "$pid"
+sleep 1
+grep -q 'reload failed, keeping the running configuration: .*test.conf:[0-9]*: limits.mime_depth' "$work/log" ||
+    bad "bad reload not reported with file:line"
+kill -0 "$pid" 2>/dev/null || bad "daemon died on a bad reload"
+cp "$conf.good" "$conf"
+kill -HUP "$pid"
+sleep 1
+grep -q 'reloaded ' "$work/log" || bad "good reload not logged"
+grep -q 'milter settings reloaded' "$work/log" || bad "milter process did not reload"
+EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" miltertest -s /dev/stdin <<'LUA' || bad "scan after reload"
+local conn = mt.connect(os.getenv("EMF_SOCKET"), 20, 0.25)
+assert(mt.negotiate(conn, nil, nil, nil) == nil)
+assert(mt.conninfo(conn, "h.example", "192.0.2.1") == nil)
+assert(mt.mailfrom(conn, "<a@example.org>") == nil)
+assert(mt.rcptto(conn, "<b@example.org>") == nil)
+assert(mt.header(conn, "Subject", "after reload") == nil)
+assert(mt.eoh(conn) == nil)
+assert(mt.bodystring(conn, "hi\r\n") == nil)
+assert(mt.eom(conn) == nil)
+assert(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted after reload")
+LUA
+
+# As root, every process runs as the unprivileged user.
+if [ -n "$user" ]; then
+	for p in $(pgrep -f "emofilter -f -c $conf"); do
+		u=$(ps -o user= -p "$p")
+		[ "$u" = "$user" ] || bad "process $p runs as $u"
+	done
+fi
+
+kill -TERM "$pid"
+i=0
+while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$pid" 2>/dev/null && bad "daemon did not stop on SIGTERM"
+wait "$pid" 2>/dev/null
+pid=
+[ -e "$work/run/pid" ] && bad "pid file left behind"
+pgrep -f "emofilter -f -c $conf" >/dev/null && bad "processes left behind"
+
+if [ $fail -ne 0 ]; then
+	echo "---- daemon log"; cat "$work/log"
+	exit 1
+fi
+echo "miltertest.sh: all checks passed"
