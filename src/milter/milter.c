@@ -4,6 +4,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -131,14 +135,34 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	return SMFIS_CONTINUE;
 }
 
+static char *
+client_ip(const _SOCK_ADDR *sa)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	if (sa == NULL)
+		return NULL;
+	if (sa->sa_family == AF_INET &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+	    buf, sizeof(buf)) != NULL)
+		return g_strdup(buf);
+	if (sa->sa_family == AF_INET6 &&
+	    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+	    buf, sizeof(buf)) != NULL)
+		return g_strdup(buf);
+	return NULL;
+}
+
 static sfsistat
 cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
 	struct emf_conn *c = g_new0(struct emf_conn, 1);
 
-	(void)sa;
 	c->client_name = g_strdup(host);
-	c->client_ip = macro(ctx, "{client_addr}");
+	/* Postfix sends no {client_addr} at connect by default: use sa. */
+	c->client_ip = client_ip(sa);
+	if (c->client_ip == NULL)
+		c->client_ip = macro(ctx, "{client_addr}");
 	smfi_setpriv(ctx, c);
 	return SMFIS_CONTINUE;
 }
