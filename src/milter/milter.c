@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -390,6 +391,32 @@ static struct smfiDesc desc = {
 	.xxfi_negotiate = cb_negotiate,
 };
 
+/*
+ * libmilter writes each header change and the final reply as separate
+ * small packets; with Nagle's algorithm and the MTA's delayed ACK that
+ * costs ~40 ms per message on an inet socket. libmilter does not expose
+ * its listening socket, so find it (the only listening TCP socket we
+ * have at this point) and set TCP_NODELAY, which Linux passes on to the
+ * accepted connections.
+ */
+static void
+nodelay_listener(void)
+{
+	for (int fd = 0; fd < 1024; fd++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int on = 0;
+		socklen_t ol = sizeof(on);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) != 0 ||
+		    !on || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
+		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+			continue;
+		on = 1;
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	}
+}
+
 bool
 emf_milter_setup(const char *sock, struct emf_error *err)
 {
@@ -403,6 +430,7 @@ emf_milter_setup(const char *sock, struct emf_error *err)
 		    "cannot listen on %s: %s", sock, strerror(errno));
 		return false;
 	}
+	nodelay_listener();
 	return true;
 }
 
