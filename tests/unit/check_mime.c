@@ -198,6 +198,20 @@ START_TEST(nested_message_rfc822)
 }
 END_TEST
 
+/* An unclosed <head> or <style> must not hide the text after it. */
+START_TEST(html_unclosed_head_keeps_body)
+{
+	struct emf_report *r = tu_scan(engine, HDR "Subject: x\r\n"
+	    "Content-Type: text/html\r\n\r\n"
+	    "<html><head><style>p{}<body><p>Please enable macros</p>\r\n");
+	char *html = texts(r, EMF_TEXT_HTML);
+
+	ck_assert_ptr_nonnull(strstr(html, "Please enable macros"));
+	g_free(html);
+	emf_report_free(r);
+}
+END_TEST
+
 START_TEST(unlabelled_iso2022jp_body)
 {
 	struct emf_report *r = tu_scan(engine, HDR "Subject: x\r\n\r\n"
@@ -255,6 +269,7 @@ main(void)
 	tcase_add_test(tc, transfer_encodings);
 	tcase_add_test(tc, nested_message_rfc822);
 	tcase_add_test(tc, unlabelled_iso2022jp_body);
+	tcase_add_test(tc, html_unclosed_head_keeps_body);
 	tcase_add_test(tc, not_a_message_at_all);
 	tcase_add_test(tc, corpus_japanese_attachment_names);
 	suite_add_tcase(s, tc);
