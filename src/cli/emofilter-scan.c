@@ -205,6 +205,12 @@ split_mbox(const char *data, size_t len)
 		cur.len = (size_t)(end - cur.start);
 		g_array_append_val(msgs, cur);
 	}
+	if (msgs->len == 0) {
+		/* A lone "From " line and nothing else: still one input. */
+		struct msg m = { data, len };
+
+		g_array_append_val(msgs, m);
+	}
 	return msgs;
 }
 
@@ -304,6 +310,11 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 		g_free(data);
 		return worst;
 	}
+	/* Old Mac files end lines with a lone CR: read them as LF. */
+	if (memchr(data, '\n', len) == NULL)
+		for (size_t i = 0; i < len; i++)
+			if (data[i] == '\r')
+				data[i] = '\n';
 	msgs = split_mbox(data, len);
 	for (guint i = 0; i < msgs->len; i++) {
 		struct msg *m = &g_array_index(msgs, struct msg, i);
