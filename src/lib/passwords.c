@@ -511,8 +511,9 @@ emf_passwords_harvest(struct emf_scan *scan)
 	names = attachment_names(scan);
 	/*
 	 * One pass kind at a time over every text, so every labelled
-	 * candidate is tried before any guess. The per-text bound is the
-	 * message's: emf_password_add() enforces the total.
+	 * candidate is tried before any guess. The per-text bound is one
+	 * more than the message's, so that emf_password_add() sees the
+	 * overflow and records the limit.
 	 */
 	for (int pass = 0; pass < 3; pass++) {
 		for (guint i = 0; i < scan->texts->len; i++) {
@@ -528,12 +529,12 @@ emf_passwords_harvest(struct emf_scan *scan)
 			if (pass == 0)
 				emf_passwords_extract(r, t->utf8, t->len, NULL,
 				    false, l->password_length,
-				    l->password_candidates, out);
+				    l->password_candidates + 1, out);
 			else
 				emf_passwords_extract(r, t->utf8, t->len,
 				    pass == 1 ? (const char *const *)names :
 				    NULL, pass == 2, l->password_length,
-				    l->password_candidates, out);
+				    l->password_candidates + 1, out);
 			for (guint k = 0; k < out->len; k++) {
 				const struct emf_pwcand *c =
 				    g_ptr_array_index(out, k);

@@ -209,6 +209,14 @@ growbuf_append(struct growbuf *b, const uint8_t *src, size_t n, size_t cap)
 	return true;
 }
 
+/* The CRC failure of an AE-2 entry read whole (see emf_zip_read()). */
+static bool
+ae2_end(zip_file_t *f, bool ae2, const zip_stat_t *st, size_t got)
+{
+	return ae2 && got == st->size &&
+	    zip_error_code_zip(zip_file_get_error(f)) == ZIP_ER_CRC;
+}
+
 enum emf_zip_read
 emf_zip_read(struct emf_zip *z, size_t i, const char *password, size_t cap,
     gint64 deadline_us, uint8_t **out, size_t *outlen)
@@ -217,11 +225,27 @@ emf_zip_read(struct emf_zip *z, size_t i, const char *password, size_t cap,
 	struct growbuf gb = { NULL, 0, 0 };
 	enum emf_zip_read rc = EMF_ZIP_OK;
 	uint8_t chunk[READ_CHUNK];
+	zip_stat_t st;
+	bool ae2 = false;
 
 	*out = NULL;
 	*outlen = 0;
 	if ((zip_int64_t)i >= z->n)
 		return EMF_ZIP_CORRUPT;
+	/*
+	 * WinZip AE-2 (what 7-Zip writes) stores CRC 0 and relies on the
+	 * HMAC; libzip before 1.8 still checks the CRC and fails at the end
+	 * (libzip issue #261). Such an entry read to its declared size is
+	 * taken as read.
+	 */
+	zip_stat_init(&st);
+	if (password != NULL && zip_stat_index(z->za, i, 0, &st) == 0 &&
+	    (st.valid & ZIP_STAT_ENCRYPTION_METHOD) &&
+	    (st.valid & ZIP_STAT_CRC) && (st.valid & ZIP_STAT_SIZE) &&
+	    st.crc == 0 && (st.encryption_method == ZIP_EM_AES_128 ||
+	    st.encryption_method == ZIP_EM_AES_192 ||
+	    st.encryption_method == ZIP_EM_AES_256))
+		ae2 = true;
 	zip_error_clear(z->za);
 	f = password ? zip_fopen_index_encrypted(z->za, i, 0, password) :
 	    zip_fopen_index(z->za, i, 0);
@@ -236,7 +260,7 @@ emf_zip_read(struct emf_zip *z, size_t i, const char *password, size_t cap,
 			n = zip_fread(f, chunk, 1);
 			if (n > 0)
 				rc = EMF_ZIP_TRUNCATED;
-			else if (n < 0)
+			else if (n < 0 && !ae2_end(f, ae2, &st, gb.len))
 				rc = password ? EMF_ZIP_BAD_PASSWORD :
 				    EMF_ZIP_CORRUPT;
 			break;
@@ -244,6 +268,8 @@ emf_zip_read(struct emf_zip *z, size_t i, const char *password, size_t cap,
 		if (want > sizeof(chunk))
 			want = sizeof(chunk);
 		n = zip_fread(f, chunk, want);
+		if (n < 0 && ae2_end(f, ae2, &st, gb.len))
+			break;
 		if (n < 0) {
 			/* A wrong ZipCrypto key passes the header check 1 time
 			 * in 256 and then fails inflate or the CRC. */
