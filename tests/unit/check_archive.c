@@ -26,8 +26,8 @@ static void
 make_fixtures(void)
 {
 	char *script = tu_srcpath("tests/mkfixtures-zip.sh");
-	char *dir = g_build_filename(g_get_current_dir(), "tests",
-	    "fixtures-zip", NULL);
+	char *cwd = g_get_current_dir();
+	char *dir = g_build_filename(cwd, "tests", "fixtures-zip", NULL);
 	char *argv[] = { "sh", script, dir, NULL };
 	int status = 0;
 	GError *ge = NULL;
@@ -43,6 +43,7 @@ make_fixtures(void)
 		    "fixture cases skipped\n", status);
 	}
 	g_free(dir);
+	g_free(cwd);
 	g_free(script);
 }
 
