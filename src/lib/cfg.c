@@ -79,6 +79,12 @@ static const struct emf_cfg_key keys[] = {
 	/* quarantine store (quarantine.c, emofilter-quarantine) */
 	{ "quarantine.dir", EMF_CFG_STR, "\"/var/lib/emofilter/quarantine\"", 0, 0, NULL,
 	  "quarantine store directory (mode 0700)" },
+	{ "quarantine.sendmail", EMF_CFG_STR, "\"/usr/sbin/sendmail\"", 0, 0, NULL,
+	  "command that re-injects released mail (sendmail -G -i -f ...)" },
+	{ "quarantine.release_smtp", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "host:port to release through by SMTP instead of sendmail" },
+	{ "quarantine.helo", EMF_CFG_STR, "\"localhost\"", 0, 0, NULL,
+	  "EHLO name when releasing by SMTP" },
 	/* -- end of quarantine keys -- */
 
 	/* passwords (passwords.c, archive.c) */
