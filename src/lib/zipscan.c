@@ -510,6 +510,18 @@ locate_cd(struct emf_zip *z, GString *why, uint64_t *cd_pos,
 		    "central directory larger than the archive");
 		return false;
 	}
+	/*
+	 * Where the record says, when a directory starts there (bytes may
+	 * sit between the directory and the end record); else right before
+	 * the end record, the offsets then being off by the prepended bytes.
+	 */
+	if (cd_off <= end && *cd_size <= end - cd_off &&
+	    (*cd_size < 4 ? *cd_size == 0 :
+	    le32(d + cd_off) == SIG_CENTRAL)) {
+		*cd_pos = cd_off;
+		*base = 0;
+		return true;
+	}
 	*cd_pos = end - *cd_size;
 	if (cd_off > *cd_pos) {
 		add_flaw(z, why, EMF_ZIP_FLAW_CD,
