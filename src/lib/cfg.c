@@ -88,6 +88,12 @@ static const struct emf_cfg_key keys[] = {
 	/* -- end of quarantine keys -- */
 
 	/* passwords (passwords.c, archive.c) */
+	{ "passwords.patterns", EMF_CFG_STRLIST,
+	  "[ \"(?i)(?<![[:alpha:]])(?:password|passwd|passcode|pass|pwd|pw)(?![[:alpha:]])[[:space:]]*(?:[(][^()]{0,20}[)][[:space:]]*)?(?:is(?![[:alpha:]])|:|=)[[:space:]]*(?:[:=][[:space:]]*)?[“‘「『【(<[]?([!-~]+)\", \"(?i)(?<![[:alpha:]])password[[:space:]]+(?:for|to|of)[[:space:]][^:[:cntrl:]]{0,60}?(?:[[:space:]]is(?![[:alpha:]])|:)[[:space:]]*[“‘「『【(<[]?([!-~]+)\", \"(?:パスワード|暗証番号|解凍キー|解凍コード|解凍用キー)(?:[[:space:]]*[(][^()]{0,12}[)])?[[:space:]]*[】』」]?[[:space:]]*(?:は|:|=|→|⇒|-)?[[:space:]]*[“‘「『【(<[]?([!-~]+)\", \"(?i)[【[](?:password|pass|pwd|pw)[]】][[:space:]]*[:=]?[[:space:]]*[“‘「『(<]?([!-~]+)\" ]",
+	  0, 0, NULL,
+	  "GRegex patterns over NFKC-normalised text; group 1 is the password" },
+	{ "passwords.bare_token_body_bytes", EMF_CFG_INT, "512", 0, 65536, NULL,
+	  "bodies up to this size also give password-like bare tokens (0: off)" },
 	/* -- end of passwords keys -- */
 
 	/* office documents (ole.c, vba.c, ooxml.c, xlm.c) */

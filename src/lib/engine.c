@@ -22,6 +22,7 @@ static const struct {
 	void (*fini)(void *state);
 } modules[] = {
 	/* passwords */
+	{ EMF_MOD_PASSWORDS, emf_passwords_init, emf_passwords_fini },
 	/* office */
 	/* heuristics, lure, yara */
 	{ EMF_MOD_MAX, NULL, NULL }	/* end */

@@ -483,6 +483,7 @@ static void (*const object_checks[])(struct emf_scan *,
 /* Run once the mail is walked, before any archive is opened. */
 static void (*const pre_queue_analysers[])(struct emf_scan *) = {
 	/* passwords */
+	emf_passwords_harvest,
 	NULL
 };
 
