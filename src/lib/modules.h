@@ -34,5 +34,8 @@ void emf_attach_check(struct emf_scan *scan, struct emf_object *obj);
 /* ---- office ---- */
 
 /* ---- heuristics, lure, yara ---- */
+#include "heuristics.h"
+#include "lure.h"
+#include "yarascan.h"
 
 #endif /* EMF_MODULES_H */
