@@ -359,6 +359,75 @@ START_TEST(helpers)
 }
 END_TEST
 
+/*
+ * The default weights: every single sign stays below tag, the combinations
+ * typical of Emotet mail reach quarantine (contrib/doc/scores.md).
+ */
+static const struct {
+	const char *label;
+	const char *symbols[8];
+	enum emf_action want;
+} combos[] = {
+	{ "password zip + body password + macro with auto-start",
+	  { "ARCHIVE_ENCRYPTED", "ARCHIVE_PASSWORD_IN_BODY", "OFFICE_MACRO",
+	    "MACRO_AUTOEXEC", NULL }, EMF_ACTION_QUARANTINE },
+	{ "same with suspicious macro code",
+	  { "ARCHIVE_ENCRYPTED", "ARCHIVE_PASSWORD_IN_BODY", "OFFICE_MACRO",
+	    "MACRO_AUTOEXEC", "MACRO_SUSPICIOUS", NULL }, EMF_ACTION_REJECT },
+	{ "fake reply + macro with auto-start",
+	  { "FAKE_ORIGINAL_MESSAGE", "REPLY_WITHOUT_THREAD", "OFFICE_MACRO",
+	    "MACRO_AUTOEXEC", NULL }, EMF_ACTION_QUARANTINE },
+	{ "signature mismatch + lure + macro with auto-start",
+	  { "SIGNATURE_DOMAIN_MISMATCH", "LURE_ENABLE_CONTENT_BODY",
+	    "OFFICE_MACRO", "MACRO_AUTOEXEC", NULL }, EMF_ACTION_QUARANTINE },
+	{ "Excel 4.0 macro + document lure",
+	  { "XLM_MACRO", "LURE_ENABLE_CONTENT_DOC", NULL },
+	  EMF_ACTION_TAG },
+	/* real mail seen in the corpus */
+	{ "Outlook-2002 reply via a list",
+	  { "FAKE_ORIGINAL_MESSAGE", "REPLY_WITHOUT_THREAD",
+	    "FROM_ENVELOPE_MISMATCH", NULL }, EMF_ACTION_ACCEPT },
+	{ "newsletter with a brand name",
+	  { "DISPLAY_NAME_SPOOF", "SIGNATURE_DOMAIN_MISMATCH", NULL },
+	  EMF_ACTION_ACCEPT },
+	{ "list mail", { "FROM_ENVELOPE_MISMATCH", "REPLY_TO_MISMATCH",
+	    "REPLY_WITHOUT_THREAD", NULL }, EMF_ACTION_ACCEPT },
+};
+
+START_TEST(default_weights_reach_actions)
+{
+	struct emf_engine *e = tu_engine(NULL);
+	double total = 0;
+	enum emf_action got;
+
+	for (size_t i = 0; combos[_i].symbols[i] != NULL; i++)
+		total += emf_engine_score(e, combos[_i].symbols[i]);
+	got = total >= e->thr_reject ? EMF_ACTION_REJECT :
+	    total >= e->thr_quarantine ? EMF_ACTION_QUARANTINE :
+	    total >= e->thr_tag ? EMF_ACTION_TAG : EMF_ACTION_ACCEPT;
+	ck_assert_msg(combos[_i].want == EMF_ACTION_ACCEPT ?
+	    got == EMF_ACTION_ACCEPT : got >= combos[_i].want,
+	    "%s: total %g gives %s, want %s%s", combos[_i].label, total,
+	    emf_action_name(got), emf_action_name(combos[_i].want),
+	    combos[_i].want == EMF_ACTION_ACCEPT ? "" : " or more");
+	emf_engine_unref(e);
+}
+END_TEST
+
+START_TEST(one_sign_alone_stays_below_tag)
+{
+	struct emf_engine *e = tu_engine(NULL);
+
+	for (size_t i = 0; mail_symbols[i] != NULL; i++)
+		ck_assert_msg(emf_engine_score(e, mail_symbols[i]) < e->thr_tag,
+		    "%s weighs %g, want < tag %g", mail_symbols[i],
+		    emf_engine_score(e, mail_symbols[i]), e->thr_tag);
+	ck_assert(emf_engine_score(e, "LURE_ENABLE_CONTENT_BODY") < e->thr_tag);
+	ck_assert(emf_engine_score(e, "EXECUTABLE_ATTACHMENT") < e->thr_tag);
+	emf_engine_unref(e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -374,6 +443,9 @@ main(void)
 	tcase_add_loop_test(tc, bad_settings_are_rejected, 0, G_N_ELEMENTS(bad));
 	tcase_add_test(tc, vba_allowlist_drops_macro_findings);
 	tcase_add_test(tc, helpers);
+	tcase_add_loop_test(tc, default_weights_reach_actions, 0,
+	    G_N_ELEMENTS(combos));
+	tcase_add_test(tc, one_sign_alone_stays_below_tag);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
