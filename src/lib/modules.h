@@ -41,5 +41,8 @@ void emf_passwords_harvest(struct emf_scan *scan);
 /* ---- office ---- */
 
 /* ---- heuristics, lure, yara ---- */
+#include "heuristics.h"
+#include "lure.h"
+#include "yarascan.h"
 
 #endif /* EMF_MODULES_H */
