@@ -388,6 +388,31 @@ walk_tree(struct walk *w, GMimeObject *root)
 	g_array_free(stack, TRUE);
 }
 
+/*
+ * The message as a stream with CRLF turned into LF. GMime 3.2 decides
+ * once whether a message uses CRLF and then strips two bytes before every
+ * boundary: in a CRLF mail with one LF-only line before a boundary, the
+ * last base64 characters of a part were lost (an attachment that no longer
+ * opens). LF throughout removes the ambiguity; what is decoded from base64
+ * or quoted-printable parts does not change.
+ */
+static GMimeStream *
+lf_stream(const uint8_t *msg, size_t len)
+{
+	GByteArray *ba = g_byte_array_sized_new((guint)len);
+	size_t start = 0;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (msg[i] == '\r' && msg[i + 1] == '\n') {
+			g_byte_array_append(ba, msg + start, (guint)(i - start));
+			start = i + 1;
+		}
+	}
+	g_byte_array_append(ba, msg + start, (guint)(len - start));
+	/* The stream owns the array from here. */
+	return g_mime_stream_mem_new_with_byte_array(ba);
+}
+
 void
 emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
     const uint8_t *msg, size_t len)
@@ -410,7 +435,7 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 	g_mime_parser_options_set_fallback_charsets(opts, fallback);
 	g_mime_parser_options_set_warning_callback(opts, on_warning, &w);
 
-	stream = g_mime_stream_mem_new_with_buffer((const char *)msg, len);
+	stream = lf_stream(msg, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	m = g_mime_parser_construct_message(parser, opts);
