@@ -7,7 +7,7 @@
 # Starts a private Postfix (own config and queue under a temp dir, SMTP on
 # a free 127.0.0.1 port) with emofilter as its milter (the shipped
 # configuration, quarantine in the temp dir) relaying to smtp-sink, sends
-# every *.eml of SAMPLES_DIR, prints one line per sample (score, verdict,
+# every *.eml of SAMPLES_DIR (envelope = the From:/To: addresses), prints one line per sample (score, verdict,
 # and where the message went: delivered, delivered tagged, held in the
 # Postfix hold queue + quarantine store, rejected with 550), then stops
 # everything it started. KEEP=1 keeps the temp dir for a look.
@@ -41,6 +41,7 @@ sed -e "s|^\( *dir = \)\"[^\"]*\";|\1\"$PF_DIR/run/quarantine\";|" \
     -e "s|^\( *user = \)\"[^\"]*\";|\1\"$EMF_USER\";|" \
     -e "s|^\( *pidfile = \)\"[^\"]*\";|\1\"$PF_DIR/run/emofilter.pid\";|" \
     -e "s|^\( *spool_dir = \)\"[^\"]*\";|\1\"$PF_DIR/run\";|" \
+    -e "s|^\( *rules_dir = \)\"[^\"]*\";|\1\"$top_srcdir/rules\";|" \
     "$top_srcdir/conf/emofilter.conf" >"$conf"
 chmod 644 "$conf"
 echo "== emofilter behind Postfix on 127.0.0.1:$SMTP_PORT (milter on :$MILTER_PORT, sink on :$SINK_PORT)"
@@ -53,7 +54,7 @@ printf '%-36s %7s  %-10s %s\n' SAMPLE SCORE VERDICT "WHAT HAPPENED"
 for f in "$samples"/*.eml; do
 	n0=$(grep -c ': id=.* result=' "$log")
 	out=$(python3 "$top_srcdir/tests/milter/smtp-send.py" 127.0.0.1 \
-	    "$SMTP_PORT" "$f" 1 1 sender@demo.example recipient@demo.example)
+	    "$SMTP_PORT" "$f" 1 1 - -)
 	# the log line of this message
 	i=0
 	while [ "$(grep -c ': id=.* result=' "$log")" -le "$n0" ] && [ $i -lt 100 ]; do

@@ -38,6 +38,7 @@ conf=$work/test.conf
 	cat "$top_srcdir/tests/milter/test-scores.conf"
 	cat <<EOF2
 quarantine = { dir = "$work/run/q"; };
+yara = { rules_dir = "$top_srcdir/rules"; };
 milter = {
   socket = "unix:$work/run/sock";
   user = "$user";

@@ -53,6 +53,7 @@ pf_write_emf_conf() {
 	{
 		cat "$top_srcdir/tests/milter/test-scores.conf"
 		printf 'quarantine = { dir = "%s/run/quarantine"; };\n' "$PF_DIR"
+		printf 'yara = { rules_dir = "%s/rules"; };\n' "$top_srcdir"
 		printf 'milter = {\n'
 		printf '  socket = "inet:%s@127.0.0.1";\n' "$MILTER_PORT"
 		printf '  user = "%s";\n' "$EMF_USER"

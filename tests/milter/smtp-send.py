@@ -6,7 +6,10 @@ Used by the milter tests and benchmark where smtp-source does not fit
   sent=N ok=N tempfail=N reject=N error=N p50_ms=X p99_ms=X
 with the time from the end of DATA to the server's reply per message.
 usage: smtp-send.py HOST PORT FILE COUNT SESSIONS [FROM] [TO]
+FROM or TO "-": the address in the message's From: or To: header.
 """
+import email
+import email.utils
 import smtplib
 import sys
 import threading
@@ -19,6 +22,11 @@ def main():
     sender = sys.argv[6] if len(sys.argv) > 6 else 'alice@example.org'
     rcpt = sys.argv[7] if len(sys.argv) > 7 else 'bob@example.net'
     data = open(path, 'rb').read()
+    hdr = email.message_from_bytes(data)
+    if sender == '-':
+        sender = email.utils.parseaddr(str(hdr.get('From', '')))[1]
+    if rcpt == '-':
+        rcpt = email.utils.parseaddr(str(hdr.get('To', '')))[1] or 'bob@example.net'
     lock = threading.Lock()
     counts = {'ok': 0, 'tempfail': 0, 'reject': 0, 'error': 0}
     lat = []
