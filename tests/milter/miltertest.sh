@@ -128,7 +128,10 @@ kill -TERM "$pid"
 i=0
 while kill -0 "$pid" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 kill -0 "$pid" 2>/dev/null && bad "daemon did not stop on SIGTERM"
-wait "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+[ $rc -eq 0 ] || bad "daemon exit status $rc (a sanitizer report?)"
+grep -q -e 'Sanitizer' -e 'runtime error' "$work/log" && bad "sanitizer report in the log"
 pid=
 [ -e "$work/run/pid" ] && bad "pid file left behind"
 pgrep -f "emofilter -f -c $conf" >/dev/null && bad "processes left behind"
