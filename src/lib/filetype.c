@@ -120,7 +120,19 @@ looks_message(const uint8_t *d, size_t len)
 		"From:", "Message-ID:", "MIME-Version:", "Date:", "Subject:",
 		"Delivered-To:", NULL };
 	int hits = 0;
-	size_t n = len < 4096 ? len : 4096;
+	size_t n = len < 4096 ? len : 4096, k = 0;
+
+	/*
+	 * A message starts with a header field ("Name:"), or an mbox "From "
+	 * line. Text that merely quotes headers further down (a forwarded
+	 * mail pasted into a body) is text.
+	 */
+	while (k < n && k < 78 && (g_ascii_isalnum(d[k]) || d[k] == '-' ||
+	    d[k] == '_'))
+		k++;
+	if (!(k > 0 && k < n && d[k] == ':') &&
+	    !(n >= 5 && memcmp(d, "From ", 5) == 0))
+		return false;
 
 	for (size_t i = 0; hdrs[i] != NULL; i++) {
 		size_t hl = strlen(hdrs[i]);
