@@ -239,13 +239,17 @@ ext_in(const char *ext, const char *const *list)
 	return false;
 }
 
+/*
+ * Internet shortcuts (.url) are left out on purpose: they are common in
+ * real mail (a saved link) and run nothing themselves.
+ */
 bool
 emf_filename_is_executable(const char *name)
 {
 	static const char *const exe[] = { "exe", "dll", "scr", "com", "pif",
 		"cpl", "msi", "msp", "js", "jse", "vbs", "vbe", "wsf", "wsh",
 		"hta", "lnk", "bat", "cmd", "ps1", "psm1", "iso", "img", "vhd",
-		"vhdx", "one", "jar", "reg", "scf", "url", "xll", "appx",
+		"vhdx", "one", "jar", "reg", "scf", "xll", "appx",
 		"msix", "chm", "application", "gadget", "sct", "inf", NULL };
 	const char *ext = extension(name);
 
