@@ -47,7 +47,7 @@ static const struct emf_symbol_def defs[] = {
 	{ "ARCHIVE_MALFORMED", 1.0, "a broken or hostile archive structure" },
 	{ "INFLATED_FILE", 6.0,
 	  "a member padded to a huge size at an extreme compression ratio" },
-	{ "EXECUTABLE_ATTACHMENT", 4.5,
+	{ "EXECUTABLE_ATTACHMENT", 6.0,
 	  "executable or script content or name, attached or in an archive" },
 	{ "FILE_TYPE_MISMATCH", 2.0,
 	  "the file name's extension disagrees with the content" },

@@ -232,6 +232,21 @@ START_TEST(mixed_line_ends_keep_attachment_tail)
 }
 END_TEST
 
+/* A body that quotes a forwarded mail is text, not a message to re-parse. */
+START_TEST(forwarded_text_is_not_a_message)
+{
+	struct emf_report *r = tu_scan(engine, HDR "Subject: fw\r\n\r\n"
+	    "--- begin forwarded text\r\n\r\nFrom: a@example.org\r\n"
+	    "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n"
+	    "Message-ID: <x@example.org>\r\n\r\nhello\r\n");
+	const struct emf_object *o = find(r, "1");
+
+	ck_assert_int_eq(o->type, EMF_FT_TEXT);
+	ck_assert(!emf_report_has_symbol(r, "MIME_MALFORMED"));
+	emf_report_free(r);
+}
+END_TEST
+
 START_TEST(unlabelled_iso2022jp_body)
 {
 	struct emf_report *r = tu_scan(engine, HDR "Subject: x\r\n\r\n"
@@ -291,6 +306,7 @@ main(void)
 	tcase_add_test(tc, unlabelled_iso2022jp_body);
 	tcase_add_test(tc, html_unclosed_head_keeps_body);
 	tcase_add_test(tc, mixed_line_ends_keep_attachment_tail);
+	tcase_add_test(tc, forwarded_text_is_not_a_message);
 	tcase_add_test(tc, not_a_message_at_all);
 	tcase_add_test(tc, corpus_japanese_attachment_names);
 	suite_add_tcase(s, tc);
