@@ -601,7 +601,7 @@ emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj)
 			emf_office_ppt_storages(main_stream, main_len,
 			    emf_budget_child_cap(scan), 64, ppt_child, &c);
 	} else if ((idx = emf_ole_child(ole, 0, "VBA")) >= 0 &&
-	    emf_ole_child(ole, 0, "PROJECT") >= 0) {
+	    emf_ole_child(ole, idx, "dir") >= 0) {
 		fmt = "VBA project";
 	} else if (emf_ole_child(ole, 0, "__properties_version1.0") >= 0) {
 		fmt = "OLE2 Outlook message";

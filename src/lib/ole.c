@@ -376,7 +376,7 @@ emf_ole_free(struct emf_ole *ole)
 {
 	if (ole == NULL)
 		return;
-	for (size_t i = 0; i < ole->nents; i++)
+	for (size_t i = 0; ole->ents != NULL && i < ole->nents; i++)
 		g_free(ole->ents[i].name);
 	g_free(ole->ents);
 	g_free(ole->fat);
