@@ -166,7 +166,19 @@ iso2022jp_to_sjis(const uint8_t *d, size_t len)
 				mode = ASCII;
 				i += 2;
 			}
-			/* Anything else: drop the ESC alone. */
+			else {
+				/*
+				 * Unknown: drop the whole ISO 2022 sequence
+				 * (intermediates 0x20-0x2f, then one final
+				 * byte), not just the ESC.
+				 */
+				while (i + 1 < len && d[i + 1] >= 0x20 &&
+				    d[i + 1] <= 0x2f)
+					i++;
+				if (i + 1 < len && d[i + 1] >= 0x30 &&
+				    d[i + 1] <= 0x7e)
+					i++;
+			}
 			continue;
 		}
 		if (c == 0x0e) {	/* SO: katakana until SI */

@@ -181,6 +181,10 @@ take_headers(struct emf_scan *scan, GMimeMessage *m)
 	mi->date = utf8_or_null(g_mime_object_get_header(o, "Date"));
 	mi->in_reply_to = utf8_or_null(irt);
 	mi->references = utf8_or_null(refs);
+	/* Outlook threads by Thread-Index and often sends replies without
+	 * In-Reply-To; the heuristics need to tell that from a forgery. */
+	mi->has_thread_index = g_mime_object_get_header(o, "Thread-Index") !=
+	    NULL;
 	mi->has_thread_headers = (irt != NULL && *irt != '\0') ||
 	    (refs != NULL && *refs != '\0');
 	if (mi->subject != NULL)
@@ -414,8 +418,14 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 		/* Not even a header: keep the bytes as one opaque part. */
 		emf_symbol(scan, "MIME_MALFORMED", parent,
 		    "no message structure could be parsed");
-		emf_object_child(scan, parent, NULL, NULL, g_memdup2(msg, len),
-		    len);
+		struct emf_object *o = emf_object_child(scan, parent, NULL,
+		    NULL, g_memdup2(msg, len), len);
+
+		/* Typed here so the sniffer does not call it a message again:
+		 * that loop ran to limits.container_depth on real mail (a
+		 * text part opening with "---------- Forwarded message"). */
+		if (o != NULL)
+			o->type = EMF_FT_TEXT;
 	} else {
 		if (parent == NULL)
 			take_headers(scan, m);

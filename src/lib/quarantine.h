@@ -16,7 +16,12 @@
  * strictly before any path is formed from it.
  *
  * Used by the milter (write), emofilter-scan --quarantine (write) and
- * emofilter-quarantine (read, release, delete). Entry files are created
+ * emofilter-quarantine (read, release, delete).
+ *
+ * LIMITATIONS: one host (temporary names use the PID); the store must be
+ * on a local POSIX file system (link() and fsync() semantics); an entry
+ * is removed .json first, so a crash during removal can leave an orphan
+ * .eml that list ignores. Entry files are created
  * O_EXCL|O_NOFOLLOW, mode 0600, under a temporary name, fsynced, renamed,
  * and the directory fsynced; names come from the report ID only, never
  * from message content.
@@ -24,18 +29,95 @@
 #ifndef EMF_QUARANTINE_H
 #define EMF_QUARANTINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "emf.h"
 
 /*
  * Store msg[0..len) and its report (JSON text, from emf_report_json()) in
- * the store at dir under id. Creates dir (0700) if missing. Returns EMF_OK,
- * or EMF_ERR_IO with err set (disk full, permissions): the caller must then
- * tempfail the message, never drop it.
+ * the store at dir under id. Creates dir, tmp/ and the day directory
+ * (0700) if missing. Safe for concurrent writers in several processes.
+ * Returns EMF_OK, or EMF_ERR_IO with err set (disk full, permissions, an
+ * entry with that ID exists, a symlink where a directory should be), or
+ * EMF_ERR_INTERNAL for an invalid id: the caller must then tempfail the
+ * message, never drop it. On failure no part of the entry is left. All
+ * arguments are borrowed; err may be NULL.
  */
 enum emf_rc emf_quarantine_store(const char *dir, const char *id,
     const void *msg, size_t len, const char *report_json,
     struct emf_error *err);
+
+/*
+ * Whether id has exactly the entry ID shape "YYYYMMDDTHHMMSSZ-xxxxxxxx"
+ * (digits, lower-case hex). Every path is formed only after this check.
+ */
+bool emf_quarantine_id_valid(const char *id);
+
+/*
+ * "dir/YYYYMMDD/ID.ext" for a valid id, else NULL (ext must not hold a
+ * '/'). Caller frees (emf_free()).
+ */
+char *emf_quarantine_path(const char *dir, const char *id, const char *ext);
+
+/* ---- reading and maintenance (emofilter-quarantine) ------------------ */
+
+/*
+ * Whether the store at dir may be used by the review tool: it exists, is a
+ * directory (not a symlink), belongs to the effective user (or root) and
+ * grants nothing to group or others. EMF_ERR_IO with err set otherwise.
+ */
+enum emf_rc emf_quarantine_check(const char *dir, struct emf_error *err);
+
+/*
+ * The IDs of all entries (those whose .json exists), newest first, as a
+ * NULL-terminated array in *ids (free with emf_quarantine_ids_free()); *n
+ * is its length. Names that are not entry IDs are ignored.
+ */
+enum emf_rc emf_quarantine_list(const char *dir, char ***ids, size_t *n,
+    struct emf_error *err);
+void emf_quarantine_ids_free(char **ids);
+
+/* Whether the entry id exists (its .json is there); false for bad IDs. */
+bool emf_quarantine_exists(const char *dir, const char *id);
+
+/*
+ * Read file ID.ext of an entry whole (a regular file, not followed through
+ * a symlink, at most max bytes). *data is NUL-terminated and owned by the
+ * caller (emf_free()). EMF_ERR_FORMAT when the file does not exist,
+ * EMF_ERR_LIMIT when larger than max, EMF_ERR_IO on other failures.
+ */
+enum emf_rc emf_quarantine_read(const char *dir, const char *id,
+    const char *ext, size_t max, char **data, size_t *len,
+    struct emf_error *err);
+
+/*
+ * Write file ID.ext of an existing entry atomically, replacing any
+ * previous one (used for the .released record).
+ */
+enum emf_rc emf_quarantine_put(const char *dir, const char *id,
+    const char *ext, const void *data, size_t len, struct emf_error *err);
+
+/*
+ * Remove an entry: the .json first (the entry disappears at once), then
+ * the .released record and the message. EMF_ERR_FORMAT if it does not
+ * exist.
+ */
+enum emf_rc emf_quarantine_remove(const char *dir, const char *id,
+    struct emf_error *err);
+
+/*
+ * Append one line (a '\n' is added) to STORE/audit.log (0600) with a
+ * single write() and fsync it, so concurrent tools never interleave.
+ */
+enum emf_rc emf_quarantine_audit(const char *dir, const char *line,
+    struct emf_error *err);
+
+/*
+ * Remove files in STORE/tmp older than max_age seconds (left by a writer
+ * that crashed); *removed counts them. Never touches entries.
+ */
+enum emf_rc emf_quarantine_clean_tmp(const char *dir, long max_age,
+    unsigned *removed, struct emf_error *err);
 
 #endif /* EMF_QUARANTINE_H */

@@ -71,6 +71,12 @@ emf_report_free(struct emf_report *r)
 	g_free(r);
 }
 
+const struct emf_scan *
+emf_report_scan(const struct emf_report *r)
+{
+	return r->scan;
+}
+
 const char *
 emf_report_id(const struct emf_report *r)
 {

@@ -1,0 +1,621 @@
+/*
+ * quarantine.c - the quarantine store on disk (layout: quarantine.h).
+ *
+ * Writers (milter workers, emofilter-scan --quarantine) may run
+ * concurrently: every file is created O_EXCL|O_NOFOLLOW under a unique
+ * temporary name in STORE/tmp, fsynced, then linked into the day
+ * directory (link() fails on an existing name, so two writers can never
+ * replace each other's entry), and the directory is fsynced. The report
+ * (.json) is published last: an entry exists iff its .json exists.
+ * Modes are set with fchmod()/chmod() after creation so the process umask
+ * cannot widen or narrow them.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <glib.h>
+
+#include "quarantine.h"
+
+static void qerr(struct emf_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+qerr(struct emf_error *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+}
+
+bool
+emf_quarantine_id_valid(const char *id)
+{
+	/* "YYYYMMDDTHHMMSSZ-xxxxxxxx": 25 characters, nothing else. */
+	static const char shape[] = "DDDDDDDDTDDDDDDZ-XXXXXXXX";
+
+	if (id == NULL || strlen(id) != sizeof(shape) - 1)
+		return false;
+	for (size_t i = 0; shape[i] != '\0'; i++) {
+		char c = id[i];
+
+		switch (shape[i]) {
+		case 'D':
+			if (c < '0' || c > '9')
+				return false;
+			break;
+		case 'X':
+			if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+				return false;
+			break;
+		default:
+			if (c != shape[i])
+				return false;
+		}
+	}
+	return true;
+}
+
+char *
+emf_quarantine_path(const char *dir, const char *id, const char *ext)
+{
+	char day[9];
+
+	if (dir == NULL || !emf_quarantine_id_valid(id) || ext == NULL ||
+	    strchr(ext, '/') != NULL)
+		return NULL;
+	memcpy(day, id, 8);
+	day[8] = '\0';
+	return g_strdup_printf("%s/%s/%s.%s", dir, day, id, ext);
+}
+
+/*
+ * Make directory path with mode 0700 if it does not exist. An existing
+ * directory is left as it is (the review tool judges its mode); a symlink
+ * or a non-directory is refused.
+ */
+static enum emf_rc
+ensure_dir(const char *path, struct emf_error *err)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) == 0) {
+		if (chmod(path, 0700) != 0) {
+			qerr(err, "%s: chmod: %s", path, g_strerror(errno));
+			return EMF_ERR_IO;
+		}
+		return EMF_OK;
+	}
+	if (errno != EEXIST) {
+		qerr(err, "%s: mkdir: %s", path, g_strerror(errno));
+		return EMF_ERR_IO;
+	}
+	if (lstat(path, &st) != 0) {
+		qerr(err, "%s: %s", path, g_strerror(errno));
+		return EMF_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		qerr(err, "%s: not a directory", path);
+		return EMF_ERR_IO;
+	}
+	return EMF_OK;
+}
+
+static enum emf_rc
+fsync_dir(const char *path, struct emf_error *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0) {
+		qerr(err, "%s: open: %s", path, g_strerror(errno));
+		return EMF_ERR_IO;
+	}
+	if (fsync(fd) != 0 && errno != EINVAL) {
+		qerr(err, "%s: fsync: %s", path, g_strerror(errno));
+		close(fd);
+		return EMF_ERR_IO;
+	}
+	close(fd);
+	return EMF_OK;
+}
+
+static enum emf_rc
+write_all(int fd, const char *path, const void *data, size_t len,
+    struct emf_error *err)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			qerr(err, "%s: write: %s", path, g_strerror(errno));
+			return EMF_ERR_IO;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return EMF_OK;
+}
+
+/*
+ * Write data to a fresh temporary file under tmpdir and publish it as
+ * final (which must not exist). The temporary is removed on every path.
+ */
+static enum emf_rc
+publish(const char *tmpdir, const char *final, const void *data,
+    size_t len, bool replace, struct emf_error *err)
+{
+	char *tmp = NULL;
+	int fd = -1;
+	enum emf_rc rc = EMF_ERR_IO;
+	char *base = g_path_get_basename(final);
+
+	/* A name unique across processes and threads of this host. */
+	for (int tries = 0; tries < 16 && fd < 0; tries++) {
+		g_free(tmp);
+		tmp = g_strdup_printf("%s/%s.%ld.%08x", tmpdir, base,
+		    (long)getpid(), g_random_int());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		qerr(err, "%s: create: %s", tmp, g_strerror(errno));
+		g_free(tmp);
+		g_free(base);
+		return EMF_ERR_IO;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		qerr(err, "%s: fchmod: %s", tmp, g_strerror(errno));
+		goto out;
+	}
+	if (write_all(fd, tmp, data, len, err) != EMF_OK)
+		goto out;
+	if (fsync(fd) != 0) {
+		qerr(err, "%s: fsync: %s", tmp, g_strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		qerr(err, "%s: close: %s", tmp, g_strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (replace) {
+		if (rename(tmp, final) != 0) {
+			qerr(err, "%s: rename: %s", final, g_strerror(errno));
+			goto out;
+		}
+		g_free(tmp);
+		tmp = NULL;
+		rc = EMF_OK;
+		goto out;
+	}
+	if (link(tmp, final) != 0) {
+		int e = errno;
+
+		if (e == EEXIST) {
+			qerr(err, "%s: entry already exists", final);
+			goto out;
+		}
+		/* File systems without hard links: rename, after a check. */
+		if ((e == EPERM || e == ENOTSUP || e == EOPNOTSUPP) &&
+		    access(final, F_OK) != 0 && rename(tmp, final) == 0) {
+			g_free(tmp);
+			tmp = NULL;
+			rc = EMF_OK;
+			goto out;
+		}
+		qerr(err, "%s: %s", final, g_strerror(e));
+		goto out;
+	}
+	rc = EMF_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp != NULL)
+		unlink(tmp);
+	g_free(tmp);
+	g_free(base);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_store(const char *dir, const char *id, const void *msg,
+    size_t len, const char *report_json, struct emf_error *err)
+{
+	char *tmpdir = NULL, *daydir = NULL, *eml = NULL, *json = NULL;
+	char day[9];
+	enum emf_rc rc;
+
+	if (err != NULL)
+		err->msg[0] = '\0';
+	if (dir == NULL || *dir == '\0') {
+		qerr(err, "quarantine: no store directory configured");
+		return EMF_ERR_IO;
+	}
+	if (!emf_quarantine_id_valid(id)) {
+		qerr(err, "quarantine: invalid entry ID");
+		return EMF_ERR_INTERNAL;
+	}
+	if ((msg == NULL && len > 0) || report_json == NULL) {
+		qerr(err, "quarantine: no message or report");
+		return EMF_ERR_INTERNAL;
+	}
+	memcpy(day, id, 8);
+	day[8] = '\0';
+	tmpdir = g_strdup_printf("%s/tmp", dir);
+	daydir = g_strdup_printf("%s/%s", dir, day);
+	eml = emf_quarantine_path(dir, id, "eml");
+	json = emf_quarantine_path(dir, id, "json");
+
+	if ((rc = ensure_dir(dir, err)) != EMF_OK ||
+	    (rc = ensure_dir(tmpdir, err)) != EMF_OK ||
+	    (rc = ensure_dir(daydir, err)) != EMF_OK)
+		goto out;
+	/* A new day directory must itself survive a crash. */
+	if ((rc = fsync_dir(dir, err)) != EMF_OK)
+		goto out;
+	if ((rc = publish(tmpdir, eml, msg, len, false, err)) != EMF_OK)
+		goto out;
+	if ((rc = fsync_dir(daydir, err)) != EMF_OK) {
+		unlink(eml);
+		goto out;
+	}
+	rc = publish(tmpdir, json, report_json, strlen(report_json), false,
+	    err);
+	if (rc == EMF_OK && (rc = fsync_dir(daydir, err)) != EMF_OK)
+		unlink(json);
+	/* No report, no entry: do not leave an orphan message. */
+	if (rc != EMF_OK)
+		unlink(eml);
+out:
+	g_free(tmpdir);
+	g_free(daydir);
+	g_free(eml);
+	g_free(json);
+	return rc;
+}
+
+/* ---- reading and maintenance ----------------------------------------- */
+
+enum emf_rc
+emf_quarantine_check(const char *dir, struct emf_error *err)
+{
+	struct stat st;
+
+	if (err != NULL)
+		err->msg[0] = '\0';
+	if (dir == NULL || *dir == '\0') {
+		qerr(err, "no quarantine store configured");
+		return EMF_ERR_IO;
+	}
+	if (lstat(dir, &st) != 0) {
+		qerr(err, "%s: quarantine store: %s", dir, g_strerror(errno));
+		return EMF_ERR_IO;
+	}
+	if (S_ISLNK(st.st_mode)) {
+		qerr(err, "%s: quarantine store is a symbolic link; give the "
+		    "real path", dir);
+		return EMF_ERR_IO;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		qerr(err, "%s: quarantine store is not a directory", dir);
+		return EMF_ERR_IO;
+	}
+	if ((st.st_mode & 077) != 0) {
+		qerr(err, "%s: quarantine store permissions %04o are too open "
+		    "(want 0700: it holds malware and private mail)", dir,
+		    (unsigned)(st.st_mode & 07777));
+		return EMF_ERR_IO;
+	}
+	if (st.st_uid != geteuid() && geteuid() != 0) {
+		qerr(err, "%s: quarantine store belongs to uid %lu, not to us "
+		    "(uid %lu)", dir, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+		return EMF_ERR_IO;
+	}
+	return EMF_OK;
+}
+
+static bool
+all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return s[n] == '\0';
+}
+
+static gint
+cmp_desc(gconstpointer a, gconstpointer b)
+{
+	return -strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+enum emf_rc
+emf_quarantine_list(const char *dir, char ***ids, size_t *n,
+    struct emf_error *err)
+{
+	GPtrArray *out = g_ptr_array_new();
+	GError *gerr = NULL;
+	GDir *top, *day;
+	const char *name, *f;
+
+	*ids = NULL;
+	*n = 0;
+	top = g_dir_open(dir, 0, &gerr);
+	if (top == NULL) {
+		qerr(err, "%s", gerr->message);
+		g_error_free(gerr);
+		g_ptr_array_free(out, TRUE);
+		return EMF_ERR_IO;
+	}
+	while ((name = g_dir_read_name(top)) != NULL) {
+		char *path;
+		struct stat st;
+
+		if (strlen(name) != 8 || !all_digits(name, 8))
+			continue;
+		path = g_build_filename(dir, name, NULL);
+		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+			g_free(path);
+			continue;
+		}
+		day = g_dir_open(path, 0, NULL);
+		g_free(path);
+		if (day == NULL)
+			continue;
+		while ((f = g_dir_read_name(day)) != NULL) {
+			size_t len = strlen(f);
+			char *id;
+
+			if (len <= 5 || strcmp(f + len - 5, ".json") != 0)
+				continue;
+			id = g_strndup(f, len - 5);
+			/* The file must sit in the day directory of its ID. */
+			if (!emf_quarantine_id_valid(id) ||
+			    strncmp(id, name, 8) != 0) {
+				g_free(id);
+				continue;
+			}
+			g_ptr_array_add(out, id);
+		}
+		g_dir_close(day);
+	}
+	g_dir_close(top);
+	g_ptr_array_sort(out, cmp_desc);
+	*n = out->len;
+	g_ptr_array_add(out, NULL);
+	*ids = (char **)g_ptr_array_free(out, FALSE);
+	return EMF_OK;
+}
+
+void
+emf_quarantine_ids_free(char **ids)
+{
+	g_strfreev(ids);
+}
+
+bool
+emf_quarantine_exists(const char *dir, const char *id)
+{
+	char *path = emf_quarantine_path(dir, id, "json");
+	struct stat st;
+	bool ok;
+
+	if (path == NULL)
+		return false;
+	ok = lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+	g_free(path);
+	return ok;
+}
+
+enum emf_rc
+emf_quarantine_read(const char *dir, const char *id, const char *ext,
+    size_t max, char **data, size_t *len, struct emf_error *err)
+{
+	char *path = emf_quarantine_path(dir, id, ext);
+	enum emf_rc rc = EMF_ERR_IO;
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	int fd;
+
+	*data = NULL;
+	if (len != NULL)
+		*len = 0;
+	if (path == NULL) {
+		qerr(err, "invalid entry ID");
+		return EMF_ERR_FORMAT;
+	}
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		qerr(err, "%s: %s", path, g_strerror(errno));
+		rc = errno == ENOENT ? EMF_ERR_FORMAT : EMF_ERR_IO;
+		goto out;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		qerr(err, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > (uint64_t)max) {
+		qerr(err, "%s: %lld bytes, more than the %zu allowed", path,
+		    (long long)st.st_size, max);
+		rc = EMF_ERR_LIMIT;
+		goto out;
+	}
+	buf = g_malloc((size_t)st.st_size + 1);
+	while (got < (size_t)st.st_size) {
+		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			qerr(err, "%s: read: %s", path, g_strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	buf[got] = '\0';
+	*data = buf;
+	buf = NULL;
+	if (len != NULL)
+		*len = got;
+	rc = EMF_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	g_free(buf);
+	g_free(path);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_put(const char *dir, const char *id, const char *ext,
+    const void *data, size_t len, struct emf_error *err)
+{
+	char *path, *tmpdir, *daydir;
+	enum emf_rc rc;
+
+	if (!emf_quarantine_exists(dir, id)) {
+		qerr(err, "%s: no such entry", id ? id : "(null)");
+		return EMF_ERR_FORMAT;
+	}
+	path = emf_quarantine_path(dir, id, ext);
+	if (path == NULL) {
+		qerr(err, "invalid file name");
+		return EMF_ERR_INTERNAL;
+	}
+	tmpdir = g_strdup_printf("%s/tmp", dir);
+	daydir = g_path_get_dirname(path);
+	rc = ensure_dir(tmpdir, err);
+	if (rc == EMF_OK)
+		rc = publish(tmpdir, path, data, len, true, err);
+	if (rc == EMF_OK)
+		rc = fsync_dir(daydir, err);
+	g_free(path);
+	g_free(tmpdir);
+	g_free(daydir);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_remove(const char *dir, const char *id,
+    struct emf_error *err)
+{
+	static const char *const exts[] = { "json", "released", "eml" };
+	enum emf_rc rc = EMF_OK;
+	char *daydir = NULL;
+
+	if (!emf_quarantine_exists(dir, id)) {
+		qerr(err, "%s: no such entry", id ? id : "(null)");
+		return EMF_ERR_FORMAT;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(exts); i++) {
+		char *path = emf_quarantine_path(dir, id, exts[i]);
+
+		if (daydir == NULL)
+			daydir = g_path_get_dirname(path);
+		if (unlink(path) != 0 && errno != ENOENT && rc == EMF_OK) {
+			qerr(err, "%s: unlink: %s", path, g_strerror(errno));
+			rc = EMF_ERR_IO;
+		}
+		g_free(path);
+	}
+	if (rc == EMF_OK)
+		rc = fsync_dir(daydir, err);
+	/* An emptied day directory goes too (fails harmlessly if not empty). */
+	(void)rmdir(daydir);
+	g_free(daydir);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_audit(const char *dir, const char *line,
+    struct emf_error *err)
+{
+	char *path = g_strdup_printf("%s/audit.log", dir);
+	char *text = g_strdup_printf("%s\n", line);
+	enum emf_rc rc = EMF_ERR_IO;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		qerr(err, "%s: %s", path, g_strerror(errno));
+		goto out;
+	}
+	if (fchmod(fd, 0600) != 0) {
+		qerr(err, "%s: fchmod: %s", path, g_strerror(errno));
+		goto out;
+	}
+	/* One write() of an O_APPEND file: lines never interleave. */
+	if (write_all(fd, path, text, strlen(text), err) != EMF_OK)
+		goto out;
+	if (fsync(fd) != 0) {
+		qerr(err, "%s: fsync: %s", path, g_strerror(errno));
+		goto out;
+	}
+	rc = EMF_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	g_free(path);
+	g_free(text);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_clean_tmp(const char *dir, long max_age, unsigned *removed,
+    struct emf_error *err)
+{
+	char *tmpdir = g_strdup_printf("%s/tmp", dir);
+	GDir *d = g_dir_open(tmpdir, 0, NULL);
+	time_t now = time(NULL);
+	const char *name;
+
+	*removed = 0;
+	if (d == NULL) {
+		g_free(tmpdir);
+		return EMF_OK;	/* no tmp/ yet: nothing to clean */
+	}
+	while ((name = g_dir_read_name(d)) != NULL) {
+		char *path = g_build_filename(tmpdir, name, NULL);
+		struct stat st;
+
+		if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime > max_age) {
+			if (unlink(path) == 0)
+				(*removed)++;
+			else
+				qerr(err, "%s: unlink: %s", path,
+				    g_strerror(errno));
+		}
+		g_free(path);
+	}
+	g_dir_close(d);
+	g_free(tmpdir);
+	return EMF_OK;
+}
