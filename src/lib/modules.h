@@ -40,6 +40,16 @@ void emf_passwords_harvest(struct emf_scan *scan);
 
 /* ---- office ---- */
 
+/* office.c: an OLE2 compound file (.doc .xls .ppt, vbaProject.bin...). */
+void emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj);
+
+/* office.c: a SYLK file (Excel 4.0 macro sheets in text form). */
+void emf_office_sylk_handle(struct emf_scan *scan, struct emf_object *obj);
+
+/* ooxml.c: a zip holding [Content_Types].xml (.docx .xlsm .pptm ...). */
+void emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_zip *zip);
+
 /* ---- heuristics, lure, yara ---- */
 #include "heuristics.h"
 #include "lure.h"

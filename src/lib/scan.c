@@ -486,7 +486,12 @@ handle_zip(struct emf_scan *scan, struct emf_object *obj)
 		g_free(why);
 		return;
 	}
-	emf_archive_handle(scan, obj, zip);
+	if (emf_zip_find(zip, "[Content_Types].xml") >= 0) {
+		obj->type = EMF_FT_OOXML;
+		emf_ooxml_handle(scan, obj, zip);
+	} else {
+		emf_archive_handle(scan, obj, zip);
+	}
 	emf_zip_close(zip);
 }
 
@@ -504,6 +509,8 @@ static const struct {
 	{ EMF_FT_ZIP, handle_zip },
 	{ EMF_FT_MESSAGE, handle_message },
 	/* office */
+	{ EMF_FT_OLE2, emf_office_ole_handle },
+	{ EMF_FT_SYLK, emf_office_sylk_handle },
 	{ EMF_FT_MAX, NULL }
 };
 

@@ -1,0 +1,646 @@
+/*
+ * office.c - OLE2 and SYLK handlers: format, encryption, VBA, XLM, text.
+ * See office.h.
+ */
+#include "config.h"
+
+#include <string.h>
+#include <zlib.h>
+
+#include "modules.h"
+#include "office.h"
+#include "ole.h"
+#include "vba.h"
+#include "xlm.h"
+
+static inline uint16_t
+rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
+	    ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* ---- text runs ------------------------------------------------------------ */
+
+/* Letters worth keeping from a UTF-16LE run (not arbitrary code points). */
+static bool
+text16(uint16_t c)
+{
+	return c == '\t' || c == '\n' || c == '\r' ||
+	    (c >= 0x20 && c < 0x7F) || (c >= 0xA0 && c <= 0x24F) ||
+	    (c >= 0x370 && c <= 0x4FF) || (c >= 0x2000 && c <= 0x206F) ||
+	    (c >= 0x3000 && c <= 0x30FF) || (c >= 0x4E00 && c <= 0x9FFF) ||
+	    (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xFF00 && c <= 0xFFEF);
+}
+
+static bool
+text8(uint8_t c)
+{
+	return c == '\t' || c == '\n' || c == '\r' || (c >= 0x20 && c < 0x7F) ||
+	    c >= 0xA0;
+}
+
+void
+emf_office_text_runs(const uint8_t *d, size_t len, GString *out, size_t cap)
+{
+	/* UTF-16LE at both alignments: BIFF strings sit at odd offsets. */
+	for (size_t align = 0; align < 2; align++) {
+		size_t i = align;
+
+		while (i + 1 < len && out->len < cap) {
+			size_t j = i, n = 0;
+
+			while (j + 1 < len && text16(rd16(d + j))) {
+				j += 2;
+				n++;
+			}
+			if (n >= 4) {
+				for (size_t k = i; k < j && out->len < cap;
+				    k += 2) {
+					uint16_t c = rd16(d + k);
+
+					g_string_append_unichar(out,
+					    c == '\r' ? '\n' : c);
+				}
+				g_string_append_c(out, '\n');
+			}
+			i = j + 2;
+		}
+	}
+	for (size_t i = 0; i < len && out->len < cap;) {
+		size_t j = i;
+
+		while (j < len && text8(d[j]))
+			j++;
+		if (j - i >= 5) {
+			char *u = g_convert((const char *)d + i,
+			    (gssize)(j - i), "UTF-8", "CP1252", NULL, NULL,
+			    NULL);
+
+			if (u == NULL)
+				u = g_convert((const char *)d + i,
+				    (gssize)(j - i), "UTF-8", "ISO-8859-1",
+				    NULL, NULL, NULL);
+			if (u != NULL) {
+				g_string_append(out, u);
+				g_string_append_c(out, '\n');
+				g_free(u);
+			}
+		}
+		i = j + 1;
+	}
+	if (out->len > cap) {
+		/* Cut back to a character boundary. */
+		const char *end = g_utf8_find_prev_char(out->str,
+		    out->str + cap);
+
+		g_string_truncate(out, end ? (gsize)(end - out->str) : 0);
+	}
+}
+
+/* ---- PowerPoint embedded storages ------------------------------------- */
+
+static uint8_t *
+inflate_capped(const uint8_t *in, size_t len, size_t cap, size_t *outlen)
+{
+	z_stream z;
+	GByteArray *buf = g_byte_array_new();
+	uint8_t chunk[16384];
+	int zr;
+
+	memset(&z, 0, sizeof(z));
+	if (inflateInit(&z) != Z_OK) {
+		g_byte_array_free(buf, TRUE);
+		return NULL;
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)MIN(len, (size_t)UINT32_MAX);
+	do {
+		z.next_out = chunk;
+		z.avail_out = sizeof(chunk);
+		zr = inflate(&z, Z_NO_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END)
+			break;
+		g_byte_array_append(buf, chunk,
+		    (guint)MIN(sizeof(chunk) - z.avail_out, cap - buf->len));
+	} while (zr == Z_OK && buf->len < cap && z.avail_out == 0);
+	inflateEnd(&z);
+	*outlen = buf->len;
+	return g_byte_array_free(buf, FALSE);
+}
+
+unsigned
+emf_office_ppt_storages(const uint8_t *d, size_t len, size_t cap,
+    unsigned max, void (*fn)(void *ctx, uint8_t *data, size_t len),
+    void *ctx)
+{
+	unsigned found = 0;
+
+	/*
+	 * ExOleObjStg record headers: recVer 0, recInstance 1 (compressed)
+	 * or 0, recType 0x1011. Searching the stream for them finds the VBA
+	 * storage without walking (and trusting) the record tree.
+	 */
+	for (size_t i = 0; i + 12 <= len && found < max; i++) {
+		uint32_t rlen;
+		bool compressed;
+		uint8_t *out = NULL;
+		size_t outlen = 0;
+
+		if (d[i + 2] != 0x11 || d[i + 3] != 0x10 || d[i + 1] != 0 ||
+		    (d[i] != 0x10 && d[i] != 0x00))
+			continue;
+		compressed = d[i] == 0x10;
+		rlen = rd32(d + i + 4);
+		if (rlen < 8 || rlen > len - i - 8)
+			continue;
+		if (compressed) {
+			out = inflate_capped(d + i + 12, rlen - 4, cap,
+			    &outlen);
+		} else {
+			outlen = MIN((size_t)rlen, cap);
+			out = g_memdup2(d + i + 8, outlen);
+		}
+		if (out != NULL && outlen >= 512 &&
+		    memcmp(out, EMF_OLE_MAGIC, 8) == 0) {
+			found++;
+			fn(ctx, out, outlen);
+			i += 7 + rlen;
+		} else {
+			g_free(out);
+		}
+	}
+	return found;
+}
+
+/* ---- reporting ------------------------------------------------------------ */
+
+static char *
+join(GPtrArray *a)
+{
+	GString *s = g_string_new(NULL);
+
+	for (guint i = 0; a != NULL && i < a->len; i++) {
+		if (i > 0)
+			g_string_append(s, ", ");
+		g_string_append(s, g_ptr_array_index(a, i));
+	}
+	return g_string_free(s, FALSE);
+}
+
+void
+emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
+    const char *module, const char *src, size_t len, bool is_xlm)
+{
+	struct emf_vba_findings f = { 0 };
+	struct emf_macro *m = emf_macro_new(module);
+	char *list;
+
+	m->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+	    (const guchar *)src, len);
+	emf_vba_analyse(src, len, &f);
+	m->autoexec = f.autoexec;
+	m->suspicious = f.suspicious;
+	m->urls = f.urls;
+	if (obj->macros == NULL)
+		obj->macros = g_ptr_array_new();
+	g_ptr_array_add(obj->macros, m);
+	emf_text_add(scan, EMF_TEXT_MACRO, obj, src, len);
+	if (m->autoexec != NULL) {
+		list = join(m->autoexec);
+		emf_symbol(scan, "MACRO_AUTOEXEC", obj, "%s %s: %s",
+		    is_xlm ? "XLM sheet" : "module", module, list);
+		g_free(list);
+	}
+	if (m->suspicious != NULL) {
+		list = join(m->suspicious);
+		emf_symbol(scan, "MACRO_SUSPICIOUS", obj, "%s %s: %s",
+		    is_xlm ? "XLM sheet" : "module", module, list);
+		g_free(list);
+	}
+	for (guint i = 0; m->urls != NULL && i < m->urls->len; i++) {
+		emf_symbol(scan, "MACRO_URL", obj, "%s in %s",
+		    (char *)g_ptr_array_index(m->urls, i), module);
+		emf_strlist_add(&obj->urls, g_ptr_array_index(m->urls, i));
+	}
+}
+
+/* ---- VBA projects in a compound file ------------------------------------ */
+
+struct vba_src {
+	char *module;
+	char *src;
+	size_t len;
+};
+
+static void
+vba_src_free(gpointer p)
+{
+	struct vba_src *s = p;
+
+	g_free(s->module);
+	g_free(s->src);
+	g_free(s);
+}
+
+static gint
+vba_src_cmp(gconstpointer a, gconstpointer b)
+{
+	const struct vba_src *x = *(struct vba_src *const *)a;
+	const struct vba_src *y = *(struct vba_src *const *)b;
+
+	return strcmp(x->module, y->module);
+}
+
+/* Read one module's source; false when the message budget is spent. */
+static bool
+vba_module(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_ole *ole, long vba, const struct emf_vba_project *proj,
+    const struct emf_vba_module *m, GPtrArray *srcs)
+{
+	const struct emf_limits *l = scan->limits;
+	long idx = emf_ole_child(ole, vba, m->stream);
+	enum emf_ole_read how;
+	uint8_t *raw = NULL, *src = NULL;
+	size_t rawlen, srclen;
+	bool capped;
+	struct vba_src *s;
+
+	if (idx < 0) {
+		emf_symbol(scan, "OFFICE_MALFORMED", obj,
+		    "VBA module stream %s missing", m->stream);
+		return true;
+	}
+	if (emf_ole_read(ole, (size_t)idx, l->object_bytes, &raw, &rawlen,
+	    &how) != EMF_OK)
+		return true;
+	if (m->offset > rawlen) {
+		emf_symbol(scan, "OFFICE_MALFORMED", obj,
+		    "VBA module %s: source offset %u past its stream", m->name,
+		    m->offset);
+		g_free(raw);
+		return true;
+	}
+	if (emf_vba_decompress(raw + m->offset, rawlen - m->offset,
+	    l->vba_module_bytes, &src, &srclen, &capped) != EMF_OK)
+		emf_symbol(scan, "OFFICE_MALFORMED", obj,
+		    "VBA module %s: bad compressed source", m->name);
+	g_free(raw);
+	if (capped)
+		emf_limit_hit(scan, "vba_module_bytes", obj,
+		    "VBA module %s cut to %zu bytes", m->name, srclen);
+	if (!emf_budget_bytes(scan, srclen)) {
+		g_free(src);
+		return false;
+	}
+	s = g_new0(struct vba_src, 1);
+	s->module = g_strdup(m->name);
+	s->src = emf_vba_to_utf8(src, srclen, proj->codepage);
+	s->len = strlen(s->src);
+	g_free(src);
+	g_ptr_array_add(srcs, s);
+	return true;
+}
+
+/* One "VBA" storage with its "dir" stream; modules go to srcs. */
+static bool
+vba_project(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_ole *ole, long vba, long dir, GPtrArray *srcs)
+{
+	const struct emf_limits *l = scan->limits;
+	struct emf_vba_project *proj = NULL;
+	enum emf_ole_read how;
+	uint8_t *raw = NULL, *d = NULL;
+	size_t rawlen, dlen;
+	bool capped, more = true;
+	char *why = NULL;
+
+	if (emf_ole_read(ole, (size_t)dir, l->object_bytes, &raw, &rawlen,
+	    &how) != EMF_OK)
+		return true;
+	/* dir records are small; a dir of more than a few MB is hostile. */
+	emf_vba_decompress(raw, rawlen, l->vba_module_bytes, &d, &dlen,
+	    &capped);
+	g_free(raw);
+	if (emf_vba_dir_parse(d, dlen, l->vba_modules, &proj, &capped,
+	    &why) != EMF_OK) {
+		emf_symbol(scan, "OFFICE_MALFORMED", obj, "VBA project: %s",
+		    why);
+		/* A VBA storage is still a macro project, if unreadable. */
+		g_ptr_array_add(srcs, g_new0(struct vba_src, 1));
+		((struct vba_src *)g_ptr_array_index(srcs, srcs->len - 1))
+		    ->module = g_strdup("(unreadable VBA project)");
+		((struct vba_src *)g_ptr_array_index(srcs, srcs->len - 1))
+		    ->src = g_strdup("");
+		g_free(why);
+		g_free(d);
+		return true;
+	}
+	g_free(d);
+	if (capped)
+		emf_limit_hit(scan, "vba_modules", obj,
+		    "more than %u VBA modules", l->vba_modules);
+	for (guint i = 0; i < proj->modules->len && more; i++) {
+		if (emf_scan_expired(scan))
+			break;
+		more = vba_module(scan, obj, ole, vba, proj,
+		    g_ptr_array_index(proj->modules, i), srcs);
+	}
+	emf_vba_project_free(proj);
+	return more;
+}
+
+static void
+scan_vba(struct emf_scan *scan, struct emf_object *obj, struct emf_ole *ole)
+{
+	GPtrArray *srcs = g_ptr_array_new_with_free_func(vba_src_free);
+	GChecksum *ck;
+	GString *names;
+
+	/* Every storage named VBA holding a dir stream: the document's own
+	 * project and those of embedded objects (ObjectPool, ...). */
+	for (size_t i = 1; i < emf_ole_count(ole); i++) {
+		const struct emf_ole_entry *e = emf_ole_entry(ole, i);
+		long dir;
+
+		if (e->type != EMF_OLE_STORAGE || e->parent < 0 ||
+		    g_ascii_strcasecmp(e->name, "VBA") != 0)
+			continue;
+		if ((dir = emf_ole_child(ole, (long)i, "dir")) < 0)
+			continue;
+		if (!vba_project(scan, obj, ole, (long)i, dir, srcs))
+			break;
+	}
+	if (srcs->len == 0) {
+		g_ptr_array_free(srcs, TRUE);
+		return;
+	}
+	/*
+	 * The project's identity for allowlists: modules sorted by name,
+	 * each as name NUL source NUL, so the same macros hash the same in
+	 * an .xls and an .xlsm whatever the order of the dir records.
+	 */
+	g_ptr_array_sort(srcs, vba_src_cmp);
+	ck = g_checksum_new(G_CHECKSUM_SHA256);
+	names = g_string_new(NULL);
+	for (guint i = 0; i < srcs->len; i++) {
+		struct vba_src *s = g_ptr_array_index(srcs, i);
+
+		g_checksum_update(ck, (const guchar *)s->module,
+		    (gssize)strlen(s->module) + 1);
+		g_checksum_update(ck, (const guchar *)s->src,
+		    (gssize)s->len + 1);
+		if (i < 20)
+			g_string_append_printf(names, "%s%s", i ? ", " : "",
+			    s->module);
+		emf_office_macro_report(scan, obj, s->module, s->src, s->len,
+		    false);
+	}
+	if (srcs->len > 20)
+		g_string_append_printf(names, ", ... (%u)", srcs->len);
+	g_free(obj->vba_sha256);
+	obj->vba_sha256 = g_strdup(g_checksum_get_string(ck));
+	emf_symbol(scan, "OFFICE_MACRO", obj, "VBA project: %s", names->str);
+	g_string_free(names, TRUE);
+	g_checksum_free(ck);
+	g_ptr_array_free(srcs, TRUE);
+}
+
+/* ---- XLM ------------------------------------------------------------------ */
+
+void
+emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
+    const struct emf_biff_info *bi)
+{
+	char *list;
+
+	for (guint i = 0; bi->macro_sheets && i < bi->macro_sheets->len; i++)
+		emf_strlist_add(&obj->xlm_sheets,
+		    g_ptr_array_index(bi->macro_sheets, i));
+	if (bi->macro_sheets != NULL) {
+		list = join(bi->macro_sheets);
+		emf_symbol(scan, "XLM_MACRO", obj, "Excel 4.0 macro sheet: %s",
+		    list);
+		g_free(list);
+	}
+	if (bi->auto_names != NULL) {
+		list = join(bi->auto_names);
+		emf_symbol(scan, "MACRO_AUTOEXEC", obj, "defined name %s",
+		    list);
+		g_free(list);
+	}
+}
+
+/* ---- the handlers --------------------------------------------------------- */
+
+struct ppt_ctx {
+	struct emf_scan *scan;
+	struct emf_object *obj;
+	unsigned n;
+};
+
+static void
+ppt_child(void *ctx, uint8_t *data, size_t len)
+{
+	struct ppt_ctx *c = ctx;
+	char name[48];
+
+	if (!emf_budget_bytes(c->scan, len)) {
+		g_free(data);
+		return;
+	}
+	g_snprintf(name, sizeof(name), "ExOleObjStg-%u", ++c->n);
+	emf_object_child(c->scan, c->obj, name, NULL, data, len);
+}
+
+static char *
+read_stream(struct emf_scan *scan, struct emf_ole *ole, long idx,
+    size_t *len)
+{
+	enum emf_ole_read how;
+	uint8_t *d = NULL;
+
+	*len = 0;
+	if (idx < 0 || emf_ole_read(ole, (size_t)idx,
+	    scan->limits->object_bytes, &d, len, &how) != EMF_OK)
+		return NULL;
+	return (char *)d;
+}
+
+/* EncryptionInfo ([MS-OFFCRYPTO] 2.3.4.5/2.3.4.10): which scheme. */
+static const char *
+ooxml_encryption(const uint8_t *info, size_t len)
+{
+	uint16_t major, minor;
+
+	if (len < 4)
+		return "OOXML (unknown)";
+	major = rd16(info);
+	minor = rd16(info + 2);
+	if (major == 4 && minor == 4)
+		return "OOXML Agile";
+	if ((major == 3 || major == 4) && minor == 2)
+		return "OOXML Standard";
+	if ((major == 3 || major == 4) && minor == 3)
+		return "OOXML Extensible";
+	return "OOXML (unknown)";
+}
+
+static void
+set_encrypted(struct emf_scan *scan, struct emf_object *obj,
+    const char *how)
+{
+	obj->encrypted = true;
+	g_free(obj->encryption);
+	obj->encryption = g_strdup(how);
+	emf_symbol(scan, "OFFICE_ENCRYPTED", obj, "%s", how);
+}
+
+void
+emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj)
+{
+	const struct emf_limits *l = scan->limits;
+	struct emf_ole *ole = NULL;
+	bool capped = false;
+	char *why = NULL;
+	long word, book, ppt, pkg, idx;
+	const char *fmt = "OLE2";
+	uint8_t *main_stream = NULL;
+	size_t main_len = 0;
+	bool encrypted = false;
+
+	if (emf_ole_open(obj->data, obj->len, l->ole_dir_entries, &ole,
+	    &capped, &why) != EMF_OK) {
+		g_free(obj->error);
+		obj->error = g_strdup_printf("ole2: %s", why);
+		emf_symbol(scan, "OFFICE_MALFORMED", obj, "%s", obj->error);
+		g_free(why);
+		return;
+	}
+	if (capped)
+		emf_limit_hit(scan, "ole_dir_entries", obj,
+		    "only the first %u directory entries read",
+		    l->ole_dir_entries);
+	word = emf_ole_child(ole, 0, "WordDocument");
+	book = emf_ole_child(ole, 0, "Workbook");
+	if (book < 0)
+		book = emf_ole_child(ole, 0, "Book");
+	ppt = emf_ole_child(ole, 0, "PowerPoint Document");
+	pkg = emf_ole_child(ole, 0, "EncryptedPackage");
+
+	if (pkg >= 0) {
+		uint8_t *info;
+		size_t ilen;
+
+		/* An encrypted OOXML package: OOXML, whatever the wrapper. */
+		fmt = "OOXML (encrypted)";
+		obj->type = EMF_FT_OOXML;
+		info = (uint8_t *)read_stream(scan, ole,
+		    emf_ole_child(ole, 0, "EncryptionInfo"), &ilen);
+		set_encrypted(scan, obj, ooxml_encryption(info, ilen));
+		g_free(info);
+		encrypted = true;
+	} else if (word >= 0) {
+		fmt = "OLE2 Word";
+		main_stream = (uint8_t *)read_stream(scan, ole, word,
+		    &main_len);
+		/* FibBase ([MS-DOC] 2.5.2): fEncrypted, fObfuscated. */
+		if (main_len >= 12 && (rd16(main_stream + 10) & 0x0100)) {
+			set_encrypted(scan, obj, rd16(main_stream + 10) &
+			    0x8000 ? "Word XOR obfuscation" :
+			    "Word RC4 / RC4 CryptoAPI");
+			encrypted = true;
+		}
+	} else if (book >= 0) {
+		struct emf_biff_info bi;
+
+		fmt = "OLE2 Excel";
+		main_stream = (uint8_t *)read_stream(scan, ole, book,
+		    &main_len);
+		if (emf_biff_walk(main_stream, main_len, &bi)) {
+			if (bi.biff == 5)
+				fmt = "OLE2 Excel 5.0/95";
+			if (bi.encrypted) {
+				char *how = g_strdup_printf("Excel %s",
+				    bi.encryption);
+
+				set_encrypted(scan, obj, how);
+				g_free(how);
+				encrypted = true;
+			}
+			emf_office_xlm_report(scan, obj, &bi);
+			if (bi.malformed)
+				emf_symbol(scan, "OFFICE_MALFORMED", obj,
+				    "a BIFF record runs past the stream");
+			emf_biff_info_clear(&bi);
+		}
+	} else if (ppt >= 0) {
+		struct ppt_ctx c = { scan, obj, 0 };
+		uint8_t *cu;
+		size_t culen;
+
+		fmt = "OLE2 PowerPoint";
+		main_stream = (uint8_t *)read_stream(scan, ole, ppt,
+		    &main_len);
+		/* CurrentUserAtom ([MS-PPT] 2.3.2): headerToken. */
+		cu = (uint8_t *)read_stream(scan, ole,
+		    emf_ole_child(ole, 0, "Current User"), &culen);
+		if ((culen >= 16 && rd32(cu + 12) == 0xF3D1C4DF) ||
+		    emf_ole_child(ole, 0, "EncryptedSummary") >= 0) {
+			set_encrypted(scan, obj, "PowerPoint RC4 CryptoAPI");
+			encrypted = true;
+		}
+		g_free(cu);
+		if (!encrypted)
+			emf_office_ppt_storages(main_stream, main_len,
+			    emf_budget_child_cap(scan), 64, ppt_child, &c);
+	} else if ((idx = emf_ole_child(ole, 0, "VBA")) >= 0 &&
+	    emf_ole_child(ole, idx, "dir") >= 0) {
+		fmt = "VBA project";
+	} else if (emf_ole_child(ole, 0, "__properties_version1.0") >= 0) {
+		fmt = "OLE2 Outlook message";
+	} else if (emf_ole_child(ole, 0, "VisioDocument") >= 0) {
+		fmt = "OLE2 Visio";
+	}
+	g_free(obj->format);
+	obj->format = g_strdup(fmt);
+
+	scan_vba(scan, obj, ole);
+
+	if (main_stream != NULL && !encrypted) {
+		GString *t = g_string_new(NULL);
+
+		emf_office_text_runs(main_stream, main_len, t, l->text_bytes);
+		emf_text_add(scan, EMF_TEXT_DOCUMENT, obj, t->str, t->len);
+		g_string_free(t, TRUE);
+	}
+	if (emf_ole_warning(ole) != NULL && obj->error == NULL)
+		obj->error = g_strdup_printf("ole2: %s",
+		    emf_ole_warning(ole));
+	g_free(main_stream);
+	emf_ole_free(ole);
+}
+
+void
+emf_office_sylk_handle(struct emf_scan *scan, struct emf_object *obj)
+{
+	struct emf_biff_info bi;
+	GString *f = g_string_new(NULL);
+
+	g_free(obj->format);
+	obj->format = g_strdup("SYLK");
+	if (emf_sylk_macro(obj->data, obj->len, &bi, f)) {
+		emf_office_xlm_report(scan, obj, &bi);
+		if (bi.macro_sheets != NULL)
+			emf_office_macro_report(scan, obj, "SYLK formulas",
+			    f->str, f->len, true);
+	}
+	emf_biff_info_clear(&bi);
+	g_string_free(f, TRUE);
+}

@@ -1,0 +1,56 @@
+/*
+ * xlm.h - Excel 4.0 (XLM) macro sheets: a walk over the records of a BIFF
+ * workbook stream ([MS-XLS] 2.1.4), and the SYLK form.
+ *
+ * Owns: the record walk over the "Workbook" (BIFF8) or "Book" (BIFF5/7)
+ * stream or a lone BIFF2-4 file: sheet names and types (BoundSheet8,
+ * [MS-XLS] 2.4.28), substream types (BOF, 2.4.21), Auto_Open-style defined
+ * names (Lbl, 2.4.150), encryption (FilePass, 2.4.117). SYLK (.slk)
+ * macro sheets (the "O;...;E" record) and names.
+ * Does not own: finding the stream (office.c), decrypting it.
+ *
+ * LIMITATIONS: formulas are not decoded (only the sheets are reported);
+ * after a FilePass record the record bodies are encrypted, so sheet names
+ * and defined names are no longer read, but the clear-text BOF of every
+ * substream still tells a macro sheet.
+ */
+#ifndef EMF_XLM_H
+#define EMF_XLM_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct emf_biff_info {
+	unsigned biff;		/* 8, 5 (also 7), 4, 3, 2; 0 if unknown */
+	GPtrArray *macro_sheets;	/* char *: "name" or "name (hidden)" */
+	GPtrArray *auto_names;	/* char *: "Auto_Open", ... */
+	unsigned vba_sheets;	/* BIFF5 VBA module sheets (dt 6) */
+	bool encrypted;
+	const char *encryption;	/* "XOR", "RC4", "RC4 CryptoAPI" (static) */
+	bool malformed;		/* a record ran off the end */
+};
+
+/*
+ * Walk the BIFF records of d[0..len). Fills *info (lists created on
+ * demand; release with emf_biff_info_clear()). Returns false if d does not
+ * start with a BOF record (not a BIFF stream).
+ */
+bool emf_biff_walk(const uint8_t *d, size_t len, struct emf_biff_info *info);
+void emf_biff_info_clear(struct emf_biff_info *info);
+
+/* Add name to info->auto_names if Excel would run it (Auto_Open...). */
+void emf_xlm_check_name(struct emf_biff_info *info, const char *name);
+
+/*
+ * Look at a SYLK file d[0..len): true if it is a macro sheet (an "O"
+ * record with the E field) or defines an Auto_Open-style name; the names
+ * go to info->auto_names. formulas, if not NULL, receives the text of
+ * the formula fields (the "E..." of "C" records), for the keyword
+ * analysis.
+ */
+bool emf_sylk_macro(const uint8_t *d, size_t len, struct emf_biff_info *info,
+    GString *formulas);
+
+#endif /* EMF_XLM_H */
