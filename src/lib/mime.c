@@ -216,18 +216,24 @@ part_bytes(GMimePart *part, size_t cap, size_t *len, bool *truncated)
 	return out;
 }
 
-/* Decode uuencoded "begin NNN name" blocks inside a text body. */
+/*
+ * Decode uuencoded "begin NNN name" blocks inside a text body. A block
+ * ends at its "end" line or at the next "begin" line, so the work and the
+ * bytes decoded stay linear in the text however many "begin" lines it
+ * holds (each block used to run to the end of the text, and a freed
+ * array's length was read).
+ */
 static void
 take_uuencoded(struct walk *w, struct emf_object *obj, const char *text)
 {
-	const char *p = text;
+	const char *p = text, *text_end = text + strlen(text);
 
 	while ((p = strstr(p, "begin ")) != NULL) {
-		const char *line_end, *name;
+		const char *line_end, *name, *next, *end;
 		GByteArray *out;
 		int state = GMIME_UUDECODE_STATE_BEGIN;
 		guint32 save = 0;
-		size_t chunk;
+		size_t chunk, outlen;
 
 		if (!(p == text || p[-1] == '\n') || !g_ascii_isdigit(p[6])) {
 			p += 6;
@@ -241,22 +247,28 @@ take_uuencoded(struct walk *w, struct emf_object *obj, const char *text)
 			name++;
 		while (name < line_end && *name == ' ')
 			name++;
-		chunk = strlen(line_end + 1);
+		next = strstr(line_end, "\nbegin ");
+		next = next ? next + 1 : text_end;
+		end = g_strstr_len(line_end, next - line_end, "\nend");
+		end = end ? end + 1 : next;
+		chunk = (size_t)(end - (line_end + 1));
 		out = g_byte_array_sized_new((guint)(chunk * 3 / 4 + 16));
 		g_byte_array_set_size(out, (guint)(chunk * 3 / 4 + 16));
-		out->len = (guint)g_mime_encoding_uudecode_step(
+		outlen = g_mime_encoding_uudecode_step(
 		    (const unsigned char *)line_end + 1, chunk, out->data,
 		    &state, &save);
 		{
 			char *fname = g_strstrip(g_strndup(name,
 			    (gsize)(line_end - name)));
+			struct emf_object *c = emf_object_child(w->scan, obj,
+			    fname, "application/x-uuencode",
+			    g_byte_array_free(out, FALSE), outlen);
 
-			emf_object_child(w->scan, obj, fname, "application/"
-			    "x-uuencode", g_byte_array_free(out, FALSE),
-			    out->len);
 			g_free(fname);
+			if (c == NULL)
+				return;
 		}
-		p = line_end + 1;
+		p = next;
 	}
 }
 

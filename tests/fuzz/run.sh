@@ -106,6 +106,7 @@ for h in $harnesses; do
 	# -timeout: one input taking 25 s is a hang even under ASan (the
 	# scan deadline is 60 s, but real mail finishes in milliseconds).
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0} \
+	LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/fuzz/lsan.supp:print_suppressions=0} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 	G_SLICE=always-malloc \
 	/usr/bin/time -f 'CPU %U %S' -o "$work/$h.time" \
