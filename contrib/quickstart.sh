@@ -18,12 +18,12 @@ echo
 echo "== emofilter-scan on the bundled samples (conf/emofilter.conf, rules/)"
 printf '%-40s %7s  %-10s %s\n' FILE SCORE ACTION SYMBOLS
 set +e
-src/cli/emofilter-scan -c tests/samples.conf --summary "$samples"/*.eml |
+src/cli/emofilter-scan -c tests/emofilter-test.conf --summary "$samples"/*.eml |
     sed "s|$samples/||"
 rc=$?
 set -e
 echo
-echo "Full report of one sample: src/cli/emofilter-scan -c tests/samples.conf $samples/emotet-password-zip.eml"
-echo "JSON for scripts:          src/cli/emofilter-scan -c tests/samples.conf --json FILE"
+echo "Full report of one sample: src/cli/emofilter-scan -c tests/emofilter-test.conf $samples/emotet-password-zip.eml"
+echo "JSON for scripts:          src/cli/emofilter-scan -c tests/emofilter-test.conf --json FILE"
 # emofilter-scan exits 1 when something was flagged: that is the point here.
 [ "$rc" -le 1 ]

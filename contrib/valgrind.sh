@@ -69,7 +69,7 @@ fail=0 n=0
 run() {
 	n=$((n + 1))
 	set +e
-	vg "$scan" -c "$top/tests/corpus.conf" "$@" > /dev/null 2> "$work/vg.err"
+	vg "$scan" -c "$top/tests/emofilter-test.conf" "$@" > /dev/null 2> "$work/vg.err"
 	rc=$?
 	set -e
 	if [ "$rc" -ge 2 ]; then

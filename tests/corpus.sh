@@ -19,7 +19,7 @@ stalwart-mailparser-eml ruby-mail-fixtures gmime-testdata sisimai-set-of-emails
 tika-mail phishing-pot-subset spamscope-mailparser-mails
 nodemailer-mailparser-fixtures cpython-email-testdata yara-rules-maldocs/email"}
 
-exec python3 - "$scan" "$top_srcdir/tests/corpus.conf" "$corpus" $dirs <<'PY'
+exec python3 - "$scan" "$top_srcdir/tests/emofilter-test.conf" "$corpus" $dirs <<'PY'
 import json, os, subprocess, sys, time
 
 scan, conf, corpus, dirs = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]

@@ -17,7 +17,7 @@ rank() { case $1 in accept) echo 0;; tag) echo 1;; quarantine) echo 2;; reject) 
 pass=0 fail=0
 while IFS='	' read -r file lo hi; do
 	case $file in \#*|"") continue;; esac
-	line=$("$scan" -c "$top_srcdir/tests/samples.conf" --summary "$work/$file")
+	line=$("$scan" -c "$top_srcdir/tests/emofilter-test.conf" --summary "$work/$file")
 	action=$(echo "$line" | awk '{print $3}')
 	r=$(rank "$action")
 	if [ "$r" -ge "$(rank "$lo")" ] && [ "$r" -le "$(rank "$hi")" ]; then

@@ -369,12 +369,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "emofilter-scan: library initialisation failed\n");
 		return EXIT_ERROR;
 	}
-	if (emf_cfg_load(o.conf, &cfg, &err) != EMF_OK) {
+	if (emf_cfg_load(o.conf, &cfg, &err) != EMF_OK ||
+	    emf_engine_new(cfg, &engine, &err) != EMF_OK) {
+		/* Freed so that a bad config or rule is a clean exit 2, also
+		 * under LeakSanitizer (tests/rules.sh checks the status). */
 		fprintf(stderr, "emofilter-scan: %s\n", err.msg);
-		return EXIT_ERROR;
-	}
-	if (emf_engine_new(cfg, &engine, &err) != EMF_OK) {
-		fprintf(stderr, "emofilter-scan: %s\n", err.msg);
+		g_ptr_array_free(o.rcpts, TRUE);
+		emf_library_shutdown();
 		return EXIT_ERROR;
 	}
 	if (o.check_rules) {

@@ -88,6 +88,12 @@ static const struct emf_cfg_key keys[] = {
 	/* -- end of quarantine keys -- */
 
 	/* passwords (passwords.c, archive.c) */
+	{ "passwords.patterns", EMF_CFG_STRLIST,
+	  "[ \"(?i)(?<![[:alpha:]])(?:password|passwd|passcode|pass|pwd|pw)(?![[:alpha:]])[[:space:]]*(?:[(][^()]{0,20}[)][[:space:]]*)?(?:is(?![[:alpha:]])|:|=)[[:space:]]*(?:[:=][[:space:]]*)?[“‘「『【(<[]?([!-~]+)\", \"(?i)(?<![[:alpha:]])password[[:space:]]+(?:for|to|of)[[:space:]][^:[:cntrl:]]{0,60}?(?:[[:space:]]is(?![[:alpha:]])|:)[[:space:]]*[“‘「『【(<[]?([!-~]+)\", \"(?:パスワード|暗証番号|解凍キー|解凍コード|解凍用キー)(?:[[:space:]]*[(][^()]{0,12}[)])?[[:space:]]*[】』」]?[[:space:]]*(?:は|:|=|→|⇒|-)?[[:space:]]*[“‘「『【(<[]?([!-~]+)\", \"(?i)[【[](?:password|pass|pwd|pw)[]】][[:space:]]*[:=]?[[:space:]]*[“‘「『(<]?([!-~]+)\" ]",
+	  0, 0, NULL,
+	  "GRegex patterns over NFKC-normalised text; group 1 is the password" },
+	{ "passwords.bare_token_body_bytes", EMF_CFG_INT, "512", 0, 65536, NULL,
+	  "bodies up to this size also give password-like bare tokens (0: off)" },
 	/* -- end of passwords keys -- */
 
 	/* office documents (ole.c, vba.c, ooxml.c, xlm.c) */
@@ -95,6 +101,30 @@ static const struct emf_cfg_key keys[] = {
 
 	/* mail heuristics, lure phrases, YARA, allowlists (heuristics.c,
 	 * lure.c, yarascan.c) */
+	{ "heuristics.enabled", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "sender, reply-forgery and signature checks on the mail" },
+	{ "heuristics.trusted_domains", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "registrable domains whose mail skips the mail heuristics" },
+	{ "heuristics.trusted_networks", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "client networks (CIDR) whose mail skips the mail heuristics" },
+	{ "heuristics.trust_authenticated", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "SMTP-authenticated senders skip the mail heuristics" },
+	{ "heuristics.vba_allowlist", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "SHA-256 of VBA project sources whose macro symbols are dropped" },
+	{ "lure.enabled", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "look for enable-content lures in the body and in documents" },
+	{ "lure.phrases", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "extra lure phrases, added to the built-in list" },
+	{ "lure.warning_words", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "extra words that mark a text as a security warning" },
+	{ "yara.enabled", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "run YARA over every object and every decoded text" },
+	{ "yara.rules_dir", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "rule directory (\"\" = the installed rules; relative to the config file)" },
+	{ "yara.extra_dirs", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "more rule directories, compiled after rules_dir" },
+	{ "yara.default_score", EMF_CFG_DOUBLE, "2.0", -1000, 1000, NULL,
+	  "score of a YARA match whose rule has no meta score" },
 	/* -- end of heuristics keys -- */
 
 	/* the milter daemon (src/milter/) */

@@ -22,8 +22,12 @@ static const struct {
 	void (*fini)(void *state);
 } modules[] = {
 	/* passwords */
+	{ EMF_MOD_PASSWORDS, emf_passwords_init, emf_passwords_fini },
 	/* office */
 	/* heuristics, lure, yara */
+	{ EMF_MOD_HEURISTICS, emf_heuristics_init, emf_heuristics_fini },
+	{ EMF_MOD_LURE, emf_lure_init, emf_lure_fini },
+	{ EMF_MOD_YARA, emf_yara_init, emf_yara_fini },
 	{ EMF_MOD_MAX, NULL, NULL }	/* end */
 };
 

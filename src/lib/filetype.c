@@ -120,7 +120,19 @@ looks_message(const uint8_t *d, size_t len)
 		"From:", "Message-ID:", "MIME-Version:", "Date:", "Subject:",
 		"Delivered-To:", NULL };
 	int hits = 0;
-	size_t n = len < 4096 ? len : 4096;
+	size_t n = len < 4096 ? len : 4096, k = 0;
+
+	/*
+	 * A message starts with a header field ("Name:"), or an mbox "From "
+	 * line. Text that merely quotes headers further down (a forwarded
+	 * mail pasted into a body) is text.
+	 */
+	while (k < n && k < 78 && (g_ascii_isalnum(d[k]) || d[k] == '-' ||
+	    d[k] == '_'))
+		k++;
+	if (!(k > 0 && k < n && d[k] == ':') &&
+	    !(n >= 5 && memcmp(d, "From ", 5) == 0))
+		return false;
 
 	for (size_t i = 0; hdrs[i] != NULL; i++) {
 		size_t hl = strlen(hdrs[i]);
@@ -227,13 +239,17 @@ ext_in(const char *ext, const char *const *list)
 	return false;
 }
 
+/*
+ * Internet shortcuts (.url) are left out on purpose: they are common in
+ * real mail (a saved link) and run nothing themselves.
+ */
 bool
 emf_filename_is_executable(const char *name)
 {
 	static const char *const exe[] = { "exe", "dll", "scr", "com", "pif",
 		"cpl", "msi", "msp", "js", "jse", "vbs", "vbe", "wsf", "wsh",
 		"hta", "lnk", "bat", "cmd", "ps1", "psm1", "iso", "img", "vhd",
-		"vhdx", "one", "jar", "reg", "scf", "url", "xll", "appx",
+		"vhdx", "one", "jar", "reg", "scf", "xll", "appx",
 		"msix", "chm", "application", "gadget", "sct", "inf", NULL };
 	const char *ext = extension(name);
 

@@ -160,10 +160,17 @@ emf_html_to_text(const char *html, size_t len, GPtrArray *urls)
 						}
 					}
 					g_free(close);
-					if (c != NULL)
-						q = memchr(c, '>', (size_t)(end - c));
-					if (c == NULL || q == NULL)
-						q = end - 1;
+					/*
+					 * Unclosed: skip nothing. Browsers show
+					 * what follows an unclosed <head>, and
+					 * swallowing the rest would hide a lure.
+					 */
+					if (c != NULL) {
+						const char *gt = memchr(c, '>',
+						    (size_t)(end - c));
+
+						q = gt ? gt : end - 1;
+					}
 					break;
 				}
 			}

@@ -181,6 +181,10 @@ take_headers(struct emf_scan *scan, GMimeMessage *m)
 	mi->date = utf8_or_null(g_mime_object_get_header(o, "Date"));
 	mi->in_reply_to = utf8_or_null(irt);
 	mi->references = utf8_or_null(refs);
+	/* Outlook threads by Thread-Index and often sends replies without
+	 * In-Reply-To; the heuristics need to tell that from a forgery. */
+	mi->has_thread_index = g_mime_object_get_header(o, "Thread-Index") !=
+	    NULL;
 	mi->has_thread_headers = (irt != NULL && *irt != '\0') ||
 	    (refs != NULL && *refs != '\0');
 	if (mi->subject != NULL)
@@ -449,6 +453,31 @@ parse_prefix(const uint8_t *msg, size_t len, unsigned max_parts,
 	return len;
 }
 
+/*
+ * The message as a stream with CRLF turned into LF. GMime 3.2 decides
+ * once whether a message uses CRLF and then strips two bytes before every
+ * boundary: in a CRLF mail with one LF-only line before a boundary, the
+ * last base64 characters of a part were lost (an attachment that no longer
+ * opens). LF throughout removes the ambiguity; what is decoded from base64
+ * or quoted-printable parts does not change.
+ */
+static GMimeStream *
+lf_stream(const uint8_t *msg, size_t len)
+{
+	GByteArray *ba = g_byte_array_sized_new((guint)len);
+	size_t start = 0;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (msg[i] == '\r' && msg[i + 1] == '\n') {
+			g_byte_array_append(ba, msg + start, (guint)(i - start));
+			start = i + 1;
+		}
+	}
+	g_byte_array_append(ba, msg + start, (guint)(len - start));
+	/* The stream owns the array from here. */
+	return g_mime_stream_mem_new_with_byte_array(ba);
+}
+
 void
 emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
     const uint8_t *msg, size_t len)
@@ -484,7 +513,7 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 			len = n;
 		}
 	}
-	stream = g_mime_stream_mem_new_with_buffer((const char *)msg, len);
+	stream = lf_stream(msg, len);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
 	m = g_mime_parser_construct_message(parser, opts);
@@ -492,8 +521,14 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 		/* Not even a header: keep the bytes as one opaque part. */
 		emf_symbol(scan, "MIME_MALFORMED", parent,
 		    "no message structure could be parsed");
-		emf_object_child(scan, parent, NULL, NULL, g_memdup2(msg, len),
-		    len);
+		struct emf_object *o = emf_object_child(scan, parent, NULL,
+		    NULL, g_memdup2(msg, len), len);
+
+		/* Typed here so the sniffer does not call it a message again:
+		 * that loop ran to limits.container_depth on real mail (a
+		 * text part opening with "---------- Forwarded message"). */
+		if (o != NULL)
+			o->type = EMF_FT_TEXT;
 	} else {
 		if (parent == NULL)
 			take_headers(scan, m);

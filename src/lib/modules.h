@@ -31,8 +31,18 @@ void emf_attach_check(struct emf_scan *scan, struct emf_object *obj);
 
 /* ---- passwords ---- */
 
+/* passwords.c: compiled patterns (engine slot EMF_MOD_PASSWORDS). */
+bool emf_passwords_init(struct emf_engine *engine, void **state,
+    struct emf_error *err);
+void emf_passwords_fini(void *state);
+/* passwords.c: pre-queue analyser filling scan->passwords. */
+void emf_passwords_harvest(struct emf_scan *scan);
+
 /* ---- office ---- */
 
 /* ---- heuristics, lure, yara ---- */
+#include "heuristics.h"
+#include "lure.h"
+#include "yarascan.h"
 
 #endif /* EMF_MODULES_H */

@@ -22,6 +22,7 @@
 #include "report.h"
 #include "scan.h"
 #include "symbols.h"
+#include "yarascan.h"
 
 /* Detail lines kept per symbol, and entries kept per object list. */
 #define SYMBOL_HITS_MAX 20
@@ -34,12 +35,13 @@ enum emf_rc
 emf_library_init(void)
 {
 	emf_mime_init();
-	return EMF_OK;
+	return emf_yara_library_init();
 }
 
 void
 emf_library_shutdown(void)
 {
+	emf_yara_library_shutdown();
 	emf_mime_shutdown();
 }
 
@@ -157,6 +159,45 @@ bool
 emf_scan_has_symbol(const struct emf_scan *scan, const char *name)
 {
 	return g_hash_table_contains(scan->symbol_index, name);
+}
+
+/* Whether object path p is path or lies under it. */
+static bool
+path_under(const char *p, const char *path)
+{
+	size_t n = strlen(path);
+
+	return p != NULL && strncmp(p, path, n) == 0 &&
+	    (p[n] == '\0' || p[n] == '/');
+}
+
+unsigned
+emf_symbol_drop(struct emf_scan *scan, const char *name, const char *path)
+{
+	struct emf_symbol *s = g_hash_table_lookup(scan->symbol_index, name);
+	unsigned dropped = 0;
+
+	if (s == NULL)
+		return 0;
+	for (guint i = s->hits->len; i > 0; i--) {
+		struct emf_symbol_hit *h = g_ptr_array_index(s->hits, i - 1);
+
+		if (!path_under(h->object, path))
+			continue;
+		g_ptr_array_remove_index(s->hits, i - 1);
+		g_free(h->detail);
+		g_free(h->object);
+		g_free(h);
+		dropped++;
+	}
+	s->nhits -= dropped;
+	/* Hits past the cap were not kept: while some may remain, so does
+	 * the symbol. */
+	if (s->nhits == 0) {
+		g_hash_table_remove(scan->symbol_index, name);
+		g_ptr_array_remove(scan->symbols, s);
+	}
+	return dropped;
 }
 
 /* ---- limits and budget ------------------------------------------------- */
@@ -470,6 +511,7 @@ static const struct {
 static void (*const object_analysers[])(struct emf_scan *,
     struct emf_object *) = {
 	/* yara */
+	emf_yara_object,
 	NULL
 };
 
@@ -483,12 +525,17 @@ static void (*const object_checks[])(struct emf_scan *,
 /* Run once the mail is walked, before any archive is opened. */
 static void (*const pre_queue_analysers[])(struct emf_scan *) = {
 	/* passwords */
+	emf_passwords_harvest,
 	NULL
 };
 
 /* Run once every object is scanned (mail heuristics, YARA on texts). */
 static void (*const post_queue_analysers[])(struct emf_scan *) = {
 	/* heuristics, lure, yara */
+	emf_heuristics_run,
+	emf_lure_run,
+	emf_yara_texts,
+	emf_heuristics_vba_allowlist,	/* last: drops what it allows */
 	NULL
 };
 
@@ -606,6 +653,12 @@ scan_new(struct emf_engine *engine, const struct emf_envelope *env)
 				    g_utf8_make_valid(env->rcpts[i], -1));
 	}
 	return scan;
+}
+
+struct emf_scan *
+emf_scan_new(struct emf_engine *engine, const struct emf_envelope *env)
+{
+	return scan_new(engine, env);
 }
 
 void

@@ -110,6 +110,7 @@ struct emf_msginfo {
 	char *in_reply_to;
 	char *references;
 	bool has_thread_headers; /* In-Reply-To or References present */
+	bool has_thread_index;	/* Outlook's Thread-Index present */
 };
 
 struct emf_symbol_hit {
@@ -176,6 +177,14 @@ void emf_symbol_scored(struct emf_scan *scan, const char *name, double score,
 
 bool emf_scan_has_symbol(const struct emf_scan *scan, const char *name);
 
+/*
+ * Remove the hits of symbol name whose object is path or lies under it
+ * (the VBA allowlist uses this). The symbol goes when no hit is left.
+ * Returns the number of hits removed.
+ */
+unsigned emf_symbol_drop(struct emf_scan *scan, const char *name,
+    const char *path);
+
 /* ---- limits and budget -------------------------------------------------- */
 
 /*
@@ -237,6 +246,13 @@ void emf_password_add(struct emf_scan *scan, const char *value,
 
 /* Scan the queued objects until the queue is empty or the deadline passes. */
 void emf_scan_run_queue(struct emf_scan *scan);
+
+/*
+ * A fresh scan context with nothing queued, for unit tests that drive one
+ * analyser by hand (objects, texts, symbols). Free with emf_scan_free().
+ */
+struct emf_scan *emf_scan_new(struct emf_engine *engine,
+    const struct emf_envelope *env);
 
 /* Release a scan and everything it owns (reports call this). */
 void emf_scan_free(struct emf_scan *scan);

@@ -14,7 +14,7 @@
 
 static const struct emf_symbol_def defs[] = {
 	/* sender */
-	{ "FROM_ENVELOPE_MISMATCH", 0.5,
+	{ "FROM_ENVELOPE_MISMATCH", 0.3,
 	  "header From and envelope sender have different registrable domains" },
 	{ "DISPLAY_NAME_SPOOF", 2.0,
 	  "the display name holds an address or domain other than the real From" },
@@ -25,8 +25,13 @@ static const struct emf_symbol_def defs[] = {
 	/* reply forgery */
 	{ "FAKE_ORIGINAL_MESSAGE", 3.0,
 	  "forged quoted-header block in a mail with no thread headers" },
-	{ "REPLY_WITHOUT_THREAD", 1.5,
+	{ "REPLY_WITHOUT_THREAD", 1.0,
 	  "Re:/Fwd: subject but no In-Reply-To/References" },
+	/* trust and allowlists: informational, weight 0 by default */
+	{ "TRUSTED_SENDER", 0.0,
+	  "trusted domain, network or authenticated sender: mail heuristics skipped" },
+	{ "MACRO_ALLOWLISTED", 0.0,
+	  "the VBA project is allowlisted: its macro findings are dropped" },
 	/* lure */
 	{ "LURE_ENABLE_CONTENT_BODY", 3.0,
 	  "the mail tells the reader to enable editing/content/macros" },

@@ -8,7 +8,20 @@
  * are built on it. The zip borrows the caller's bytes: they must outlive
  * it.
  *
- * LIMITATIONS: split/spanned archives are read as far as libzip can.
+ * emf_zip_check() walks the central directory itself (libzip does not
+ * expose local header offsets) to find what libzip tolerates but a
+ * scanner must not: entries whose data overlap (Fifield's zip bomb),
+ * entries running outside the data or into the central directory, a
+ * count that disagrees with the end record, duplicate names, names that
+ * would escape an extraction directory. [APPNOTE 4.3.6-4.3.16, 4.5.3]
+ *
+ * LIMITATIONS: split/spanned archives are read as far as libzip can; an
+ * archive libzip refuses to open is not listed at all (its entries are not
+ * recovered from the local headers); entry i of libzip and record i of
+ * the central directory are assumed to be the same entry (libzip reads
+ * the directory in order); a wrong ZipCrypto password that passes the
+ * one-byte check is caught by inflate or the CRC only when the whole entry
+ * is read, not when the read stops at the cap.
  */
 #ifndef EMF_ZIPSCAN_H
 #define EMF_ZIPSCAN_H
@@ -71,5 +84,36 @@ enum emf_zip_read emf_zip_read(struct emf_zip *zip, size_t i,
     size_t *outlen);
 
 const char *emf_zip_read_str(enum emf_zip_read r);
+
+/* Structural flaws found by emf_zip_check() (bits). */
+enum emf_zip_flaw {
+	EMF_ZIP_FLAW_CD = 1u << 0,	/* directory unreadable or misplaced */
+	EMF_ZIP_FLAW_COUNT = 1u << 1,	/* end record count != records */
+	EMF_ZIP_FLAW_LOCAL = 1u << 2,	/* local header missing or cut */
+	EMF_ZIP_FLAW_OUTSIDE = 1u << 3,	/* data past the end or into the CD */
+	EMF_ZIP_FLAW_OVERLAP = 1u << 4,	/* data shared with another entry */
+	EMF_ZIP_FLAW_DUPNAME = 1u << 5,	/* the same name twice */
+	EMF_ZIP_FLAW_UNSAFE_NAME = 1u << 6 /* absolute, "..", drive, NUL */
+};
+
+/*
+ * Walk the central directory of the bytes zip was opened on, reading at
+ * most max_entries records, and record the flaws of the archive and of
+ * each entry. Returns the union of the flaws (0: none found). *detail,
+ * if not NULL, gets a sentence naming the first flaws (g_free), or NULL
+ * when there are none. Runs once per zip; later calls return the same.
+ * Cost: linear in the directory size, memory O(records).
+ */
+unsigned emf_zip_check(struct emf_zip *zip, size_t max_entries,
+    char **detail);
+
+/* The flaws of entry i found by emf_zip_check() (0 before it ran). */
+unsigned emf_zip_entry_flaws(const struct emf_zip *zip, size_t i);
+
+/* Records the directory holds beyond max_entries (0 when all were read). */
+uint64_t emf_zip_unchecked(const struct emf_zip *zip);
+
+/* True when name would leave an extraction directory (zip-slip). */
+bool emf_zip_name_unsafe(const char *name, size_t len);
 
 #endif /* EMF_ZIPSCAN_H */

@@ -11,7 +11,7 @@
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 scan=${EMF_SCAN:-$top/src/cli/emofilter-scan}
-conf=$top/tests/corpus.conf
+conf=$top/tests/emofilter-test.conf
 corpus=$top/../shared/corpus/spamassassin-corpus
 [ -x "$scan" ] || { echo "build first (contrib/build.sh)"; exit 1; }
 command -v /usr/bin/time >/dev/null 2>&1 || { echo "needs /usr/bin/time (Debian package time)"; exit 1; }

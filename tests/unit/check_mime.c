@@ -198,6 +198,55 @@ START_TEST(nested_message_rfc822)
 }
 END_TEST
 
+/* An unclosed <head> or <style> must not hide the text after it. */
+START_TEST(html_unclosed_head_keeps_body)
+{
+	struct emf_report *r = tu_scan(engine, HDR "Subject: x\r\n"
+	    "Content-Type: text/html\r\n\r\n"
+	    "<html><head><style>p{}<body><p>Please enable macros</p>\r\n");
+	char *html = texts(r, EMF_TEXT_HTML);
+
+	ck_assert_ptr_nonnull(strstr(html, "Please enable macros"));
+	g_free(html);
+	emf_report_free(r);
+}
+END_TEST
+
+/*
+ * A CRLF mail with one LF-only line before the boundary: the attachment
+ * must keep its last bytes (GMime alone lost 2 of them).
+ */
+START_TEST(mixed_line_ends_keep_attachment_tail)
+{
+	struct emf_report *r = tu_scan(engine, HDR "Subject: x\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: application/octet-stream; name=x.bin\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n"
+	    "AAECAwQFBgcICQoLDA0ODxA=\n--b--\r\n");
+	const struct emf_object *o = find(r, "1/x.bin");
+
+	ck_assert_uint_eq(o->size, 17);
+	ck_assert_str_eq(o->sha256,
+	    "3e5718fea51a8f3f5baca61c77afab473c1810f8b9db330273b4011ce92c787e");
+	emf_report_free(r);
+}
+END_TEST
+
+/* A body that quotes a forwarded mail is text, not a message to re-parse. */
+START_TEST(forwarded_text_is_not_a_message)
+{
+	struct emf_report *r = tu_scan(engine, HDR "Subject: fw\r\n\r\n"
+	    "--- begin forwarded text\r\n\r\nFrom: a@example.org\r\n"
+	    "Date: Mon, 1 Jan 2024 00:00:00 +0000\r\nSubject: hi\r\n"
+	    "Message-ID: <x@example.org>\r\n\r\nhello\r\n");
+	const struct emf_object *o = find(r, "1");
+
+	ck_assert_int_eq(o->type, EMF_FT_TEXT);
+	ck_assert(!emf_report_has_symbol(r, "MIME_MALFORMED"));
+	emf_report_free(r);
+}
+END_TEST
+
 START_TEST(unlabelled_iso2022jp_body)
 {
 	struct emf_report *r = tu_scan(engine, HDR "Subject: x\r\n\r\n"
@@ -255,6 +304,9 @@ main(void)
 	tcase_add_test(tc, transfer_encodings);
 	tcase_add_test(tc, nested_message_rfc822);
 	tcase_add_test(tc, unlabelled_iso2022jp_body);
+	tcase_add_test(tc, html_unclosed_head_keeps_body);
+	tcase_add_test(tc, mixed_line_ends_keep_attachment_tail);
+	tcase_add_test(tc, forwarded_text_is_not_a_message);
 	tcase_add_test(tc, not_a_message_at_all);
 	tcase_add_test(tc, corpus_japanese_attachment_names);
 	suite_add_tcase(s, tc);
