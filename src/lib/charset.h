@@ -16,4 +16,11 @@
 char *emf_charset_to_utf8(const uint8_t *d, size_t len, const char *declared,
     const char **used);
 
+/*
+ * NFKC of valid UTF-8 d[0..len) (g_free), in linear time: use it instead
+ * of g_utf8_normalize() on anything longer than a line. NULL if d is not
+ * valid UTF-8.
+ */
+char *emf_utf8_nfkc(const char *d, size_t len);
+
 #endif /* EMF_CHARSET_H */

@@ -222,7 +222,13 @@ char *
 emf_html_meta_charset(const char *html, size_t len)
 {
 	size_t n = len < 4096 ? len : 4096;
-	const char *p = html, *end = html + n;
+	const char *p, *end;
+
+	/* An empty part comes as (NULL, 0). */
+	if (html == NULL || n == 0)
+		return NULL;
+	p = html;
+	end = html + n;
 
 	while (p < end) {
 		const char *m = g_strstr_len(p, end - p, "charset");

@@ -12,6 +12,7 @@
 
 #include <glib.h>
 
+#include "charset.h"
 #include "cfg.h"
 #include "engine.h"
 #include "lure.h"
@@ -108,7 +109,7 @@ emf_fold(const char *s, long len)
 	if (s == NULL)
 		return g_strdup("");
 	valid = g_utf8_make_valid(s, len);
-	nfkc = g_utf8_normalize(valid, -1, G_NORMALIZE_NFKC);
+	nfkc = emf_utf8_nfkc(valid, strlen(valid));
 	g_free(valid);
 	if (nfkc == NULL)
 		return g_strdup("");

@@ -8,6 +8,7 @@
 
 #include "cfg.h"
 #include "modules.h"
+#include "charset.h"
 #include "passwords.h"
 
 /* Bare tokens kept per message, and neighbour names looked for. */
@@ -424,7 +425,7 @@ emf_passwords_extract(const struct emf_pwrules *r, const char *utf8,
 
 	if (utf8 == NULL || len == 0)
 		return 0;
-	s = g_utf8_normalize(utf8, (gssize)len, G_NORMALIZE_NFKC);
+	s = emf_utf8_nfkc(utf8, len);
 	if (s == NULL)
 		return 0;
 	slen = strlen(s);

@@ -1,0 +1,84 @@
+#!/bin/sh
+# valgrind.sh - emofilter-scan under valgrind memcheck over a representative
+# subset: the bundled samples, a few mails of each corpus folder, a few
+# archives and Office files (--raw). Fails (exit 1) on any invalid read or
+# write, use of uninitialised memory, or definite/indirect leak.
+#
+#   contrib/valgrind.sh [BUILDDIR]
+#
+# Needs a normal (non-sanitizer) build of src/cli/emofilter-scan in
+# BUILDDIR (default: the source tree). Exits 0 with a note when valgrind
+# is missing. Suppressions: contrib/valgrind.supp (libraries' own leaks,
+# each explained there).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$top}
+scan=$build/src/cli/emofilter-scan
+corpus=${EMF_CORPUS:-$top/../shared/corpus}
+[ -d "$corpus" ] || [ -n "${EMF_CORPUS:-}" ] || corpus=$top/../../shared/corpus
+per_dir=${EMF_VALGRIND_PER_DIR:-3}
+
+command -v valgrind >/dev/null || { echo "valgrind: not installed, skipped"; exit 0; }
+[ -x "$scan" ] || { echo "valgrind: $scan not built" >&2; exit 1; }
+if nm "$scan" 2>/dev/null | grep -q __asan_init; then
+	echo "valgrind: $scan is a sanitizer build; build it normally first" >&2
+	exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mails=$work/mails.list
+raws=$work/raws.list
+: > "$mails"
+: > "$raws"
+if command -v zip >/dev/null && command -v 7z >/dev/null; then
+	python3 "$top/contrib/make-samples.py" "$work/samples" >/dev/null
+	find "$work/samples" -name '*.eml' | sort >> "$mails"
+fi
+# A few of each folder, spread over it (every n-th file), small ones only.
+pick() {
+	find "$1" -type f -size -512k ! -name '*.json' ! -name '*.md' \
+	    ! -name 'LICENSE*' ! -name '*.py' ! -name '*.tsv' 2>/dev/null |
+	    sort | awk -v k="$2" '{ a[NR] = $0 } END { if (NR == 0) exit;
+	    s = NR / k; if (s < 1) s = 1; for (i = 1; i <= NR && n < k; i += s) { print a[int(i)]; n++ } }'
+}
+if [ -d "$corpus" ]; then
+	for d in spamassassin-corpus mimekit-testdata thunderbird-testmail \
+	    stalwart-mailparser-eml ruby-mail-fixtures gmime-testdata \
+	    sisimai-set-of-emails tika-mail phishing-pot-subset \
+	    spamscope-mailparser-mails nodemailer-mailparser-fixtures \
+	    cpython-email-testdata yara-rules-maldocs/email; do
+		pick "$corpus/$d" "$per_dir" >> "$mails"
+	done
+	for d in libzip-regress go-archive-zip-testdata tika-archives \
+	    recursiveextractor-testdata tika-office oletools-testdata \
+	    poi-testdata msoffcrypto-testdata; do
+		pick "$corpus/$d" "$per_dir" >> "$raws"
+	done
+else
+	echo "valgrind: no corpus at $corpus, samples only"
+fi
+
+vg() {
+	G_SLICE=always-malloc G_DEBUG=gc-friendly valgrind -q --error-exitcode=99 \
+	    --leak-check=full --errors-for-leak-kinds=definite,indirect \
+	    --show-leak-kinds=definite,indirect --track-origins=yes \
+	    --suppressions="$top/contrib/valgrind.supp" "$@"
+}
+fail=0 n=0
+run() {
+	n=$((n + 1))
+	set +e
+	vg "$scan" -c "$top/tests/emofilter-test.conf" "$@" > /dev/null 2> "$work/vg.err"
+	rc=$?
+	set -e
+	if [ "$rc" -ge 2 ]; then
+		fail=$((fail + 1))
+		echo "FAIL (exit $rc): $*"
+		head -40 "$work/vg.err"
+	fi
+}
+while read -r f; do run --json "$f"; done < "$mails"
+while read -r f; do run --json --raw "$f"; done < "$raws"
+echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files), $fail failed"
+[ "$fail" -eq 0 ]
