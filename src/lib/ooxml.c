@@ -376,6 +376,14 @@ read_part(struct pkg *p, size_t i, size_t cap, size_t *len, bool *cut)
 		return NULL;
 	}
 	*cut = r == EMF_ZIP_TRUNCATED;
+	if (*cut) {
+		struct emf_zip_entry e;
+
+		/* Say so: a lure or macro sheet past the cap is not seen. */
+		emf_limit_hit(scan, "object_bytes", p->obj,
+		    "part %s read only to its first %zu bytes",
+		    emf_zip_entry(p->zip, i, &e) ? e.name : "?", *len);
+	}
 	d = g_realloc(d, *len + 1);
 	d[*len] = 0;
 	return (char *)d;
