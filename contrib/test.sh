@@ -1,10 +1,13 @@
 #!/bin/sh
 # test.sh - install, build and run every test suite; non-zero on any failure.
 #
-# 1. make check (unit suites, samples, corpus) on a normal build;
+# 1. make check (unit suites, samples, corpus, hostile input, miltertest,
+#    quarantine tool, fuzz regression replays) on a normal build;
 # 2. make check again under AddressSanitizer + UndefinedBehaviorSanitizer;
-# Further suites (valgrind, Postfix end-to-end, fuzz smoke) are added as
-# they land. Works as root with no terminal (CI calls it from .ci/run).
+# 3. valgrind memcheck over samples, corpus mails, archives and documents;
+# 4. the end-to-end suite through a real Postfix on loopback (root only);
+# 5. a short libFuzzer smoke run per harness (clang).
+# Works as root with no terminal (CI calls it from .ci/run).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -45,9 +48,29 @@ make -s -j2 check || failed
 count
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-# Leave a normal build behind for the quick start and the benchmarks.
+# Leave a normal build behind for the quick start, the benchmarks and the
+# suites below.
 step "rebuild without sanitizers"
 contrib/build.sh
+
+step "valgrind memcheck on a representative subset"
+contrib/valgrind.sh || exit 1
+passed=$((passed + 1))
+
+step "end to end through a real Postfix on loopback"
+set +e
+sh tests/milter/e2e.sh
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: e2e (needs root and Postfix)";;
+*) exit 1;;
+esac
+
+step "fuzz smoke (${EMF_FUZZ_SECONDS:-15} s per harness)"
+tests/fuzz/run.sh -t "${EMF_FUZZ_SECONDS:-15}" || exit 1
+passed=$((passed + 1))
 
 echo
 echo "all test suites passed"
