@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "bytes.h"
+
 #include <string.h>
 #include <zlib.h>
 
@@ -12,19 +14,6 @@
 #include "ole.h"
 #include "vba.h"
 #include "xlm.h"
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	    ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 /* ---- text runs ------------------------------------------------------------ */
 

@@ -4,6 +4,8 @@
  */
 #include "config.h"
 
+#include "bytes.h"
+
 #include <glib.h>
 #include <string.h>
 
@@ -35,19 +37,6 @@ struct emf_ole {
 	size_t nents;
 	char *warning;
 };
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	    ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 static void
 warn(struct emf_ole *ole, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -3,25 +3,14 @@
  */
 #include "config.h"
 
+#include "bytes.h"
+
 #include <string.h>
 
 #include "vba.h"
 
 #define CHUNK_MAX 4096		/* decompressed bytes per chunk */
 #define LIST_MAX 64		/* findings kept per list */
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) |
-	    ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
 
 /* ---- decompression ([MS-OVBA] 2.4.1) ---------------------------------- */
 

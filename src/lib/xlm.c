@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include "bytes.h"
+
 #include <string.h>
 
 #include "xlm.h"
@@ -10,12 +12,6 @@
 #define NAMES_MAX 64
 
 static void check_name(struct emf_biff_info *info, char *name);
-
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | (p[1] << 8));
-}
 
 static void
 add(GPtrArray **a, char *s)

@@ -6,6 +6,8 @@
  */
 #include "config.h"
 
+#include "bytes.h"
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -315,26 +317,6 @@ emf_zip_read_str(enum emf_zip_read r)
 
 /* ---- our own directory walk ----------------------------------------------- */
 
-/* Little-endian reads; the caller has checked off + width <= len. */
-static inline uint16_t
-le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t
-le64(const uint8_t *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /* True when [off, off + n) lies inside [0, len). */
 static inline bool
 inside(size_t len, uint64_t off, uint64_t n)
@@ -384,7 +366,7 @@ find_eocd(const uint8_t *d, size_t len, size_t *pos)
 		return false;
 	lo = len - EOCD_LEN > 65535 ? len - EOCD_LEN - 65535 : 0;
 	for (size_t p = len - EOCD_LEN + 1; p-- > lo;) {
-		if (le32(d + p) == SIG_EOCD) {
+		if (rd32(d + p) == SIG_EOCD) {
 			*pos = p;
 			return true;
 		}
@@ -398,7 +380,7 @@ zip64_extra(const uint8_t *x, size_t xlen, uint64_t *size, uint64_t *comp,
     uint64_t *off)
 {
 	while (xlen >= 4) {
-		uint16_t id = le16(x), n = le16(x + 2);
+		uint16_t id = rd16(x), n = rd16(x + 2);
 		const uint8_t *v = x + 4;
 		size_t left;
 
@@ -407,17 +389,17 @@ zip64_extra(const uint8_t *x, size_t xlen, uint64_t *size, uint64_t *comp,
 		if (id == 0x0001) {
 			left = n;
 			if (*size == 0xffffffffu && left >= 8) {
-				*size = le64(v);
+				*size = rd64(v);
 				v += 8;
 				left -= 8;
 			}
 			if (*comp == 0xffffffffu && left >= 8) {
-				*comp = le64(v);
+				*comp = rd64(v);
 				v += 8;
 				left -= 8;
 			}
 			if (*off == 0xffffffffu && left >= 8)
-				*off = le64(v);
+				*off = rd64(v);
 			return;
 		}
 		x += 4 + n;
@@ -478,31 +460,31 @@ locate_cd(struct emf_zip *z, GString *why, uint64_t *cd_pos,
 		add_flaw(z, why, EMF_ZIP_FLAW_CD, "no end of central directory");
 		return false;
 	}
-	*count = le16(d + eocd + 10);
-	*cd_size = le32(d + eocd + 12);
-	cd_off = le32(d + eocd + 16);
+	*count = rd16(d + eocd + 10);
+	*cd_size = rd32(d + eocd + 12);
+	cd_off = rd32(d + eocd + 16);
 	end = eocd;
 	/* ZIP64: a locator just before the end record. [APPNOTE 4.3.15] */
-	if (eocd >= 20 && le32(d + eocd - 20) == SIG_EOCD64_LOC) {
-		uint64_t e64 = le64(d + eocd - 20 + 8);
+	if (eocd >= 20 && rd32(d + eocd - 20) == SIG_EOCD64_LOC) {
+		uint64_t e64 = rd64(d + eocd - 20 + 8);
 
 		/*
 		 * With prepended bytes the locator's offset is short too: the
 		 * record usually sits right before the locator.
 		 */
-		if (inside(len, e64, 56) && le32(d + e64) == SIG_EOCD64) {
+		if (inside(len, e64, 56) && rd32(d + e64) == SIG_EOCD64) {
 			/* where it says */
 		} else if (eocd >= 20 + 56 &&
-		    le32(d + eocd - 20 - 56) == SIG_EOCD64) {
+		    rd32(d + eocd - 20 - 56) == SIG_EOCD64) {
 			e64 = eocd - 20 - 56;
 		} else {
 			add_flaw(z, why, EMF_ZIP_FLAW_CD,
 			    "ZIP64 end record missing");
 			return false;
 		}
-		*count = le64(d + e64 + 32);
-		*cd_size = le64(d + e64 + 40);
-		cd_off = le64(d + e64 + 48);
+		*count = rd64(d + e64 + 32);
+		*cd_size = rd64(d + e64 + 40);
+		cd_off = rd64(d + e64 + 48);
 		end = e64;
 	}
 	if (*cd_size > end) {
@@ -517,7 +499,7 @@ locate_cd(struct emf_zip *z, GString *why, uint64_t *cd_pos,
 	 */
 	if (cd_off <= end && *cd_size <= end - cd_off &&
 	    (*cd_size < 4 ? *cd_size == 0 :
-	    le32(d + cd_off) == SIG_CENTRAL)) {
+	    rd32(d + cd_off) == SIG_CENTRAL)) {
 		*cd_pos = cd_off;
 		*base = 0;
 		return true;
@@ -572,18 +554,18 @@ emf_zip_check(struct emf_zip *z, size_t max_entries, char **detail)
 		char *name;
 
 		if (!inside(len, p, CENTRAL_LEN) ||
-		    le32(d + p) != SIG_CENTRAL) {
+		    rd32(d + p) != SIG_CENTRAL) {
 			add_flaw(z, why, EMF_ZIP_FLAW_CD,
 			    "directory record %zu is broken", nrec + 1);
 			break;
 		}
-		flags = le16(d + p + 8);
-		comp = le32(d + p + 20);
-		size = le32(d + p + 24);
-		nlen = le16(d + p + 28);
-		xlen = le16(d + p + 30);
-		clen = le16(d + p + 32);
-		off = le32(d + p + 42);
+		flags = rd16(d + p + 8);
+		comp = rd32(d + p + 20);
+		size = rd32(d + p + 24);
+		nlen = rd16(d + p + 28);
+		xlen = rd16(d + p + 30);
+		clen = rd16(d + p + 32);
+		off = rd32(d + p + 42);
 		if (!inside(len, p + CENTRAL_LEN,
 		    (uint64_t)nlen + xlen + clen)) {
 			add_flaw(z, why, EMF_ZIP_FLAW_CD,
@@ -618,13 +600,13 @@ emf_zip_check(struct emf_zip *z, size_t max_entries, char **detail)
 		/* The local header and the data it leads to. [APPNOTE 4.3.7] */
 		lh = base + off;
 		if (off > UINT64_MAX - base || !inside(len, lh, LOCAL_LEN) ||
-		    le32(d + lh) != SIG_LOCAL) {
+		    rd32(d + lh) != SIG_LOCAL) {
 			z->eflaws[nrec] |= EMF_ZIP_FLAW_LOCAL;
 			add_flaw(z, why, EMF_ZIP_FLAW_LOCAL,
 			    "member %zu has no local header", nrec + 1);
 		} else {
-			end = lh + LOCAL_LEN + le16(d + lh + 26) +
-			    le16(d + lh + 28);
+			end = lh + LOCAL_LEN + rd16(d + lh + 26) +
+			    rd16(d + lh + 28);
 			if (comp > UINT64_MAX - end || end + comp > cd_pos) {
 				z->eflaws[nrec] |= EMF_ZIP_FLAW_OUTSIDE;
 				add_flaw(z, why, EMF_ZIP_FLAW_OUTSIDE,
