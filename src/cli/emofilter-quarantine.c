@@ -153,14 +153,20 @@ safe_cut(const char *s, long max)
 	return full;
 }
 
+/* The member key of o, or NULL when o is NULL or has no such member. */
+static JsonNode *
+member(JsonObject *o, const char *key)
+{
+	if (o == NULL || !json_object_has_member(o, key))
+		return NULL;
+	return json_object_get_member(o, key);
+}
+
 static const char *
 jstr(JsonObject *o, const char *key)
 {
-	JsonNode *n;
+	JsonNode *n = member(o, key);
 
-	if (o == NULL || !json_object_has_member(o, key))
-		return NULL;
-	n = json_object_get_member(o, key);
 	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
 	    json_node_get_value_type(n) != G_TYPE_STRING)
 		return NULL;
@@ -170,11 +176,8 @@ jstr(JsonObject *o, const char *key)
 static double
 jnum(JsonObject *o, const char *key)
 {
-	JsonNode *n;
+	JsonNode *n = member(o, key);
 
-	if (o == NULL || !json_object_has_member(o, key))
-		return 0;
-	n = json_object_get_member(o, key);
 	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE)
 		return 0;
 	switch (json_node_get_value_type(n)) {
@@ -190,11 +193,8 @@ jnum(JsonObject *o, const char *key)
 static bool
 jbool(JsonObject *o, const char *key)
 {
-	JsonNode *n;
+	JsonNode *n = member(o, key);
 
-	if (o == NULL || !json_object_has_member(o, key))
-		return false;
-	n = json_object_get_member(o, key);
 	return n != NULL && JSON_NODE_TYPE(n) == JSON_NODE_VALUE &&
 	    json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
 	    json_node_get_boolean(n);
@@ -203,11 +203,8 @@ jbool(JsonObject *o, const char *key)
 static JsonArray *
 jarr(JsonObject *o, const char *key)
 {
-	JsonNode *n;
+	JsonNode *n = member(o, key);
 
-	if (o == NULL || !json_object_has_member(o, key))
-		return NULL;
-	n = json_object_get_member(o, key);
 	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ?
 	    json_node_get_array(n) : NULL;
 }
@@ -215,11 +212,8 @@ jarr(JsonObject *o, const char *key)
 static JsonObject *
 jobj(JsonObject *o, const char *key)
 {
-	JsonNode *n;
+	JsonNode *n = member(o, key);
 
-	if (o == NULL || !json_object_has_member(o, key))
-		return NULL;
-	n = json_object_get_member(o, key);
 	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ?
 	    json_node_get_object(n) : NULL;
 }
