@@ -305,6 +305,11 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 	case EMF_CFG_STR:
 		if (t != CONFIG_TYPE_STRING)
 			goto type;
+		if (!g_utf8_validate(config_setting_get_string(s), -1, NULL)) {
+			set_error(err, file, line, "%s: not valid UTF-8",
+			    k->name);
+			return false;
+		}
 		if (!choice_ok(k->choices, config_setting_get_string(s))) {
 			set_error(err, file, line, "%s: \"%s\" is not one of %s",
 			    k->name, config_setting_get_string(s), k->choices);
@@ -324,12 +329,21 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 		for (int i = 0; i < n; i++) {
 			config_setting_t *e = config_setting_get_elem(s, i);
 
-			if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			/*
+			 * Strings become regexes and phrases; GLib hands
+			 * patterns to PCRE2 without a UTF-8 check, and an
+			 * invalid one crashed it (found by fuzz_config).
+			 */
+			if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+			    !g_utf8_validate(config_setting_get_string(e), -1,
+			    NULL)) {
 				g_ptr_array_add(a, NULL);
 				g_strfreev((char **)g_ptr_array_free(a, FALSE));
-				set_error(err, file, config_setting_source_line(e),
-				    "%s: element %d is not a string", k->name,
-				    i + 1);
+				/* libconfig numbers elements a line late:
+				 * name the list's line and the element. */
+				set_error(err, file, line,
+				    "%s: element %d is not a UTF-8 string",
+				    k->name, i + 1);
 				return false;
 			}
 			g_ptr_array_add(a,

@@ -107,6 +107,8 @@ static const struct {
 	  ":1: scores.OFFICE_MACRO: wrong type (want a number)" },
 	{ "thresholds order", "actions = { tag = 20.0; };\n",
 	  ": actions: want tag <= quarantine <= reject (got 20, 10, 15)" },
+	{ "invalid UTF-8 pattern", "passwords = {\n patterns = (\n \"pw:(\\xff)\"\n );\n};\n",
+	  ":2: passwords.patterns: element 1 is not a UTF-8 string" },
 	{ "syntax", "limits = {\n mime_depth = = 3;\n};\n",
 	  ":2: syntax error" },
 };
