@@ -23,7 +23,8 @@ void emf_log_set_level(int level);
 
 void emf_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void emf_logv(int level, const char *fmt, va_list ap);
+void emf_logv(int level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /*
  * Copy untrusted text into buf (size n), escaping control and non-UTF-8

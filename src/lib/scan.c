@@ -101,6 +101,11 @@ symbol_free(gpointer p)
 static void
 symbol_addv(struct emf_scan *scan, const char *name, double score,
     const struct emf_object *obj, const char *fmt, va_list ap)
+    G_GNUC_PRINTF(5, 0);
+
+static void
+symbol_addv(struct emf_scan *scan, const char *name, double score,
+    const struct emf_object *obj, const char *fmt, va_list ap)
 {
 	struct emf_symbol *s = g_hash_table_lookup(scan->symbol_index, name);
 	char detail[DETAIL_MAX];
@@ -116,7 +121,7 @@ symbol_addv(struct emf_scan *scan, const char *name, double score,
 	s->nhits++;
 	if (s->hits->len >= SYMBOL_HITS_MAX)
 		return;
-	g_vsnprintf(detail, sizeof(detail), fmt ? fmt : "", ap);
+	g_vsnprintf(detail, sizeof(detail), fmt, ap);
 	{
 		struct emf_symbol_hit *h = g_new0(struct emf_symbol_hit, 1);
 
