@@ -390,6 +390,32 @@ take_default(const struct emf_cfg_key *k, union emf_cfg_value *v,
 	return ok;
 }
 
+/*
+ * A NUL byte is never valid in the file, and libconfig 1.5's lexer leaks
+ * its token buffer when it meets one (found by fuzz_config): refuse the
+ * file first, naming the line. An unreadable file passes here and gets
+ * libconfig's own I/O error below.
+ */
+static bool
+check_no_nul(const char *path, struct emf_error *err)
+{
+	char *text = NULL;
+	gsize len = 0;
+	const char *nul;
+	int line = 1;
+
+	if (!g_file_get_contents(path, &text, &len, NULL))
+		return true;
+	nul = memchr(text, '\0', len);
+	if (nul != NULL) {
+		for (const char *p = text; p < nul; p++)
+			line += *p == '\n';
+		set_error(err, path, line, "NUL byte in the configuration");
+	}
+	g_free(text);
+	return nul == NULL;
+}
+
 static struct emf_cfg *
 cfg_new_defaults(struct emf_error *err)
 {
@@ -528,6 +554,10 @@ emf_cfg_load(const char *path, struct emf_cfg **out,
 		return EMF_OK;
 	}
 	cfg->path = g_strdup(path);
+	if (!check_no_nul(path, err)) {
+		emf_cfg_free(cfg);
+		return EMF_ERR_CONFIG;
+	}
 	config_init(&c);
 	{
 		char *dir = g_path_get_dirname(path);

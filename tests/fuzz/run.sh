@@ -114,6 +114,7 @@ for h in $harnesses; do
 	    -max_total_time="$secs" -timeout=25 -rss_limit_mb=2048 \
 	    -malloc_limit_mb=2048 -max_len="$(maxlen "$h")" -dict="$dict" \
 	    -print_final_stats=1 -artifact_prefix="$work/artifacts/$h-" \
+	    ${EMF_FUZZ_SEED:+-seed="$EMF_FUZZ_SEED"} \
 	    "$work/corpus/$h" "$work/seeds/$h" > "$log" 2>&1
 	rc=$?
 	set -e

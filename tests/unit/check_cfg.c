@@ -138,6 +138,23 @@ START_TEST(scores_override_defaults)
 }
 END_TEST
 
+START_TEST(nul_byte_is_rejected_with_line)
+{
+	static const char text[] = "limits = {\n  mime_depth = 3;\n  ob\0ject_bytes = 1;\n};\n";
+	char *path = tu_tempfile("");
+	struct emf_cfg *cfg = NULL;
+	struct emf_error err;
+
+	ck_assert(g_file_set_contents(path, text, sizeof(text) - 1, NULL));
+	ck_assert_int_eq(emf_cfg_load(path, &cfg, &err), EMF_ERR_CONFIG);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(g_str_has_suffix(err.msg, ":3: NUL byte in the configuration"),
+	    "got \"%s\", want \":3: NUL byte in the configuration\"", err.msg);
+	unlink(path);
+	g_free(path);
+}
+END_TEST
+
 START_TEST(missing_file_is_io_error)
 {
 	struct emf_cfg *cfg;
@@ -160,6 +177,7 @@ main(void)
 	tcase_add_loop_test(tc, bad_config_is_rejected_with_line, 0,
 	    G_N_ELEMENTS(bad));
 	tcase_add_test(tc, scores_override_defaults);
+	tcase_add_test(tc, nul_byte_is_rejected_with_line);
 	tcase_add_test(tc, missing_file_is_io_error);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
