@@ -7,11 +7,14 @@
  * storage tree; reading one stream into a new buffer with a byte cap.
  * Does not own: what the streams mean (vba.c, xlm.c, office.c).
  *
- * Why not libgsf: gsf_infile_msole trusts the header's FAT counts for its
- * allocations, reports problems with g_warning() on stderr, and cannot be
- * told a per-stream byte cap or a directory-entry cap; its VBA helpers read
- * whole streams into memory. Hostile input is our normal input, so we read
- * the format ourselves (it is small) with every bound explicit:
+ * Why not libgsf: measured on libgsf 1.14.50 (Debian 12), its OLE2
+ * reader refuses inconsistent FAT counts cleanly, but gsf_vba_inflate()
+ * has no output cap: a 1.5 MB MS-OVBA container of repeated 6-byte
+ * chunks came out as 342 MB (8.5 s, 345 MB RSS), with one g_warning()
+ * per chunk on stderr (250,000 lines). Neither reader takes a
+ * per-stream byte cap or a directory-entry cap, and problems go to
+ * stderr instead of being returned. Hostile input is our normal input,
+ * so we read the format ourselves (it is small) with every bound explicit:
  *   - the file is in memory; every sector offset is checked against it;
  *   - the FAT holds at most one entry per sector present in the file;
  *   - every chain walk marks visited sectors, so a loop ends the chain;
