@@ -336,16 +336,21 @@ boundary_ok(const char *text, const char *start, const char *end,
 static const char *
 match_folded(const struct emf_lure *l, const char *f, const char **why)
 {
-	const char *best = NULL, *best_at = NULL;
+	const char *best = NULL, *best_at = NULL, *f_end = f + strlen(f);
 	bool negated = false;
 
 	for (guint i = 0; i < l->phrases->len; i++) {
 		const struct phrase *ph = g_ptr_array_index(l->phrases, i);
 		size_t n = strlen(ph->folded);
 
-		for (const char *s = strstr(f, ph->folded); s != NULL &&
-		    (best_at == NULL || s < best_at);
-		    s = strstr(s + 1, ph->folded)) {
+		if (n == 0)
+			continue;
+
+		/* memmem, bounded by the text's end: a negated phrase
+		 * repeated all over a text restarts the search each time. */
+		for (const char *s = memmem(f, (size_t)(f_end - f), ph->folded,
+		    n); s != NULL && (best_at == NULL || s < best_at);
+		    s = memmem(s + 1, (size_t)(f_end - s - 1), ph->folded, n)) {
 			if (!boundary_ok(f, s, s + n, ph))
 				continue;
 			if (negated_before(f, s) || negated_after(s + n)) {

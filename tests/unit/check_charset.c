@@ -124,6 +124,39 @@ START_TEST(corpus_japanese_samples)
 }
 END_TEST
 
+/*
+ * emf_utf8_nfkc() normalises in pieces cut after blanks (and copies ASCII
+ * pieces as they are): over a long text with blanks the result must be
+ * the same as one g_utf8_normalize() call. Half-width katakana with a
+ * voiced mark (NFKC composes the pair), full-width Latin and digits, and
+ * long ASCII runs, so that cuts fall everywhere.
+ */
+START_TEST(nfkc_in_pieces_equals_whole)
+{
+	static const char *words[] = { "ｶﾞｲﾄﾞ", "ＰＡＳＳ１２３", "ascii-only-word",
+		"ﾊﾟｽﾜｰﾄﾞ", "請求書", "①②", "e\xcc\x81t\xc3\xa9", "Ａｂｃ" };
+	GString *text = g_string_new(NULL);
+	char *want, *got;
+
+	for (unsigned i = 0; text->len < 100000; i++) {
+		g_string_append(text, words[(i * 7 + i / 3) % G_N_ELEMENTS(words)]);
+		/* ASCII runs longer than a piece, and blanks of several kinds */
+		if (i % 97 == 0)
+			for (int k = 0; k < 600; k++)
+				g_string_append(text, "plain ascii ");
+		g_string_append(text, i % 5 == 0 ? "\n" : " ");
+	}
+	want = g_utf8_normalize(text->str, -1, G_NORMALIZE_NFKC);
+	got = emf_utf8_nfkc(text->str, text->len);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strcmp(got, want) == 0, "pieces differ from one call "
+	    "(got %zu bytes, want %zu)", strlen(got), strlen(want));
+	g_free(want);
+	g_free(got);
+	g_string_free(text, TRUE);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -132,6 +165,7 @@ main(void)
 
 	tcase_add_loop_test(tc, decode_table, 0, G_N_ELEMENTS(cases));
 	tcase_add_test(tc, garbage_never_fails);
+	tcase_add_test(tc, nfkc_in_pieces_equals_whole);
 	tcase_add_test(tc, corpus_japanese_samples);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
