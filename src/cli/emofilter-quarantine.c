@@ -37,6 +37,7 @@
 
 #include "emf.h"
 #include "qexport.h"
+#include "qjson.h"
 #include "quarantine.h"
 
 #define EX_DONE 0
@@ -151,92 +152,6 @@ safe_cut(const char *s, long max)
 		return r;
 	}
 	return full;
-}
-
-/* The member key of o, or NULL when o is NULL or has no such member. */
-static JsonNode *
-member(JsonObject *o, const char *key)
-{
-	if (o == NULL || !json_object_has_member(o, key))
-		return NULL;
-	return json_object_get_member(o, key);
-}
-
-static const char *
-jstr(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-static double
-jnum(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE)
-		return 0;
-	switch (json_node_get_value_type(n)) {
-	case G_TYPE_DOUBLE:
-		return json_node_get_double(n);
-	case G_TYPE_INT64:
-		return (double)json_node_get_int(n);
-	default:
-		return 0;
-	}
-}
-
-static bool
-jbool(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	return n != NULL && JSON_NODE_TYPE(n) == JSON_NODE_VALUE &&
-	    json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-	    json_node_get_boolean(n);
-}
-
-static JsonArray *
-jarr(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ?
-	    json_node_get_array(n) : NULL;
-}
-
-static JsonObject *
-jobj(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ?
-	    json_node_get_object(n) : NULL;
-}
-
-/* The i-th element as a string (NULL when it is not one). */
-static const char *
-jarr_str(JsonArray *a, guint i)
-{
-	JsonNode *n = json_array_get_element(a, i);
-
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-static JsonObject *
-jarr_obj(JsonArray *a, guint i)
-{
-	JsonNode *n = json_array_get_element(a, i);
-
-	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ?
-	    json_node_get_object(n) : NULL;
 }
 
 /* Seconds since the epoch of an entry ID (UTC); -1 if malformed. */
@@ -700,8 +615,6 @@ static void
 list_json(GPtrArray *entries)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
 	char *text;
 
 	json_builder_begin_array(b);
@@ -746,14 +659,9 @@ list_json(GPtrArray *entries)
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	text = json_generator_to_data(g, NULL);
+	text = qjson_finish(b, false);
 	printf("%s\n", text);
 	g_free(text);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
 }
 
 static int
@@ -1078,8 +986,6 @@ audit(struct ctx *c, const char *action, const char *id, const char *result,
     const char *const *to, const char *extra_key, const char *extra_val)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
 	char *now = iso_time((gint64)time(NULL)), *who = whoami(), *line;
 	struct emf_error err;
 	bool ok;
@@ -1107,16 +1013,11 @@ audit(struct ctx *c, const char *action, const char *id, const char *result,
 	json_builder_set_member_name(b, "result");
 	json_builder_add_string_value(b, result);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	line = json_generator_to_data(g, NULL);
+	line = qjson_finish(b, false);
 	ok = emf_quarantine_audit(c->store, line, &err) == EMF_OK;
 	if (!ok)
 		fprintf(stderr, "%s: audit log: %s\n", c->prog, err.msg);
 	g_free(line);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
 	g_free(now);
 	g_free(who);
 	return ok;
@@ -1630,8 +1531,6 @@ cmd_release(struct ctx *c, int argc, char **argv)
 	}
 	{
 		JsonBuilder *b = json_builder_new();
-		JsonGenerator *g = json_generator_new();
-		JsonNode *root;
 
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "time");
@@ -1649,12 +1548,7 @@ cmd_release(struct ctx *c, int argc, char **argv)
 		json_builder_set_member_name(b, "forced");
 		json_builder_add_boolean_value(b, e.released != NULL);
 		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		json_generator_set_root(g, root);
-		rec = json_generator_to_data(g, NULL);
-		json_node_unref(root);
-		g_object_unref(g);
-		g_object_unref(b);
+		rec = qjson_finish(b, false);
 	}
 	audit(c, "release", e.id, e.released ? "ok (forced)" : "ok",
 	    (const char *const *)to->pdata, "via", via);
@@ -2193,8 +2087,6 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 		g_string_free(s, TRUE);
 	} else {
 		JsonBuilder *b = json_builder_new();
-		JsonGenerator *g = json_generator_new();
-		JsonNode *root;
 		char *text;
 
 		json_builder_begin_object(b);
@@ -2237,15 +2129,9 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 		}
 		json_builder_end_array(b);
 		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		json_generator_set_root(g, root);
-		json_generator_set_pretty(g, TRUE);
-		text = json_generator_to_data(g, NULL);
+		text = qjson_finish(b, true);
 		printf("%s\n", text);
 		g_free(text);
-		json_node_unref(root);
-		g_object_unref(g);
-		g_object_unref(b);
 	}
 	for (guint i = 0; i < entries->len; i++)
 		audit(c, "ioc", ((struct entry *)
