@@ -38,6 +38,7 @@
 #include "emf.h"
 #include "qexport.h"
 #include "qjson.h"
+#include "qsafe.h"
 #include "quarantine.h"
 
 #define EX_DONE 0
@@ -84,75 +85,6 @@ usage(FILE *f)
 }
 
 /* ---- small helpers ----------------------------------------------------- */
-
-/*
- * Append untrusted text for a terminal: valid UTF-8 printable characters
- * as they are; control characters (C0, DEL, C1), bidirectional and
- * zero-width format characters and invalid bytes as visible escapes;
- * backslash doubled so escapes are unambiguous.
- */
-static void
-safe_append(GString *out, const char *s)
-{
-	const char *p = s;
-
-	if (s == NULL)
-		return;
-	while (*p != '\0') {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-
-		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			g_string_append_printf(out, "\\x%02x",
-			    (unsigned char)*p);
-			p++;
-			continue;
-		}
-		if (c == '\\')
-			g_string_append(out, "\\\\");
-		else if (c == '\n')
-			g_string_append(out, "\\n");
-		else if (c == '\r')
-			g_string_append(out, "\\r");
-		else if (c == '\t')
-			g_string_append(out, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			g_string_append_printf(out, "\\x%02x", c);
-		else if ((c >= 0x80 && c < 0xa0) ||
-		    (c >= 0x200b && c <= 0x200f) ||
-		    (c >= 0x202a && c <= 0x202e) ||
-		    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_unichar(out, c);
-		p = g_utf8_next_char(p);
-	}
-}
-
-static char *
-safe(const char *s)
-{
-	GString *g = g_string_new(NULL);
-
-	safe_append(g, s ? s : "");
-	return g_string_free(g, FALSE);
-}
-
-/* The first max characters of a safe string, "…" when cut. */
-static char *
-safe_cut(const char *s, long max)
-{
-	char *full = safe(s);
-
-	if (g_utf8_strlen(full, -1) > max) {
-		char *cut = g_utf8_substring(full, 0, max - 1);
-		char *r = g_strconcat(cut, "…", NULL);
-
-		g_free(cut);
-		g_free(full);
-		return r;
-	}
-	return full;
-}
 
 /* Seconds since the epoch of an entry ID (UTC); -1 if malformed. */
 static gint64
@@ -296,7 +228,7 @@ entry_load(struct ctx *c, const char *id, struct entry *e, bool quiet)
 
 	memset(e, 0, sizeof(*e));
 	if (!emf_quarantine_id_valid(id)) {
-		char *s = safe(id);
+		char *s = safe_dup(id);
 
 		if (!quiet)
 			fprintf(stderr, "%s: \"%s\" is not an entry ID "
@@ -703,7 +635,7 @@ cmd_list(struct ctx *c, int argc, char **argv)
 			    "subject"), 60);
 			char *syms = top_symbols(e, 3);
 			char *t = iso_time(id_time(e->id));
-			char *act = safe(jstr(e->root, "action"));
+			char *act = safe_dup(jstr(e->root, "action"));
 
 			printf("%s  %s  %6.2f  %-10s  %-8s  %s  %s  %s  %s\n",
 			    e->id, t, jnum(e->root, "score"), act,
@@ -1455,7 +1387,7 @@ cmd_release(struct ctx *c, int argc, char **argv)
 	}
 	for (guint i = 0; i < to->len; i++)
 		if (!addr_ok(g_ptr_array_index(to, i), false)) {
-			char *s = safe(g_ptr_array_index(to, i));
+			char *s = safe_dup(g_ptr_array_index(to, i));
 
 			fprintf(stderr, "%s: refusing recipient \"%s\"\n",
 			    c->prog, s);
@@ -1481,7 +1413,7 @@ cmd_release(struct ctx *c, int argc, char **argv)
 		}
 	}
 	if (!addr_ok(sender, true)) {
-		char *s = safe(sender);
+		char *s = safe_dup(sender);
 
 		fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
 		    c->prog, e.id, s);
@@ -1588,7 +1520,7 @@ remove_entry(struct ctx *c, const char *id, const char *action)
 	char *s;
 
 	if (!emf_quarantine_id_valid(id)) {
-		s = safe(id);
+		s = safe_dup(id);
 		fprintf(stderr, "%s: \"%s\" is not an entry ID\n", c->prog, s);
 		g_free(s);
 		return EX_NOTFOUND;
@@ -2207,7 +2139,7 @@ main(int argc, char **argv)
 			break;
 		}
 	if (rc < 0) {
-		char *s = safe(argv[optind]);
+		char *s = safe_dup(argv[optind]);
 
 		fprintf(stderr, "%s: unknown command \"%s\"\n", c.prog, s);
 		g_free(s);
