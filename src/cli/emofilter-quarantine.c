@@ -39,31 +39,14 @@
 #include "qexport.h"
 #include "qjson.h"
 #include "qsafe.h"
+#include "qstore.h"
 #include "quarantine.h"
-
-#define EX_DONE 0
-#define EX_NOTFOUND 1
-#define EX_USAGEERR 2
-#define EX_STORE 3
-#define EX_DELIVERY 4
-
-/* Caps on what we read from the store. */
-#define MAX_REPORT_BYTES ((size_t)64 << 20)
-#define MAX_MESSAGE_BYTES ((size_t)1 << 30)
 
 struct ctx {
 	const char *prog;
 	const char *store;
 	struct emf_cfg *cfg;
 	bool unreadable;	/* a corrupt entry was skipped */
-};
-
-struct entry {
-	char *id;
-	JsonParser *parser;
-	JsonObject *root;
-	JsonParser *rparser;	/* .released, or NULL */
-	JsonObject *released;
 };
 
 static void
@@ -82,97 +65,6 @@ usage(FILE *f)
 	    "T is 2026-11-25, 2026-11-25T05:41:00Z or an age (7d, 12h).\n"
 	    "Exit status: 0 done, 1 not found or refused, 2 usage or configuration\n"
 	    "error, 3 store error, 4 release delivery failed.\n");
-}
-
-/* ---- small helpers ----------------------------------------------------- */
-
-/* Seconds since the epoch of an entry ID (UTC); -1 if malformed. */
-static gint64
-id_time(const char *id)
-{
-	char buf[32];
-	GDateTime *dt;
-	gint64 t;
-	GTimeZone *utc = g_time_zone_new_utc();
-
-	if (!emf_quarantine_id_valid(id))
-		return -1;
-	/* "YYYYMMDDTHHMMSSZ" -> "YYYY-MM-DDTHH:MM:SSZ" */
-	g_snprintf(buf, sizeof(buf), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", id,
-	    id + 4, id + 6, id + 9, id + 11, id + 13);
-	dt = g_date_time_new_from_iso8601(buf, utc);
-	g_time_zone_unref(utc);
-	if (dt == NULL)
-		return -1;
-	t = g_date_time_to_unix(dt);
-	g_date_time_unref(dt);
-	return t;
-}
-
-static char *
-iso_time(gint64 t)
-{
-	GDateTime *dt = g_date_time_new_from_unix_utc(t);
-	char *s = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") :
-	    g_strdup("?");
-
-	if (dt)
-		g_date_time_unref(dt);
-	return s;
-}
-
-/* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 if malformed. */
-static gint64
-parse_age(const char *s)
-{
-	char *end;
-	gint64 n;
-
-	if (s == NULL || !g_ascii_isdigit(*s))
-		return -1;
-	errno = 0;
-	n = g_ascii_strtoll(s, &end, 10);
-	if (errno != 0 || end == s || n > 100000000)
-		return -1;
-	if (strcmp(end, "s") == 0)
-		return n;
-	if (strcmp(end, "m") == 0)
-		return n * 60;
-	if (strcmp(end, "h") == 0)
-		return n * 3600;
-	if (strcmp(end, "d") == 0)
-		return n * 86400;
-	if (strcmp(end, "w") == 0)
-		return n * 7 * 86400;
-	return -1;
-}
-
-/* An absolute time (date, ISO 8601 UTC) or an age ago; -1 if malformed. */
-static gint64
-parse_when(const char *s)
-{
-	GTimeZone *utc = g_time_zone_new_utc();
-	GDateTime *dt = NULL;
-	gint64 age = parse_age(s), t = -1;
-
-	if (age >= 0) {
-		g_time_zone_unref(utc);
-		return (gint64)time(NULL) - age;
-	}
-	if (strlen(s) == 10) {
-		char *full = g_strconcat(s, "T00:00:00Z", NULL);
-
-		dt = g_date_time_new_from_iso8601(full, utc);
-		g_free(full);
-	} else {
-		dt = g_date_time_new_from_iso8601(s, utc);
-	}
-	if (dt != NULL) {
-		t = g_date_time_to_unix(dt);
-		g_date_time_unref(dt);
-	}
-	g_time_zone_unref(utc);
-	return t;
 }
 
 /* Who runs us, for the audit log and the release header. */
@@ -199,324 +91,80 @@ whoami(void)
 
 /* ---- entries ----------------------------------------------------------- */
 
-static void
-entry_clear(struct entry *e)
+/* Load entry id, or say why not on stderr. Returns EX_DONE or the status. */
+static int
+load_entry(struct ctx *c, const char *id, struct qentry *e)
 {
-	g_free(e->id);
-	if (e->parser)
-		g_object_unref(e->parser);
-	if (e->rparser)
-		g_object_unref(e->rparser);
-	memset(e, 0, sizeof(*e));
+	char *why = NULL;
+	int rc = qentry_load(c->store, id, e, &why);
+
+	if (rc != EX_DONE) {
+		fprintf(stderr, "%s: %s\n", c->prog, why);
+		g_free(why);
+	}
+	return rc;
+}
+
+/* The raw message of e, or EX_STORE said on stderr. */
+static int
+load_message(struct ctx *c, const struct qentry *e, char **msg, size_t *len)
+{
+	char *why = NULL;
+	int rc = qentry_read_message(c->store, e, msg, len, &why);
+
+	if (rc != EX_DONE) {
+		fprintf(stderr, "%s: %s\n", c->prog, why);
+		g_free(why);
+	}
+	return rc;
 }
 
 /*
- * Load an entry's report (and release record). Returns EX_DONE,
- * EX_NOTFOUND (bad or unknown ID) or EX_STORE (unreadable), with a
- * message on stderr unless quiet.
+ * Entries matching f, newest first (struct qentry *). Unreadable entries
+ * are reported on stderr and skipped (c->unreadable is set). Returns NULL
+ * on a store error (reported).
  */
-static int
-entry_load(struct ctx *c, const char *id, struct entry *e, bool quiet)
+static GPtrArray *
+select_entries(struct ctx *c, const struct qfilter *f)
 {
-	struct emf_error err;
-	GError *gerr = NULL;
-	char *data = NULL;
-	size_t len;
-	enum emf_rc rc;
-	JsonNode *root;
-	const char *rid;
+	GPtrArray *skipped = g_ptr_array_new_with_free_func(g_free);
+	char *why = NULL;
+	GPtrArray *entries = qstore_select(c->store, f, skipped,
+	    &c->unreadable, &why);
 
-	memset(e, 0, sizeof(*e));
-	if (!emf_quarantine_id_valid(id)) {
-		char *s = safe_dup(id);
-
-		if (!quiet)
-			fprintf(stderr, "%s: \"%s\" is not an entry ID "
-			    "(want YYYYMMDDTHHMMSSZ-xxxxxxxx)\n", c->prog, s);
-		g_free(s);
-		return EX_NOTFOUND;
+	for (guint i = 0; i < skipped->len; i++)
+		fprintf(stderr, "%s: %s\n", c->prog,
+		    (char *)g_ptr_array_index(skipped, i));
+	g_ptr_array_free(skipped, TRUE);
+	if (entries == NULL) {
+		fprintf(stderr, "%s: %s\n", c->prog, why);
+		g_free(why);
 	}
-	rc = emf_quarantine_read(c->store, id, "json", MAX_REPORT_BYTES,
-	    &data, &len, &err);
-	if (rc == EMF_ERR_FORMAT) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: no such entry in %s\n",
-			    c->prog, id, c->store);
-		return EX_NOTFOUND;
-	}
-	if (rc != EMF_OK) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: unreadable entry: %s\n",
-			    c->prog, id, err.msg);
-		return EX_STORE;
-	}
-	e->id = g_strdup(id);
-	e->parser = json_parser_new();
-	if (!json_parser_load_from_data(e->parser, data, (gssize)len, &gerr)) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: unreadable entry: report: "
-			    "%s\n", c->prog, id, gerr->message);
-		g_error_free(gerr);
-		g_free(data);
-		entry_clear(e);
-		return EX_STORE;
-	}
-	g_free(data);
-	root = json_parser_get_root(e->parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root) ||
-	    (rid = jstr(json_node_get_object(root), "id")) == NULL ||
-	    strcmp(rid, id) != 0) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: unreadable entry: report is "
-			    "not this entry's\n", c->prog, id);
-		entry_clear(e);
-		return EX_STORE;
-	}
-	e->root = json_node_get_object(root);
-	if (emf_quarantine_read(c->store, id, "released", 1 << 20, &data,
-	    &len, &err) == EMF_OK) {
-		e->rparser = json_parser_new();
-		if (json_parser_load_from_data(e->rparser, data, (gssize)len,
-		    NULL) && json_parser_get_root(e->rparser) != NULL &&
-		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(e->rparser)))
-			e->released = json_node_get_object(
-			    json_parser_get_root(e->rparser));
-		else {
-			/* A release record we cannot read still means
-			 * "released": refuse to send twice by accident. */
-			JsonObject *o = json_object_new();
-
-			json_object_set_string_member(o, "time", "?");
-			json_object_set_string_member(o, "by", "?");
-			e->released = o;
-			g_object_unref(e->rparser);
-			e->rparser = NULL;
-		}
-		g_free(data);
-	}
-	return EX_DONE;
+	return entries;
 }
 
-/* The address inside "Name <addr>" (or the whole text); caller frees. */
-static char *
-addr_of(const char *from)
+/* A list/ioc filter option; false when it is not one or its value is bad
+ * (said on stderr). */
+static bool
+filter_option(struct ctx *c, struct qfilter *f, int opt, const char *arg)
 {
-	const char *lt, *gt;
-
-	if (from == NULL)
-		return NULL;
-	lt = strrchr(from, '<');
-	gt = lt ? strchr(lt, '>') : NULL;
-	if (lt && gt && gt > lt + 1)
-		return g_strndup(lt + 1, (gsize)(gt - lt - 1));
-	if (strchr(from, '@') != NULL)
-		return g_strstrip(g_strdup(from));
-	return NULL;
-}
-
-static char *
-domain_of(const char *addr)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-
-	return at && at[1] ? g_ascii_strdown(at + 1, -1) : NULL;
-}
-
-/* The envelope sender, else the header From address (caller frees). */
-static char *
-entry_sender(struct entry *e)
-{
-	const char *s = jstr(jobj(e->root, "envelope"), "from");
-
-	if (s != NULL && *s != '\0')
-		return g_strdup(s);
-	return addr_of(jstr(jobj(e->root, "headers"), "from"));
+	switch (qfilter_option(f, opt, arg)) {
+	case QFILTER_TAKEN:
+		return true;
+	case QFILTER_BAD_VALUE:
+		fprintf(stderr, "%s: bad time or number \"%s\"\n", c->prog,
+		    arg);
+		return false;
+	default:
+		return false;
+	}
 }
 
 /* ---- list -------------------------------------------------------------- */
 
-struct filter {
-	gint64 since, until;
-	double min_score;
-	bool has_min;
-	const char *symbol, *from, *rcpt;
-	int released;		/* -1 any, 0 pending, 1 released */
-};
-
-static bool
-icontains(const char *hay, const char *needle)
-{
-	char *h, *n;
-	bool r;
-
-	if (hay == NULL)
-		return false;
-	h = g_utf8_casefold(hay, -1);
-	n = g_utf8_casefold(needle, -1);
-	r = strstr(h, n) != NULL;
-	g_free(h);
-	g_free(n);
-	return r;
-}
-
-/* Time filters work on the ID alone: no need to read the entry. */
-static bool
-filter_time(const struct filter *f, const char *id)
-{
-	gint64 t = id_time(id);
-
-	return !(t < f->since || (f->until >= 0 && t > f->until));
-}
-
-static bool
-filter_entry(const struct filter *f, struct entry *e)
-{
-	JsonObject *env = jobj(e->root, "envelope");
-
-	if (f->has_min && jnum(e->root, "score") < f->min_score)
-		return false;
-	if (f->released == 1 && e->released == NULL)
-		return false;
-	if (f->released == 0 && e->released != NULL)
-		return false;
-	if (f->symbol != NULL) {
-		JsonArray *a = jarr(e->root, "symbols");
-		bool found = false;
-
-		for (guint i = 0; a && i < json_array_get_length(a); i++) {
-			const char *n = jstr(jarr_obj(a, i), "name");
-
-			if (n && g_ascii_strcasecmp(n, f->symbol) == 0)
-				found = true;
-		}
-		if (!found)
-			return false;
-	}
-	if (f->from != NULL && !icontains(jstr(env, "from"), f->from) &&
-	    !icontains(jstr(jobj(e->root, "headers"), "from"), f->from))
-		return false;
-	if (f->rcpt != NULL) {
-		JsonArray *a = jarr(env, "rcpts");
-		bool found = false;
-
-		for (guint i = 0; a && i < json_array_get_length(a); i++)
-			if (icontains(jarr_str(a, i), f->rcpt))
-				found = true;
-		if (!found)
-			return false;
-	}
-	return true;
-}
-
-/*
- * Entries matching f, newest first, loaded (struct entry *). Unreadable
- * entries are reported on stderr and skipped (c->unreadable is set).
- * Returns NULL on a store error (reported).
- */
-static void
-entry_free(gpointer p)
-{
-	entry_clear(p);
-	g_free(p);
-}
-
-static GPtrArray *
-select_entries(struct ctx *c, const struct filter *f)
-{
-	struct emf_error err;
-	char **ids;
-	size_t n;
-	GPtrArray *out;
-
-	if (emf_quarantine_list(c->store, &ids, &n, &err) != EMF_OK) {
-		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
-		return NULL;
-	}
-	out = g_ptr_array_new_with_free_func(entry_free);
-	for (size_t i = 0; i < n; i++) {
-		struct entry *e = g_new0(struct entry, 1);
-		int rc;
-
-		if (!filter_time(f, ids[i])) {
-			g_free(e);
-			continue;
-		}
-		rc = entry_load(c, ids[i], e, false);
-		if (rc != EX_DONE) {
-			/* Removed meanwhile (NOTFOUND) is not an error. */
-			if (rc == EX_STORE)
-				c->unreadable = true;
-			g_free(e);
-			continue;
-		}
-		if (filter_entry(f, e))
-			g_ptr_array_add(out, e);
-		else
-			entry_free(e);
-	}
-	emf_quarantine_ids_free(ids);
-	return out;
-}
-
-static void
-filter_init(struct filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->since = G_MININT64;
-	f->until = -1;
-	f->released = -1;
-}
-
-/* Options shared by list and ioc; returns false on a bad value. */
-static bool
-filter_option(struct ctx *c, struct filter *f, int opt, const char *arg)
-{
-	char *end;
-
-	switch (opt) {
-	case 'S':
-		if ((f->since = parse_when(arg)) < 0)
-			goto bad;
-		return true;
-	case 'U':
-		if ((f->until = parse_when(arg)) < 0)
-			goto bad;
-		/* A bare date means "until the end of that day". */
-		if (strlen(arg) == 10)
-			f->until += 86399;
-		return true;
-	case 'M':
-		f->min_score = g_ascii_strtod(arg, &end);
-		if (end == arg || *end != '\0')
-			goto bad;
-		f->has_min = true;
-		return true;
-	case 'Y': f->symbol = arg; return true;
-	case 'F': f->from = arg; return true;
-	case 'R': f->rcpt = arg; return true;
-	case 'r': f->released = 1; return true;
-	case 'p': f->released = 0; return true;
-	default:
-		return false;
-	}
-bad:
-	fprintf(stderr, "%s: bad time or number \"%s\"\n", c->prog, arg);
-	return false;
-}
-
-#define FILTER_LONGOPTS \
-	{ "since", required_argument, NULL, 'S' }, \
-	{ "until", required_argument, NULL, 'U' }, \
-	{ "min-score", required_argument, NULL, 'M' }, \
-	{ "symbol", required_argument, NULL, 'Y' }, \
-	{ "from", required_argument, NULL, 'F' }, \
-	{ "rcpt", required_argument, NULL, 'R' }, \
-	{ "released", no_argument, NULL, 'r' }, \
-	{ "pending", no_argument, NULL, 'p' }
-
 /* "NAME(score) NAME(score) NAME(score)": the top n by score. */
 static char *
-top_symbols(struct entry *e, guint n)
+top_symbols(struct qentry *e, guint n)
 {
 	JsonArray *a = jarr(e->root, "symbols");
 	GString *s = g_string_new(NULL);
@@ -535,14 +183,6 @@ top_symbols(struct entry *e, guint n)
 	return g_string_free(s, FALSE);
 }
 
-static const char *
-first_rcpt(struct entry *e)
-{
-	JsonArray *a = jarr(jobj(e->root, "envelope"), "rcpts");
-
-	return a && json_array_get_length(a) > 0 ? jarr_str(a, 0) : NULL;
-}
-
 static void
 list_json(GPtrArray *entries)
 {
@@ -551,7 +191,7 @@ list_json(GPtrArray *entries)
 
 	json_builder_begin_array(b);
 	for (guint i = 0; i < entries->len; i++) {
-		struct entry *e = g_ptr_array_index(entries, i);
+		struct qentry *e = g_ptr_array_index(entries, i);
 		JsonObject *env = jobj(e->root, "envelope");
 		JsonObject *hdr = jobj(e->root, "headers");
 		JsonArray *rc = jarr(env, "rcpts");
@@ -600,16 +240,16 @@ static int
 cmd_list(struct ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		FILTER_LONGOPTS,
+		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct filter f;
+	struct qfilter f;
 	bool json = false;
 	GPtrArray *entries;
 	int opt;
 
-	filter_init(&f);
+	qfilter_init(&f);
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j')
@@ -627,10 +267,10 @@ cmd_list(struct ctx *c, int argc, char **argv)
 		list_json(entries);
 	} else {
 		for (guint i = 0; i < entries->len; i++) {
-			struct entry *e = g_ptr_array_index(entries, i);
-			char *from = entry_sender(e);
+			struct qentry *e = g_ptr_array_index(entries, i);
+			char *from = qentry_sender(e);
 			char *sfrom = safe_cut(from ? from : "<>", 40);
-			char *srcpt = safe_cut(first_rcpt(e), 40);
+			char *srcpt = safe_cut(qentry_first_rcpt(e), 40);
 			char *subj = safe_cut(jstr(jobj(e->root, "headers"),
 			    "subject"), 60);
 			char *syms = top_symbols(e, 3);
@@ -796,7 +436,7 @@ show_object(GString *s, JsonObject *o, int indent, int depth)
 static int
 cmd_show(struct ctx *c, int argc, char **argv)
 {
-	struct entry e;
+	struct qentry e;
 	JsonObject *env, *hdr;
 	JsonArray *a;
 	GString *s;
@@ -807,7 +447,7 @@ cmd_show(struct ctx *c, int argc, char **argv)
 		usage(stderr);
 		return EX_USAGEERR;
 	}
-	if ((rc = entry_load(c, argv[1], &e, false)) != EX_DONE)
+	if ((rc = load_entry(c, argv[1], &e)) != EX_DONE)
 		return rc;
 	s = g_string_new(NULL);
 	env = jobj(e.root, "envelope");
@@ -906,7 +546,7 @@ cmd_show(struct ctx *c, int argc, char **argv)
 	    jnum(e.root, "scan_ms"));
 	fputs(s->str, stdout);
 	g_string_free(s, TRUE);
-	entry_clear(&e);
+	qentry_clear(&e);
 	return EX_DONE;
 }
 
@@ -1336,7 +976,7 @@ cmd_release(struct ctx *c, int argc, char **argv)
 	};
 	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 	bool force = false;
-	struct entry e = { 0 };
+	struct qentry e = { 0 };
 	struct emf_error err;
 	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
 	char *header = NULL, *fail = NULL, *rec = NULL;
@@ -1360,7 +1000,7 @@ cmd_release(struct ctx *c, int argc, char **argv)
 		rc = EX_USAGEERR;
 		goto out;
 	}
-	if ((rc = entry_load(c, argv[optind], &e, false)) != EX_DONE)
+	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
 		goto out;
 	if (e.released != NULL && !force) {
 		fprintf(stderr, "%s: %s: already released %s by %s; use "
@@ -1421,16 +1061,8 @@ cmd_release(struct ctx *c, int argc, char **argv)
 		rc = EX_NOTFOUND;
 		goto out;
 	}
-	switch (emf_quarantine_read(c->store, e.id, "eml", MAX_MESSAGE_BYTES,
-	    &msg, &len, &err)) {
-	case EMF_OK:
-		break;
-	default:
-		fprintf(stderr, "%s: %s: unreadable entry: %s\n", c->prog,
-		    e.id, err.msg);
-		rc = EX_STORE;
+	if ((rc = load_message(c, &e, &msg, &len)) != EX_DONE)
 		goto out;
-	}
 	who = whoami();
 	now = iso_time((gint64)time(NULL));
 	header = g_strdup_printf("X-Emofilter-Released: %s by %s; id=%s", now,
@@ -1497,7 +1129,7 @@ cmd_release(struct ctx *c, int argc, char **argv)
 	rc = EX_DONE;
 out:
 	g_ptr_array_free(to, TRUE);
-	entry_clear(&e);
+	qentry_clear(&e);
 	g_free(msg);
 	g_free(sender);
 	g_free(who);
@@ -1656,8 +1288,7 @@ cmd_export(struct ctx *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *outpath = NULL;
-	struct entry e;
-	struct emf_error err;
+	struct qentry e;
 	char *msg, *fail, *msha;
 	size_t len;
 	GPtrArray *parts;
@@ -1675,13 +1306,10 @@ cmd_export(struct ctx *c, int argc, char **argv)
 		fprintf(stderr, "%s: export needs ID and -o FILE\n", c->prog);
 		return EX_USAGEERR;
 	}
-	if ((rc = entry_load(c, argv[optind], &e, false)) != EX_DONE)
+	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
 		return rc;
-	if (emf_quarantine_read(c->store, e.id, "eml", MAX_MESSAGE_BYTES, &msg,
-	    &len, &err) != EMF_OK) {
-		fprintf(stderr, "%s: %s: unreadable entry: %s\n", c->prog,
-		    e.id, err.msg);
-		entry_clear(&e);
+	if (load_message(c, &e, &msg, &len) != EX_DONE) {
+		qentry_clear(&e);
 		return EX_STORE;
 	}
 	parts = qexport_parts(msg, len);
@@ -1720,7 +1348,7 @@ cmd_export(struct ctx *c, int argc, char **argv)
 	g_string_free(man, TRUE);
 	qexport_parts_free(parts);
 	g_free(msg);
-	entry_clear(&e);
+	qentry_clear(&e);
 	return rc;
 }
 
@@ -1856,7 +1484,7 @@ ioc_object(struct iocset *set, const char *entry, JsonObject *o, int depth)
 }
 
 static void
-ioc_entry(struct iocset *set, struct entry *e)
+ioc_entry(struct iocset *set, struct qentry *e)
 {
 	JsonObject *env = jobj(e->root, "envelope");
 	JsonObject *hdr = jobj(e->root, "headers");
@@ -1941,7 +1569,7 @@ static int
 cmd_ioc(struct ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		FILTER_LONGOPTS,
+		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "urlhaus", no_argument, NULL, 'u' },
@@ -1949,12 +1577,12 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 	};
 	enum { FMT_JSON, FMT_CSV, FMT_URLHAUS } fmt = FMT_JSON;
 	struct iocset set;
-	struct filter f;
+	struct qfilter f;
 	bool filtered = false;
 	GPtrArray *entries;
 	int opt, rc = EX_DONE;
 
-	filter_init(&f);
+	qfilter_init(&f);
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j')
@@ -1979,10 +1607,10 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 		if (c->unreadable)
 			rc = EX_STORE;
 	} else {
-		entries = g_ptr_array_new_with_free_func(entry_free);
+		entries = g_ptr_array_new_with_free_func(qentry_free);
 		for (int i = optind; i < argc; i++) {
-			struct entry *e = g_new0(struct entry, 1);
-			int r = entry_load(c, argv[i], e, false);
+			struct qentry *e = g_new0(struct qentry, 1);
+			int r = load_entry(c, argv[i], e);
 
 			if (r != EX_DONE) {
 				g_free(e);
@@ -2066,7 +1694,7 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 		g_free(text);
 	}
 	for (guint i = 0; i < entries->len; i++)
-		audit(c, "ioc", ((struct entry *)
+		audit(c, "ioc", ((struct qentry *)
 		    g_ptr_array_index(entries, i))->id, "ok", NULL, "format",
 		    fmt == FMT_CSV ? "csv" : fmt == FMT_URLHAUS ? "urlhaus" :
 		    "json");
