@@ -38,6 +38,7 @@
 #include "emf.h"
 #include "qexport.h"
 #include "qjson.h"
+#include "qrender.h"
 #include "qsafe.h"
 #include "qstore.h"
 #include "quarantine.h"
@@ -162,80 +163,6 @@ filter_option(struct ctx *c, struct qfilter *f, int opt, const char *arg)
 
 /* ---- list -------------------------------------------------------------- */
 
-/* "NAME(score) NAME(score) NAME(score)": the top n by score. */
-static char *
-top_symbols(struct qentry *e, guint n)
-{
-	JsonArray *a = jarr(e->root, "symbols");
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; a && i < json_array_get_length(a) && i < n; i++) {
-		JsonObject *o = jarr_obj(a, i);
-
-		if (s->len)
-			g_string_append_c(s, ' ');
-		safe_append(s, jstr(o, "name"));
-		g_string_append_printf(s, "(%g)", jnum(o, "score"));
-	}
-	if (a && json_array_get_length(a) > n)
-		g_string_append_printf(s, " +%u",
-		    json_array_get_length(a) - n);
-	return g_string_free(s, FALSE);
-}
-
-static void
-list_json(GPtrArray *entries)
-{
-	JsonBuilder *b = json_builder_new();
-	char *text;
-
-	json_builder_begin_array(b);
-	for (guint i = 0; i < entries->len; i++) {
-		struct qentry *e = g_ptr_array_index(entries, i);
-		JsonObject *env = jobj(e->root, "envelope");
-		JsonObject *hdr = jobj(e->root, "headers");
-		JsonArray *rc = jarr(env, "rcpts");
-		JsonArray *sy = jarr(e->root, "symbols");
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "id");
-		json_builder_add_string_value(b, e->id);
-		json_builder_set_member_name(b, "time");
-		json_builder_add_string_value(b, jstr(e->root, "time"));
-		json_builder_set_member_name(b, "score");
-		json_builder_add_double_value(b, jnum(e->root, "score"));
-		json_builder_set_member_name(b, "action");
-		json_builder_add_string_value(b, jstr(e->root, "action"));
-		json_builder_set_member_name(b, "released");
-		json_builder_add_boolean_value(b, e->released != NULL);
-		json_builder_set_member_name(b, "envelope_from");
-		json_builder_add_string_value(b, jstr(env, "from"));
-		json_builder_set_member_name(b, "from");
-		json_builder_add_string_value(b, jstr(hdr, "from"));
-		json_builder_set_member_name(b, "rcpts");
-		json_builder_begin_array(b);
-		for (guint j = 0; rc && j < json_array_get_length(rc); j++)
-			if (jarr_str(rc, j))
-				json_builder_add_string_value(b,
-				    jarr_str(rc, j));
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "subject");
-		json_builder_add_string_value(b, jstr(hdr, "subject"));
-		json_builder_set_member_name(b, "symbols");
-		json_builder_begin_array(b);
-		for (guint j = 0; sy && j < json_array_get_length(sy); j++)
-			if (jstr(jarr_obj(sy, j), "name"))
-				json_builder_add_string_value(b,
-				    jstr(jarr_obj(sy, j), "name"));
-		json_builder_end_array(b);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	text = qjson_finish(b, false);
-	printf("%s\n", text);
-	g_free(text);
-}
-
 static int
 cmd_list(struct ctx *c, int argc, char **argv)
 {
@@ -264,30 +191,17 @@ cmd_list(struct ctx *c, int argc, char **argv)
 	if ((entries = select_entries(c, &f)) == NULL)
 		return EX_STORE;
 	if (json) {
-		list_json(entries);
+		char *text = qrender_list_json(entries);
+
+		printf("%s\n", text);
+		g_free(text);
 	} else {
 		for (guint i = 0; i < entries->len; i++) {
-			struct qentry *e = g_ptr_array_index(entries, i);
-			char *from = qentry_sender(e);
-			char *sfrom = safe_cut(from ? from : "<>", 40);
-			char *srcpt = safe_cut(qentry_first_rcpt(e), 40);
-			char *subj = safe_cut(jstr(jobj(e->root, "headers"),
-			    "subject"), 60);
-			char *syms = top_symbols(e, 3);
-			char *t = iso_time(id_time(e->id));
-			char *act = safe_dup(jstr(e->root, "action"));
+			char *line = qrender_list_line(
+			    g_ptr_array_index(entries, i));
 
-			printf("%s  %s  %6.2f  %-10s  %-8s  %s  %s  %s  %s\n",
-			    e->id, t, jnum(e->root, "score"), act,
-			    e->released ? "released" : "pending", sfrom,
-			    srcpt, subj, syms);
-			g_free(from);
-			g_free(sfrom);
-			g_free(srcpt);
-			g_free(subj);
-			g_free(syms);
-			g_free(t);
-			g_free(act);
+			fputs(line, stdout);
+			g_free(line);
 		}
 	}
 	g_ptr_array_free(entries, TRUE);
@@ -296,152 +210,12 @@ cmd_list(struct ctx *c, int argc, char **argv)
 
 /* ---- show -------------------------------------------------------------- */
 
-static void
-show_field(GString *s, int indent, const char *label, const char *val)
-{
-	if (val == NULL)
-		return;
-	g_string_append_printf(s, "%*s%-14s ", indent, "", label);
-	safe_append(s, val);
-	g_string_append_c(s, '\n');
-}
-
-static void
-show_strarray(GString *s, int indent, const char *label, JsonArray *a)
-{
-	guint n = a ? json_array_get_length(a) : 0;
-
-	if (n == 0)
-		return;
-	g_string_append_printf(s, "%*s%-14s ", indent, "", label);
-	for (guint i = 0; i < n; i++) {
-		if (i)
-			g_string_append(s, ", ");
-		safe_append(s, jarr_str(a, i) ? jarr_str(a, i) : "?");
-	}
-	g_string_append_c(s, '\n');
-}
-
-/* Keys show_object() prints itself; any other key is printed generically. */
-static bool
-known_object_key(const char *k)
-{
-	static const char *const known[] = { "path", "name", "type",
-		"mime_type", "size", "declared_size", "truncated", "sha256",
-		"encrypted", "encryption", "password", "password_source",
-		"format", "error", "vba_sha256", "macros", "xlm_sheets",
-		"external_links", "urls", "lure", "yara", "children", NULL };
-
-	for (size_t i = 0; known[i]; i++)
-		if (strcmp(k, known[i]) == 0)
-			return true;
-	return false;
-}
-
-static void
-show_generic(GString *s, int indent, JsonObject *o, const char *key)
-{
-	JsonNode *n = json_object_get_member(o, key);
-
-	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
-		return;
-	if (JSON_NODE_HOLDS_ARRAY(n)) {
-		show_strarray(s, indent, key, json_node_get_array(n));
-	} else if (JSON_NODE_HOLDS_VALUE(n)) {
-		GType t = json_node_get_value_type(n);
-
-		if (t == G_TYPE_STRING) {
-			show_field(s, indent, key, json_node_get_string(n));
-		} else if (t == G_TYPE_BOOLEAN) {
-			if (json_node_get_boolean(n))
-				show_field(s, indent, key, "yes");
-		} else {
-			char *v = g_strdup_printf("%g", jnum(o, key));
-
-			show_field(s, indent, key, v);
-			g_free(v);
-		}
-	}
-}
-
-static void
-show_object(GString *s, JsonObject *o, int indent, int depth)
-{
-	JsonArray *a;
-	GList *members, *l;
-	char *v;
-
-	if (o == NULL || depth > 64)
-		return;
-	g_string_append_printf(s, "%*s", indent, "");
-	safe_append(s, jstr(o, "path") ? jstr(o, "path") : "?");
-	g_string_append(s, "  ");
-	safe_append(s, jstr(o, "name") ? jstr(o, "name") : "(no name)");
-	g_string_append(s, "  ");
-	safe_append(s, jstr(o, "type") ? jstr(o, "type") : "?");
-	g_string_append_printf(s, "  %.0f bytes", jnum(o, "size"));
-	if (jbool(o, "truncated"))
-		g_string_append(s, " (truncated)");
-	g_string_append_c(s, '\n');
-	indent += 4;
-	show_field(s, indent, "sha256", jstr(o, "sha256"));
-	show_field(s, indent, "mime type", jstr(o, "mime_type"));
-	if (jnum(o, "declared_size") > 0) {
-		v = g_strdup_printf("%.0f bytes", jnum(o, "declared_size"));
-		show_field(s, indent, "declared size", v);
-		g_free(v);
-	}
-	show_field(s, indent, "format", jstr(o, "format"));
-	if (jbool(o, "encrypted"))
-		show_field(s, indent, "encrypted", jstr(o, "encryption") ?
-		    jstr(o, "encryption") : "yes");
-	if (jstr(o, "password")) {
-		v = g_strdup_printf("%s (from %s)", jstr(o, "password"),
-		    jstr(o, "password_source") ? jstr(o, "password_source") :
-		    "?");
-		show_field(s, indent, "password", v);
-		g_free(v);
-	}
-	show_field(s, indent, "error", jstr(o, "error"));
-	show_field(s, indent, "vba sha256", jstr(o, "vba_sha256"));
-	a = jarr(o, "macros");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *m = jarr_obj(a, i);
-
-		show_field(s, indent, "macro", jstr(m, "module") ?
-		    jstr(m, "module") : "?");
-		show_field(s, indent + 2, "sha256", jstr(m, "sha256"));
-		show_strarray(s, indent + 2, "autoexec", jarr(m, "autoexec"));
-		show_strarray(s, indent + 2, "suspicious",
-		    jarr(m, "suspicious"));
-		show_strarray(s, indent + 2, "urls", jarr(m, "urls"));
-	}
-	show_strarray(s, indent, "xlm sheets", jarr(o, "xlm_sheets"));
-	show_strarray(s, indent, "ext. links", jarr(o, "external_links"));
-	show_strarray(s, indent, "urls", jarr(o, "urls"));
-	show_strarray(s, indent, "lure", jarr(o, "lure"));
-	show_strarray(s, indent, "yara", jarr(o, "yara"));
-	/* Fields added by modules this tool does not know yet. */
-	members = json_object_get_members(o);
-	members = g_list_sort(members, (GCompareFunc)strcmp);
-	for (l = members; l; l = l->next)
-		if (!known_object_key(l->data))
-			show_generic(s, indent, o, l->data);
-	g_list_free(members);
-	a = jarr(o, "children");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		show_object(s, jarr_obj(a, i), indent, depth + 1);
-}
-
 static int
 cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct qentry e;
-	JsonObject *env, *hdr;
-	JsonArray *a;
-	GString *s;
+	char *text;
 	int rc;
-	char *v;
 
 	if (argc != 2) {
 		usage(stderr);
@@ -449,103 +223,9 @@ cmd_show(struct ctx *c, int argc, char **argv)
 	}
 	if ((rc = load_entry(c, argv[1], &e)) != EX_DONE)
 		return rc;
-	s = g_string_new(NULL);
-	env = jobj(e.root, "envelope");
-	hdr = jobj(e.root, "headers");
-	g_string_append_printf(s, "Entry          %s\n", e.id);
-	show_field(s, 0, "Time", jstr(e.root, "time"));
-	v = g_strdup_printf("%.2f (%s)", jnum(e.root, "score"),
-	    jstr(e.root, "action") ? jstr(e.root, "action") : "?");
-	show_field(s, 0, "Score", v);
-	g_free(v);
-	if (e.released != NULL) {
-		GString *r = g_string_new(NULL);
-		JsonArray *to = jarr(e.released, "to");
-
-		g_string_append_printf(r, "released %s by %s to ",
-		    jstr(e.released, "time") ? jstr(e.released, "time") : "?",
-		    jstr(e.released, "by") ? jstr(e.released, "by") : "?");
-		for (guint i = 0; to && i < json_array_get_length(to); i++)
-			g_string_append_printf(r, "%s%s", i ? ", " : "",
-			    jarr_str(to, i) ? jarr_str(to, i) : "?");
-		show_field(s, 0, "Status", r->str);
-		g_string_free(r, TRUE);
-	} else {
-		show_field(s, 0, "Status", "pending");
-	}
-	g_string_append(s, "\nEnvelope\n");
-	show_field(s, 2, "queue id", jstr(env, "queue_id"));
-	show_field(s, 2, "client ip", jstr(env, "client_ip"));
-	show_field(s, 2, "client name", jstr(env, "client_name"));
-	show_field(s, 2, "helo", jstr(env, "helo"));
-	show_field(s, 2, "auth user", jstr(env, "auth_user"));
-	show_field(s, 2, "sender", jstr(env, "from") ?
-	    (*jstr(env, "from") ? jstr(env, "from") : "<>") : NULL);
-	show_strarray(s, 2, "recipients", jarr(env, "rcpts"));
-	g_string_append(s, "\nHeaders\n");
-	show_field(s, 2, "From", jstr(hdr, "from"));
-	show_field(s, 2, "To", jstr(hdr, "to"));
-	show_field(s, 2, "Subject", jstr(hdr, "subject"));
-	show_field(s, 2, "Date", jstr(hdr, "date"));
-	show_field(s, 2, "Message-ID", jstr(hdr, "message_id"));
-	show_field(s, 2, "Reply-To", jstr(hdr, "reply_to"));
-	show_field(s, 2, "Return-Path", jstr(hdr, "return_path"));
-	show_field(s, 2, "In-Reply-To", jstr(hdr, "in_reply_to"));
-	g_string_append(s, "\nSymbols\n");
-	a = jarr(e.root, "symbols");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *o = jarr_obj(a, i);
-		JsonArray *hits = jarr(o, "hits");
-
-		g_string_append(s, "  ");
-		safe_append(s, jstr(o, "name"));
-		g_string_append_printf(s, "  %.2f", jnum(o, "score"));
-		if (jnum(o, "count") > 1)
-			g_string_append_printf(s, "  (%.0f hits)",
-			    jnum(o, "count"));
-		g_string_append_c(s, '\n');
-		if (hits == NULL || json_array_get_length(hits) == 0) {
-			show_field(s, 6, "detail", jstr(o, "detail"));
-			show_field(s, 6, "object", jstr(o, "object"));
-		}
-		for (guint j = 0; hits && j < json_array_get_length(hits);
-		    j++) {
-			JsonObject *h = jarr_obj(hits, j);
-
-			g_string_append(s, "      - ");
-			safe_append(s, jstr(h, "detail") ? jstr(h, "detail") :
-			    "");
-			if (jstr(h, "object")) {
-				g_string_append(s, "  [");
-				safe_append(s, jstr(h, "object"));
-				g_string_append_c(s, ']');
-			}
-			g_string_append_c(s, '\n');
-		}
-	}
-	a = jarr(e.root, "passwords");
-	if (a && json_array_get_length(a) > 0) {
-		g_string_append(s, "\nPassword candidates\n");
-		for (guint i = 0; i < json_array_get_length(a); i++) {
-			JsonObject *p = jarr_obj(a, i);
-
-			g_string_append(s, "  ");
-			safe_append(s, jstr(p, "password"));
-			g_string_append(s, "  (");
-			safe_append(s, jstr(p, "source"));
-			g_string_append_printf(s, ")%s\n", jbool(p, "used") ?
-			    "  used" : "");
-		}
-	}
-	g_string_append(s, "\nObjects\n");
-	a = jarr(e.root, "objects");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		show_object(s, jarr_obj(a, i), 2, 0);
-	show_strarray(s, 0, "\nLimits hit", jarr(e.root, "limits_hit"));
-	g_string_append_printf(s, "\nScan time      %.0f ms\n",
-	    jnum(e.root, "scan_ms"));
-	fputs(s->str, stdout);
-	g_string_free(s, TRUE);
+	text = qrender_show(&e);
+	fputs(text, stdout);
+	g_free(text);
 	qentry_clear(&e);
 	return EX_DONE;
 }

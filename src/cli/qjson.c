@@ -37,6 +37,14 @@ jstr(JsonObject *o, const char *key)
 	return node_str(member(o, key));
 }
 
+const char *
+jstr_or(JsonObject *o, const char *key, const char *dflt)
+{
+	const char *s = jstr(o, key);
+
+	return s != NULL ? s : dflt;
+}
+
 double
 jnum(JsonObject *o, const char *key)
 {

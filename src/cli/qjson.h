@@ -20,6 +20,8 @@
 
 /* Member key of o as a string; NULL if o is NULL, key missing or no string. */
 const char *jstr(JsonObject *o, const char *key);
+/* The same, with dflt in place of NULL. */
+const char *jstr_or(JsonObject *o, const char *key, const char *dflt);
 /* Member key of o as a number (integer or double); 0 otherwise. */
 double jnum(JsonObject *o, const char *key);
 /* Whether member key of o is the boolean true. */
