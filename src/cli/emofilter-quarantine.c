@@ -38,6 +38,7 @@
 #include "emf.h"
 #include "qexport.h"
 #include "qjson.h"
+#include "qrelease.h"
 #include "qrender.h"
 #include "qsafe.h"
 #include "qstore.h"
@@ -277,536 +278,168 @@ audit(struct ctx *c, const char *action, const char *id, const char *result,
 
 /* ---- release ----------------------------------------------------------- */
 
-/*
- * An address we are willing to put on a command line or in an SMTP
- * command: no controls, spaces, angle brackets, not starting with '-'.
- * "" (the null sender) only when null_ok.
- */
-static bool
-addr_ok(const char *a, bool null_ok)
-{
-	if (a == NULL)
-		return false;
-	if (*a == '\0')
-		return null_ok;
-	if (*a == '-' || strlen(a) > 320)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>')
-			return false;
-	return g_utf8_validate(a, -1, NULL);
-}
-
-/*
- * The message to re-inject: our X-Emofilter-Released header, then the
- * original with any X-Emofilter-Released header it carried (a forgery: the
- * milter strips X-Emofilter-* on the way in) removed. The original's line
- * ending is kept.
- */
-static GString *
-released_message(const char *msg, size_t len, const char *header)
-{
-	GString *out = g_string_sized_new(len + 256);
-	const char *p = msg, *end = msg + len;
-	const char *nl = memchr(msg, '\n', len);
-	bool crlf = nl != NULL && nl > msg && nl[-1] == '\r';
-	bool in_headers = true, skipping = false;
-
-	g_string_append(out, header);
-	g_string_append(out, crlf ? "\r\n" : "\n");
-	while (p < end) {
-		const char *e = memchr(p, '\n', (size_t)(end - p));
-		const char *next = e ? e + 1 : end;
-
-		if (in_headers) {
-			if (*p == '\n' || (*p == '\r' && p + 1 < end &&
-			    p[1] == '\n')) {
-				in_headers = false;
-				skipping = false;
-			} else if (*p == ' ' || *p == '\t') {
-				if (skipping) {
-					p = next;
-					continue;
-				}
-			} else {
-				skipping = (size_t)(next - p) >= 21 &&
-				    g_ascii_strncasecmp(p,
-				    "X-Emofilter-Released:", 21) == 0;
-				if (skipping) {
-					p = next;
-					continue;
-				}
-			}
-		}
-		g_string_append_len(out, p, next - p);
-		p = next;
-	}
-	return out;
-}
-
-static bool
-write_all_fd(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-/* sendmail -G -i -f SENDER -- RCPT...; the message on its stdin. */
-static char *
-deliver_sendmail(const char *cmd, const char *sender,
-    const char *const *rcpts, const GString *msg)
-{
-	GPtrArray *argv = g_ptr_array_new();
-	int pfd[2], status;
-	pid_t pid;
-	bool wrote;
-	void (*oldpipe)(int);
-
-	g_ptr_array_add(argv, (char *)cmd);
-	g_ptr_array_add(argv, "-G");
-	g_ptr_array_add(argv, "-i");
-	g_ptr_array_add(argv, "-f");
-	g_ptr_array_add(argv, (char *)(*sender ? sender : "<>"));
-	g_ptr_array_add(argv, "--");
-	for (size_t i = 0; rcpts[i]; i++)
-		g_ptr_array_add(argv, (char *)rcpts[i]);
-	g_ptr_array_add(argv, NULL);
-	if (pipe(pfd) != 0) {
-		g_ptr_array_free(argv, TRUE);
-		return g_strdup_printf("pipe: %s", g_strerror(errno));
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		g_ptr_array_free(argv, TRUE);
-		return g_strdup_printf("fork: %s", g_strerror(errno));
-	}
-	if (pid == 0) {
-		dup2(pfd[0], 0);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(cmd, (char **)argv->pdata);
-		fprintf(stderr, "exec %s: %s\n", cmd, g_strerror(errno));
-		_exit(127);
-	}
-	close(pfd[0]);
-	g_ptr_array_free(argv, TRUE);
-	oldpipe = signal(SIGPIPE, SIG_IGN);
-	wrote = write_all_fd(pfd[1], msg->str, msg->len);
-	close(pfd[1]);
-	signal(SIGPIPE, oldpipe);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return g_strdup_printf("waitpid: %s", g_strerror(errno));
-	if (!WIFEXITED(status))
-		return g_strdup_printf("%s was killed by signal %d", cmd,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	if (WEXITSTATUS(status) != 0)
-		return g_strdup_printf("%s exited with status %d", cmd,
-		    WEXITSTATUS(status));
-	if (!wrote)
-		return g_strdup_printf("%s did not read the whole message",
-		    cmd);
-	return NULL;
-}
-
-/* ---- SMTP ---- */
-
-struct smtp {
-	int fd;
-	GString *in;		/* unread input */
-};
-
-/* Read one reply (multi-line aware); its code, or -1 with *err set. */
+/* release's options: --to into to, --force; then argv[optind] is the ID. */
 static int
-smtp_reply(struct smtp *s, char **err)
-{
-	for (;;) {
-		char *nl;
-
-		while ((nl = memchr(s->in->str, '\n', s->in->len)) != NULL) {
-			size_t n = (size_t)(nl - s->in->str) + 1;
-			char line[4];
-			bool last;
-			int code;
-
-			if (n < 4) {
-				*err = g_strdup("malformed SMTP reply");
-				return -1;
-			}
-			memcpy(line, s->in->str, 3);
-			line[3] = '\0';
-			last = s->in->str[3] != '-';
-			code = atoi(line);
-			if (last && code >= 200 && code < 600) {
-				char *text = g_strndup(s->in->str, n);
-
-				g_strchomp(text);
-				g_string_erase(s->in, 0, (gssize)n);
-				if (code >= 400)
-					*err = g_strdup_printf("server said: "
-					    "%s", text);
-				g_free(text);
-				return code;
-			}
-			if (last) {
-				*err = g_strdup("malformed SMTP reply");
-				return -1;
-			}
-			g_string_erase(s->in, 0, (gssize)n);
-		}
-		if (s->in->len > 65536) {
-			*err = g_strdup("SMTP reply too long");
-			return -1;
-		}
-		{
-			char buf[4096];
-			ssize_t r = read(s->fd, buf, sizeof(buf));
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				*err = g_strdup_printf("SMTP connection: %s",
-				    r == 0 ? "closed" : g_strerror(errno));
-				return -1;
-			}
-			g_string_append_len(s->in, buf, r);
-		}
-	}
-}
-
-/* Send a command and expect a reply code in [lo, hi]. */
-static bool
-smtp_cmd(struct smtp *s, const char *cmd, int lo, int hi, char **err)
-{
-	int code;
-
-	if (cmd != NULL && !write_all_fd(s->fd, cmd, strlen(cmd))) {
-		*err = g_strdup_printf("SMTP write: %s", g_strerror(errno));
-		return false;
-	}
-	code = smtp_reply(s, err);
-	if (code < 0)
-		return false;
-	if (code < lo || code > hi) {
-		if (*err == NULL)
-			*err = g_strdup_printf("unexpected SMTP reply %d", code);
-		return false;
-	}
-	return true;
-}
-
-static int
-smtp_connect(const char *hostport, char **err)
-{
-	char *host, *port;
-	const char *colon;
-	struct addrinfo hints, *res = NULL, *ai;
-	int fd = -1, gai;
-	struct timeval tv = { 60, 0 };
-
-	colon = strrchr(hostport, ':');
-	if (colon == NULL || colon == hostport || colon[1] == '\0') {
-		*err = g_strdup_printf("quarantine.release_smtp \"%s\": want "
-		    "host:port", hostport);
-		return -1;
-	}
-	host = g_strndup(hostport, (gsize)(colon - hostport));
-	port = g_strdup(colon + 1);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	gai = getaddrinfo(host, port, &hints, &res);
-	if (gai != 0) {
-		*err = g_strdup_printf("%s: %s", hostport, gai_strerror(gai));
-		goto out;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0)
-		*err = g_strdup_printf("%s: connect: %s", hostport,
-		    g_strerror(errno));
-out:
-	if (res)
-		freeaddrinfo(res);
-	g_free(host);
-	g_free(port);
-	return fd;
-}
-
-/*
- * Deliver by SMTP: every recipient must be accepted, or nothing is sent
- * (RSET), so a release is never half done.
- */
-static char *
-deliver_smtp(const char *hostport, const char *helo, const char *sender,
-    const char *const *rcpts, const GString *msg)
-{
-	struct smtp s = { -1, g_string_new(NULL) };
-	char *err = NULL, *cmd;
-	GString *data;
-	const char *p, *end;
-	void (*oldpipe)(int) = signal(SIGPIPE, SIG_IGN);
-
-	s.fd = smtp_connect(hostport, &err);
-	if (s.fd < 0)
-		goto out;
-	if (!smtp_cmd(&s, NULL, 220, 220, &err))
-		goto out;
-	cmd = g_strdup_printf("EHLO %s\r\n", helo);
-	if (!smtp_cmd(&s, cmd, 250, 250, &err)) {
-		g_free(cmd);
-		g_free(err);
-		err = NULL;
-		cmd = g_strdup_printf("HELO %s\r\n", helo);
-		if (!smtp_cmd(&s, cmd, 250, 250, &err)) {
-			g_free(cmd);
-			goto out;
-		}
-	}
-	g_free(cmd);
-	cmd = g_strdup_printf("MAIL FROM:<%s>\r\n", sender);
-	if (!smtp_cmd(&s, cmd, 250, 259, &err)) {
-		g_free(cmd);
-		goto out;
-	}
-	g_free(cmd);
-	for (size_t i = 0; rcpts[i]; i++) {
-		cmd = g_strdup_printf("RCPT TO:<%s>\r\n", rcpts[i]);
-		if (!smtp_cmd(&s, cmd, 250, 259, &err)) {
-			char *e2 = NULL;
-
-			g_free(cmd);
-			smtp_cmd(&s, "RSET\r\n", 250, 250, &e2);
-			g_free(e2);
-			goto out;
-		}
-		g_free(cmd);
-	}
-	if (!smtp_cmd(&s, "DATA\r\n", 354, 354, &err))
-		goto out;
-	/* CRLF line ends and dot-stuffing (RFC 5321 4.5.2). */
-	data = g_string_sized_new(msg->len + msg->len / 32 + 8);
-	for (p = msg->str, end = msg->str + msg->len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *lend = nl ? nl : end;
-		const char *next = nl ? nl + 1 : end;
-
-		if (lend > p && lend[-1] == '\r')
-			lend--;
-		if (*p == '.')
-			g_string_append_c(data, '.');
-		g_string_append_len(data, p, lend - p);
-		g_string_append(data, "\r\n");
-		p = next;
-	}
-	g_string_append(data, ".\r\n");
-	if (!write_all_fd(s.fd, data->str, data->len)) {
-		err = g_strdup_printf("SMTP write: %s", g_strerror(errno));
-		g_string_free(data, TRUE);
-		goto out;
-	}
-	g_string_free(data, TRUE);
-	if (!smtp_cmd(&s, NULL, 250, 250, &err))
-		goto out;
-	{
-		char *e2 = NULL;
-
-		smtp_cmd(&s, "QUIT\r\n", 221, 221, &e2);
-		g_free(e2);
-	}
-out:
-	if (s.fd >= 0)
-		close(s.fd);
-	g_string_free(s.in, TRUE);
-	signal(SIGPIPE, oldpipe);
-	return err;
-}
-
-static int
-cmd_release(struct ctx *c, int argc, char **argv)
+release_options(int argc, char **argv, GPtrArray *to, bool *force)
 {
 	static const struct option longopts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	bool force = false;
-	struct qentry e = { 0 };
-	struct emf_error err;
-	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
-	char *header = NULL, *fail = NULL, *rec = NULL;
-	const char *smtp, *via;
-	size_t len;
-	GString *out = NULL;
-	int opt, rc;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't': g_ptr_array_add(to, g_strdup(optarg)); break;
-		case 'f': force = true; break;
-		default:
-			rc = EX_USAGEERR;
-			goto out;
+		case 'f': *force = true; break;
+		default: return EX_USAGEERR;
 		}
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);
-		rc = EX_USAGEERR;
-		goto out;
+		return EX_USAGEERR;
 	}
-	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
-		goto out;
-	if (e.released != NULL && !force) {
-		fprintf(stderr, "%s: %s: already released %s by %s; use "
-		    "--force to send it again\n", c->prog, e.id,
-		    jstr(e.released, "time") ? jstr(e.released, "time") : "?",
-		    jstr(e.released, "by") ? jstr(e.released, "by") : "?");
-		audit(c, "release", e.id, "refused: already released", NULL,
-		    NULL, NULL);
-		rc = EX_NOTFOUND;
-		goto out;
-	}
-	if (to->len == 0) {
-		JsonArray *a = jarr(jobj(e.root, "envelope"), "rcpts");
+	return EX_DONE;
+}
 
-		for (guint i = 0; a && i < json_array_get_length(a); i++)
-			if (jarr_str(a, i))
-				g_ptr_array_add(to, g_strdup(jarr_str(a, i)));
-	}
+/* A second release only with --force; a refusal is audited. */
+static int
+release_allowed(struct ctx *c, const struct qentry *e, bool force)
+{
+	if (e->released == NULL || force)
+		return EX_DONE;
+	fprintf(stderr, "%s: %s: already released %s by %s; use --force to "
+	    "send it again\n", c->prog, e->id,
+	    jstr_or(e->released, "time", "?"), jstr_or(e->released, "by", "?"));
+	audit(c, "release", e->id, "refused: already released", NULL, NULL,
+	    NULL);
+	return EX_NOTFOUND;
+}
+
+/*
+ * The recipients: those of --to, else the envelope's, each one we accept.
+ * On success to is NULL-terminated.
+ */
+static int
+release_rcpts(struct ctx *c, const struct qentry *e, GPtrArray *to)
+{
+	if (to->len == 0)
+		qrelease_default_rcpts(e, to);
 	if (to->len == 0) {
 		fprintf(stderr, "%s: %s: the entry has no envelope recipients; "
-		    "give them with --to\n", c->prog, e.id);
-		rc = EX_NOTFOUND;
-		goto out;
+		    "give them with --to\n", c->prog, e->id);
+		return EX_NOTFOUND;
 	}
 	for (guint i = 0; i < to->len; i++)
-		if (!addr_ok(g_ptr_array_index(to, i), false)) {
+		if (!qrelease_addr_ok(g_ptr_array_index(to, i), false)) {
 			char *s = safe_dup(g_ptr_array_index(to, i));
 
 			fprintf(stderr, "%s: refusing recipient \"%s\"\n",
 			    c->prog, s);
 			g_free(s);
-			rc = EX_NOTFOUND;
-			goto out;
+			return EX_NOTFOUND;
 		}
 	g_ptr_array_add(to, NULL);
-	{
-		const char *s = jstr(jobj(e.root, "envelope"), "from");
+	return EX_DONE;
+}
 
-		sender = g_strdup(s ? s : "");
-		if (s == NULL) {
-			const char *rp = jstr(jobj(e.root, "headers"),
-			    "return_path");
+/* The original envelope sender into *sender (caller frees), if we accept
+ * it. */
+static int
+release_sender(struct ctx *c, const struct qentry *e, char **sender)
+{
+	char *s;
 
-			if (rp != NULL) {
-				g_free(sender);
-				sender = addr_of(rp);
-				if (sender == NULL)
-					sender = g_strdup("");
-			}
-		}
+	*sender = qrelease_sender(e);
+	if (qrelease_addr_ok(*sender, true))
+		return EX_DONE;
+	s = safe_dup(*sender);
+	fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
+	    c->prog, e->id, s);
+	g_free(s);
+	return EX_NOTFOUND;
+}
+
+/* Send msg with our header; a failure is said and audited. *via: how. */
+static int
+release_deliver(struct ctx *c, const struct qentry *e, const char *msg,
+    size_t len, const char *sender, const char *const *to, const char *now,
+    const char *who, const char **via)
+{
+	char *header = qrelease_header(now, who, e->id);
+	GString *out = qrelease_message(msg, len, header);
+	char *fail = qrelease_deliver(c->cfg, sender, to, out, via);
+	char *result;
+
+	g_free(header);
+	g_string_free(out, TRUE);
+	if (fail == NULL)
+		return EX_DONE;
+	fprintf(stderr, "%s: %s: release failed: %s\n", c->prog, e->id, fail);
+	result = g_strdup_printf("failed: %s", fail);
+	audit(c, "release", e->id, result, to, "via", *via);
+	g_free(result);
+	g_free(fail);
+	return EX_DELIVERY;
+}
+
+/* Once sent: audit, write the .released record, tell the user. */
+static int
+release_done(struct ctx *c, const struct qentry *e, const char *const *to,
+    guint nto, const char *now, const char *who, const char *via)
+{
+	char *rec = qrelease_record(now, who, to, via, e->released != NULL);
+	struct emf_error err;
+	int rc = EX_DONE;
+
+	audit(c, "release", e->id, e->released ? "ok (forced)" : "ok", to,
+	    "via", via);
+	if (emf_quarantine_put(c->store, e->id, "released", rec, strlen(rec),
+	    &err) != EMF_OK) {
+		/* Sent, but not recorded: say so loudly. */
+		fprintf(stderr, "%s: %s: released, but the release record "
+		    "could not be written: %s\n", c->prog, e->id, err.msg);
+		rc = EX_STORE;
+	} else {
+		printf("%s released to %u recipient%s\n", e->id, nto,
+		    nto == 1 ? "" : "s");
 	}
-	if (!addr_ok(sender, true)) {
-		char *s = safe_dup(sender);
+	g_free(rec);
+	return rc;
+}
 
-		fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
-		    c->prog, e.id, s);
-		g_free(s);
-		rc = EX_NOTFOUND;
+static int
+cmd_release(struct ctx *c, int argc, char **argv)
+{
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	bool force = false;
+	struct qentry e = { 0 };
+	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
+	const char *via;
+	size_t len;
+	int rc;
+
+	if ((rc = release_options(argc, argv, to, &force)) != EX_DONE)
 		goto out;
-	}
+	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
+		goto out;
+	if ((rc = release_allowed(c, &e, force)) != EX_DONE)
+		goto out;
+	if ((rc = release_rcpts(c, &e, to)) != EX_DONE)
+		goto out;
+	if ((rc = release_sender(c, &e, &sender)) != EX_DONE)
+		goto out;
 	if ((rc = load_message(c, &e, &msg, &len)) != EX_DONE)
 		goto out;
 	who = whoami();
 	now = iso_time((gint64)time(NULL));
-	header = g_strdup_printf("X-Emofilter-Released: %s by %s; id=%s", now,
-	    who, e.id);
-	/* The header must stay one clean line whatever the user name. */
-	for (char *p = header; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			*p = '?';
-	out = released_message(msg, len, header);
-	smtp = emf_cfg_str(c->cfg, "quarantine.release_smtp");
-	if (smtp != NULL && *smtp != '\0') {
-		via = smtp;
-		fail = deliver_smtp(smtp, emf_cfg_str(c->cfg, "quarantine.helo"),
-		    sender, (const char *const *)to->pdata, out);
-	} else {
-		via = emf_cfg_str(c->cfg, "quarantine.sendmail");
-		fail = deliver_sendmail(via, sender,
-		    (const char *const *)to->pdata, out);
-	}
-	if (fail != NULL) {
-		char *r = g_strdup_printf("failed: %s", fail);
-
-		fprintf(stderr, "%s: %s: release failed: %s\n", c->prog, e.id,
-		    fail);
-		audit(c, "release", e.id, r, (const char *const *)to->pdata,
-		    "via", via);
-		g_free(r);
-		rc = EX_DELIVERY;
-		goto out;
-	}
-	{
-		JsonBuilder *b = json_builder_new();
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "time");
-		json_builder_add_string_value(b, now);
-		json_builder_set_member_name(b, "by");
-		json_builder_add_string_value(b, who);
-		json_builder_set_member_name(b, "to");
-		json_builder_begin_array(b);
-		for (guint i = 0; i + 1 < to->len; i++)
-			json_builder_add_string_value(b,
-			    g_ptr_array_index(to, i));
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "via");
-		json_builder_add_string_value(b, via);
-		json_builder_set_member_name(b, "forced");
-		json_builder_add_boolean_value(b, e.released != NULL);
-		json_builder_end_object(b);
-		rec = qjson_finish(b, false);
-	}
-	audit(c, "release", e.id, e.released ? "ok (forced)" : "ok",
-	    (const char *const *)to->pdata, "via", via);
-	if (emf_quarantine_put(c->store, e.id, "released", rec, strlen(rec),
-	    &err) != EMF_OK) {
-		/* Sent, but not recorded: say so loudly. */
-		fprintf(stderr, "%s: %s: released, but the release record "
-		    "could not be written: %s\n", c->prog, e.id, err.msg);
-		rc = EX_STORE;
-		goto out;
-	}
-	printf("%s released to %u recipient%s\n", e.id, to->len - 1,
-	    to->len == 2 ? "" : "s");
-	rc = EX_DONE;
+	rc = release_deliver(c, &e, msg, len, sender,
+	    (const char *const *)to->pdata, now, who, &via);
+	if (rc == EX_DONE)
+		rc = release_done(c, &e, (const char *const *)to->pdata,
+		    to->len - 1, now, who, via);
 out:
 	g_ptr_array_free(to, TRUE);
 	qentry_clear(&e);
@@ -814,11 +447,6 @@ out:
 	g_free(sender);
 	g_free(who);
 	g_free(now);
-	g_free(header);
-	g_free(fail);
-	g_free(rec);
-	if (out)
-		g_string_free(out, TRUE);
 	return rc;
 }
 
