@@ -37,6 +37,7 @@
 
 #include "emf.h"
 #include "qexport.h"
+#include "qioc.h"
 #include "qjson.h"
 #include "qrelease.h"
 #include "qrender.h"
@@ -662,219 +663,11 @@ cmd_export(struct ctx *c, int argc, char **argv)
 
 /* ---- ioc --------------------------------------------------------------- */
 
-/*
- * One indicator, with MISP attribute type and category names so that the
- * CSV and JSON paste into MISP (freetext/CSV import, or an event's
- * "Attribute" list); url rows are what a URLhaus submission needs.
- */
-struct ioc {
-	char *entry, *type, *category, *value, *comment;
-	bool to_ids;
-};
-
-struct iocset {
-	GPtrArray *list;	/* struct ioc * */
-	GHashTable *seen;	/* "entry\ttype\tvalue" */
-};
-
-static void
-ioc_free(gpointer p)
-{
-	struct ioc *i = p;
-
-	g_free(i->entry);
-	g_free(i->type);
-	g_free(i->category);
-	g_free(i->value);
-	g_free(i->comment);
-	g_free(i);
-}
-
-static void
-ioc_add(struct iocset *set, const char *entry, const char *type,
-    const char *category, const char *value, bool to_ids,
-    const char *comment)
-{
-	struct ioc *i;
-	char *key;
-
-	if (value == NULL || *value == '\0')
-		return;
-	key = g_strdup_printf("%s\t%s\t%s", entry, type, value);
-	if (g_hash_table_contains(set->seen, key)) {
-		g_free(key);
-		return;
-	}
-	g_hash_table_add(set->seen, key);
-	i = g_new0(struct ioc, 1);
-	i->entry = g_strdup(entry);
-	i->type = g_strdup(type);
-	i->category = g_strdup(category);
-	i->value = g_utf8_make_valid(value, -1);
-	i->comment = g_strdup(comment ? comment : "");
-	i->to_ids = to_ids;
-	g_ptr_array_add(set->list, i);
-}
-
-/* A URL-ish indicator: "url" when it has a scheme, else "text". */
-static void
-ioc_url(struct iocset *set, const char *entry, const char *value,
-    const char *comment)
-{
-	if (value == NULL)
-		return;
-	if (strstr(value, "://") != NULL)
-		ioc_add(set, entry, "url", "Network activity", value, true,
-		    comment);
-	else
-		ioc_add(set, entry, "text", "Other", value, false, comment);
-}
-
-static void
-ioc_strings(struct iocset *set, const char *entry, JsonArray *a,
-    const char *comment)
-{
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		ioc_url(set, entry, jarr_str(a, i), comment);
-}
-
-static void
-ioc_object(struct iocset *set, const char *entry, JsonObject *o, int depth)
-{
-	const char *path = jstr(o, "path") ? jstr(o, "path") : "?";
-	const char *name = jstr(o, "name"), *type = jstr(o, "type");
-	JsonArray *a;
-	char *where;
-
-	if (o == NULL || depth > 64)
-		return;
-	/* Attachments and members: named, or inside a container. Unnamed
-	 * top-level text is the mail body, not a file. */
-	if (name != NULL || depth > 0 ||
-	    (type != NULL && strcmp(type, "text") != 0 &&
-	    strcmp(type, "html") != 0)) {
-		char *c = g_strdup_printf("%s %s%s%s", depth ? "member" :
-		    "attachment", path, name ? " " : "", name ? name : "");
-
-		ioc_add(set, entry, "sha256", "Payload delivery",
-		    jstr(o, "sha256"), true, c);
-		if (name != NULL)
-			ioc_add(set, entry, "filename", "Payload delivery",
-			    name, false, c);
-		g_free(c);
-	}
-	if (jstr(o, "password")) {
-		where = g_strdup_printf("archive password opening %s (found in "
-		    "%s)", path, jstr(o, "password_source") ?
-		    jstr(o, "password_source") : "?");
-		ioc_add(set, entry, "text", "Other", jstr(o, "password"), false,
-		    where);
-		g_free(where);
-	}
-	a = jarr(o, "macros");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *m = jarr_obj(a, i);
-
-		where = g_strdup_printf("URL in macro %s of %s",
-		    jstr(m, "module") ? jstr(m, "module") : "?", path);
-		ioc_strings(set, entry, jarr(m, "urls"), where);
-		g_free(where);
-	}
-	where = g_strdup_printf("external link in %s", path);
-	ioc_strings(set, entry, jarr(o, "external_links"), where);
-	g_free(where);
-	where = g_strdup_printf("URL in %s", path);
-	ioc_strings(set, entry, jarr(o, "urls"), where);
-	g_free(where);
-	a = jarr(o, "children");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		ioc_object(set, entry, jarr_obj(a, i), depth + 1);
-}
-
-static void
-ioc_entry(struct iocset *set, struct qentry *e)
-{
-	JsonObject *env = jobj(e->root, "envelope");
-	JsonObject *hdr = jobj(e->root, "headers");
-	JsonArray *a;
-	char *addr, *dom, *edom;
-	const char *id = e->id;
-
-	/* Header sender, then the envelope. */
-	addr = addr_of(jstr(hdr, "from"));
-	dom = domain_of(addr);
-	ioc_add(set, id, "email-src", "Payload delivery", addr, false,
-	    "header From address");
-	ioc_add(set, id, "domain", "Payload delivery", dom, false,
-	    "header From domain");
-	if (jstr(hdr, "from") != NULL && strchr(jstr(hdr, "from"), '<')) {
-		char *name = g_strndup(jstr(hdr, "from"),
-		    (gsize)(strrchr(jstr(hdr, "from"), '<') -
-		    jstr(hdr, "from")));
-
-		g_strstrip(name);
-		if (name[0] == '"' && strlen(name) > 1 &&
-		    name[strlen(name) - 1] == '"') {
-			name[strlen(name) - 1] = '\0';
-			memmove(name, name + 1, strlen(name));
-		}
-		ioc_add(set, id, "email-src-display-name", "Payload delivery",
-		    name, false, "header From display name");
-		g_free(name);
-	}
-	ioc_add(set, id, "email-src", "Payload delivery", jstr(env, "from"),
-	    false, "envelope sender (MAIL FROM)");
-	edom = domain_of(jstr(env, "from"));
-	ioc_add(set, id, "domain", "Payload delivery", edom, false,
-	    "envelope sender domain");
-	ioc_add(set, id, "ip-src", "Network activity", jstr(env, "client_ip"),
-	    false, "SMTP client address");
-	ioc_add(set, id, "hostname", "Network activity", jstr(env, "helo"),
-	    false, "SMTP HELO/EHLO name");
-	ioc_add(set, id, "hostname", "Network activity",
-	    jstr(env, "client_name"), false, "SMTP client reverse DNS name");
-	ioc_add(set, id, "email-subject", "Payload delivery",
-	    jstr(hdr, "subject"), false, "Subject");
-	ioc_add(set, id, "email-message-id", "Payload delivery",
-	    jstr(hdr, "message_id"), false, "Message-ID");
-	ioc_add(set, id, "email-reply-to", "Payload delivery",
-	    jstr(hdr, "reply_to"), false, "Reply-To");
-	g_free(addr);
-	g_free(dom);
-	g_free(edom);
-	a = jarr(e->root, "objects");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		ioc_object(set, id, jarr_obj(a, i), 0);
-	/* Passwords that opened something (also named per object above). */
-	a = jarr(e->root, "passwords");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *p = jarr_obj(a, i);
-		char *where;
-
-		if (!jbool(p, "used"))
-			continue;
-		where = g_strdup_printf("archive password (found in %s)",
-		    jstr(p, "source") ? jstr(p, "source") : "?");
-		ioc_add(set, id, "text", "Other", jstr(p, "password"), false,
-		    where);
-		g_free(where);
-	}
-}
-
-static void
-csv_field(GString *s, const char *v)
-{
-	g_string_append_c(s, '"');
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			g_string_append_c(s, '"');
-		g_string_append_c(s, *p);
-	}
-	g_string_append_c(s, '"');
-}
-
+/* ioc's options: the format, and filters (*filtered once there is one);
+ * entry IDs or filters, not both. */
 static int
-cmd_ioc(struct ctx *c, int argc, char **argv)
+ioc_options(struct ctx *c, int argc, char **argv, enum qioc_format *fmt,
+    struct qfilter *f, bool *filtered)
 {
 	static const struct option longopts[] = {
 		QFILTER_LONGOPTS,
@@ -883,131 +676,84 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 		{ "urlhaus", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
-	enum { FMT_JSON, FMT_CSV, FMT_URLHAUS } fmt = FMT_JSON;
-	struct iocset set;
-	struct qfilter f;
-	bool filtered = false;
-	GPtrArray *entries;
-	int opt, rc = EX_DONE;
+	int opt;
 
-	qfilter_init(&f);
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j')
-			fmt = FMT_JSON;
+			*fmt = QIOC_JSON;
 		else if (opt == 'c')
-			fmt = FMT_CSV;
+			*fmt = QIOC_CSV;
 		else if (opt == 'u')
-			fmt = FMT_URLHAUS;
-		else if (filter_option(c, &f, opt, optarg))
-			filtered = true;
+			*fmt = QIOC_URLHAUS;
+		else if (filter_option(c, f, opt, optarg))
+			*filtered = true;
 		else
 			return EX_USAGEERR;
 	}
-	if ((optind == argc) == !filtered) {
+	if ((optind == argc) == !*filtered) {
 		fprintf(stderr, "%s: ioc needs entry IDs or filters (--since "
 		    "...), not both\n", c->prog);
 		return EX_USAGEERR;
 	}
+	return EX_DONE;
+}
+
+/* The n entries named by ids, every one loaded; else NULL and *rc the
+ * status of the first that is not (said on stderr). */
+static GPtrArray *
+load_entries(struct ctx *c, char **ids, int n, int *rc)
+{
+	GPtrArray *entries = g_ptr_array_new_with_free_func(qentry_free);
+
+	for (int i = 0; i < n; i++) {
+		struct qentry *e = g_new0(struct qentry, 1);
+
+		if ((*rc = load_entry(c, ids[i], e)) != EX_DONE) {
+			g_free(e);
+			g_ptr_array_free(entries, TRUE);
+			return NULL;
+		}
+		g_ptr_array_add(entries, e);
+	}
+	return entries;
+}
+
+static int
+cmd_ioc(struct ctx *c, int argc, char **argv)
+{
+	enum qioc_format fmt = QIOC_JSON;
+	struct qioc_set *set;
+	struct qfilter f;
+	bool filtered = false;
+	GPtrArray *entries;
+	char *text;
+	int rc;
+
+	qfilter_init(&f);
+	if ((rc = ioc_options(c, argc, argv, &fmt, &f, &filtered)) != EX_DONE)
+		return rc;
 	if (filtered) {
 		if ((entries = select_entries(c, &f)) == NULL)
 			return EX_STORE;
 		if (c->unreadable)
 			rc = EX_STORE;
 	} else {
-		entries = g_ptr_array_new_with_free_func(qentry_free);
-		for (int i = optind; i < argc; i++) {
-			struct qentry *e = g_new0(struct qentry, 1);
-			int r = load_entry(c, argv[i], e);
-
-			if (r != EX_DONE) {
-				g_free(e);
-				g_ptr_array_free(entries, TRUE);
-				return r;
-			}
-			g_ptr_array_add(entries, e);
-		}
+		entries = load_entries(c, argv + optind, argc - optind, &rc);
+		if (entries == NULL)
+			return rc;
 	}
-	set.list = g_ptr_array_new_with_free_func(ioc_free);
-	set.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    NULL);
+	set = qioc_set_new();
 	for (guint i = 0; i < entries->len; i++)
-		ioc_entry(&set, g_ptr_array_index(entries, i));
-	if (fmt == FMT_CSV) {
-		GString *s = g_string_new("entry_id,type,category,value,to_ids,"
-		    "comment\r\n");
-
-		for (guint i = 0; i < set.list->len; i++) {
-			struct ioc *x = g_ptr_array_index(set.list, i);
-
-			csv_field(s, x->entry);
-			g_string_append_c(s, ',');
-			csv_field(s, x->type);
-			g_string_append_c(s, ',');
-			csv_field(s, x->category);
-			g_string_append_c(s, ',');
-			csv_field(s, x->value);
-			g_string_append(s, x->to_ids ? ",1," : ",0,");
-			csv_field(s, x->comment);
-			g_string_append(s, "\r\n");
-		}
-		fwrite(s->str, 1, s->len, stdout);
-		g_string_free(s, TRUE);
-	} else {
-		JsonBuilder *b = json_builder_new();
-		char *text;
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, fmt == FMT_URLHAUS ?
-		    "submission" : "Attribute");
-		json_builder_begin_array(b);
-		for (guint i = 0; i < set.list->len; i++) {
-			struct ioc *x = g_ptr_array_index(set.list, i);
-
-			if (fmt == FMT_URLHAUS) {
-				if (strcmp(x->type, "url") != 0)
-					continue;
-				json_builder_begin_object(b);
-				json_builder_set_member_name(b, "url");
-				json_builder_add_string_value(b, x->value);
-				json_builder_set_member_name(b, "threat");
-				json_builder_add_string_value(b,
-				    "malware_download");
-				json_builder_set_member_name(b, "tags");
-				json_builder_begin_array(b);
-				json_builder_add_string_value(b, "emofilter");
-				json_builder_end_array(b);
-				json_builder_end_object(b);
-				continue;
-			}
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "type");
-			json_builder_add_string_value(b, x->type);
-			json_builder_set_member_name(b, "category");
-			json_builder_add_string_value(b, x->category);
-			json_builder_set_member_name(b, "value");
-			json_builder_add_string_value(b, x->value);
-			json_builder_set_member_name(b, "to_ids");
-			json_builder_add_boolean_value(b, x->to_ids);
-			json_builder_set_member_name(b, "comment");
-			json_builder_add_string_value(b, x->comment);
-			json_builder_set_member_name(b, "entry_id");
-			json_builder_add_string_value(b, x->entry);
-			json_builder_end_object(b);
-		}
-		json_builder_end_array(b);
-		json_builder_end_object(b);
-		text = qjson_finish(b, true);
-		printf("%s\n", text);
-		g_free(text);
-	}
+		qioc_collect(set, g_ptr_array_index(entries, i));
+	text = qioc_render(set, fmt);
+	fputs(text, stdout);
+	g_free(text);
 	for (guint i = 0; i < entries->len; i++)
 		audit(c, "ioc", ((struct qentry *)
 		    g_ptr_array_index(entries, i))->id, "ok", NULL, "format",
-		    fmt == FMT_CSV ? "csv" : fmt == FMT_URLHAUS ? "urlhaus" :
-		    "json");
-	g_ptr_array_free(set.list, TRUE);
-	g_hash_table_destroy(set.seen);
+		    qioc_format_name(fmt));
+	qioc_set_free(set);
 	g_ptr_array_free(entries, TRUE);
 	return rc;
 }
