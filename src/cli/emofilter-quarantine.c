@@ -571,50 +571,42 @@ cmd_purge(struct ctx *c, int argc, char **argv)
 
 /* ---- export ------------------------------------------------------------ */
 
-/* The report object with this SHA-256 (depth-first), or NULL. */
-static const char *
-object_path_by_sha(JsonArray *objs, const char *sha, int depth)
-{
-	for (guint i = 0; objs && depth < 64 &&
-	    i < json_array_get_length(objs); i++) {
-		JsonObject *o = jarr_obj(objs, i);
-		const char *p;
-
-		if (jstr(o, "sha256") && strcmp(jstr(o, "sha256"), sha) == 0)
-			return jstr(o, "path");
-		if ((p = object_path_by_sha(jarr(o, "children"), sha,
-		    depth + 1)) != NULL)
-			return p;
-	}
-	return NULL;
-}
-
+/* export's options: -o FILE into *outpath; then argv[optind] is the ID. */
 static int
-cmd_export(struct ctx *c, int argc, char **argv)
+export_options(struct ctx *c, int argc, char **argv, const char **outpath)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *outpath = NULL;
-	struct qentry e;
-	char *msg, *fail, *msha;
-	size_t len;
-	GPtrArray *parts;
-	GString *man;
-	int opt, rc;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		if (opt == 'o')
-			outpath = optarg;
+			*outpath = optarg;
 		else
 			return EX_USAGEERR;
 	}
-	if (outpath == NULL || optind + 1 != argc) {
+	if (*outpath == NULL || optind + 1 != argc) {
 		fprintf(stderr, "%s: export needs ID and -o FILE\n", c->prog);
 		return EX_USAGEERR;
 	}
+	return EX_DONE;
+}
+
+static int
+cmd_export(struct ctx *c, int argc, char **argv)
+{
+	const char *outpath = NULL;
+	struct qentry e;
+	char *msg, *manifest, *fail;
+	size_t len;
+	GPtrArray *parts;
+	int rc;
+
+	if ((rc = export_options(c, argc, argv, &outpath)) != EX_DONE)
+		return rc;
 	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
 		return rc;
 	if (load_message(c, &e, &msg, &len) != EX_DONE) {
@@ -622,25 +614,9 @@ cmd_export(struct ctx *c, int argc, char **argv)
 		return EX_STORE;
 	}
 	parts = qexport_parts(msg, len);
-	msha = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-	    (const guchar *)msg, len);
-	man = g_string_new(NULL);
-	g_string_append_printf(man, "emofilter quarantine export of %s\n"
-	    "Samples: handle with care. Zip password: %s\n\n"
-	    "sha256  size  member  (original name; report object)\n"
-	    "%s  %zu  %s.eml\n", e.id, QEXPORT_PASSWORD, msha, len, e.id);
-	for (guint i = 0; i < parts->len; i++) {
-		struct qexport_part *q = g_ptr_array_index(parts, i);
-		const char *path = object_path_by_sha(jarr(e.root, "objects"),
-		    q->sha256, 0);
-
-		g_string_append_printf(man, "%s  %zu  %s  (", q->sha256,
-		    g_bytes_get_size(q->data), q->name);
-		safe_append(man, q->orig_name ? q->orig_name : "no name");
-		g_string_append_printf(man, "; %s)\n",
-		    path ? path : "not in the report");
-	}
-	fail = qexport_write(outpath, e.id, msg, len, parts, man->str);
+	manifest = qexport_manifest(e.id, msg, len, parts,
+	    jarr(e.root, "objects"));
+	fail = qexport_write(outpath, e.id, msg, len, parts, manifest);
 	if (fail != NULL) {
 		fprintf(stderr, "%s: %s: export: %s\n", c->prog, e.id, fail);
 		audit(c, "export", e.id, fail, NULL, "file", outpath);
@@ -650,11 +626,9 @@ cmd_export(struct ctx *c, int argc, char **argv)
 		printf("%s exported to %s: the message and %u attachment%s "
 		    "(AES-256, password \"%s\")\n", e.id, outpath, parts->len,
 		    parts->len == 1 ? "" : "s", QEXPORT_PASSWORD);
-		rc = EX_DONE;
 	}
 	g_free(fail);
-	g_free(msha);
-	g_string_free(man, TRUE);
+	g_free(manifest);
 	qexport_parts_free(parts);
 	g_free(msg);
 	qentry_clear(&e);
