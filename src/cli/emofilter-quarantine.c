@@ -3,9 +3,20 @@
  * list, show, release, delete, purge, export, ioc. See
  * emofilter-quarantine(8).
  *
- * Reads reports as JSON (the schema emf_report_json() writes) through
+ * This file is the front: the options before the command, dispatch, each
+ * command's options and what it prints, the audit log. The work is done in
+ *   qstore.c    entries, times, filters, selection: the store as we see it
+ *   qrender.c   what list and show print
+ *   qrelease.c  the released message, delivery by sendmail or SMTP
+ *   qioc.c      indicators (MISP CSV and JSON, URLhaus)
+ *   qexport.c   the encrypted export zip and its manifest
+ *   qjson.c     NULL-safe typed access to report JSON
+ *   qsafe.c     escaping untrusted text for a terminal
+ * which return their errors; only this file prints them.
+ *
+ * Reports are read as JSON (the schema emf_report_json() writes) through
  * json-glib, generically: fields that other modules add to objects are
- * shown and mined for indicators without this file knowing them. Nothing
+ * shown and mined for indicators without this tool knowing them. Nothing
  * from a message is rendered or executed; every untrusted string goes
  * through safe_append() before it reaches a terminal.
  *
@@ -15,17 +26,9 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <pwd.h>
-#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,47 +504,48 @@ cmd_delete(struct ctx *c, int argc, char **argv)
 	return worst;
 }
 
+/* purge's options: --older-than AGE (in seconds into *age), --dry-run. */
 static int
-cmd_purge(struct ctx *c, int argc, char **argv)
+purge_options(struct ctx *c, int argc, char **argv, gint64 *age,
+    const char **agestr, bool *dry)
 {
 	static const struct option longopts[] = {
 		{ "older-than", required_argument, NULL, 'o' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
-	gint64 age = -1, cutoff;
-	const char *agestr = NULL;
-	bool dry = false;
-	struct emf_error err;
-	char **ids;
-	size_t n;
-	unsigned purged = 0, tmp = 0;
-	int opt, worst = EX_DONE;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'o') {
-			agestr = optarg;
-			if ((age = parse_age(optarg)) < 0) {
+			*agestr = optarg;
+			if ((*age = parse_age(optarg)) < 0) {
 				fprintf(stderr, "%s: bad age \"%s\" (want 30d, "
 				    "12h, 2w)\n", c->prog, optarg);
 				return EX_USAGEERR;
 			}
 		} else if (opt == 'n') {
-			dry = true;
+			*dry = true;
 		} else {
 			return EX_USAGEERR;
 		}
 	}
-	if (age < 0 || optind != argc) {
+	if (*age < 0 || optind != argc) {
 		fprintf(stderr, "%s: purge needs --older-than AGE\n", c->prog);
 		return EX_USAGEERR;
 	}
-	cutoff = (gint64)time(NULL) - age;
-	if (emf_quarantine_list(c->store, &ids, &n, &err) != EMF_OK) {
-		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
-		return EX_STORE;
-	}
+	return EX_DONE;
+}
+
+/* Remove (dry: name) the entries of ids older than cutoff, counting them
+ * in *purged; EX_STORE if one could not be removed. */
+static int
+purge_ids(struct ctx *c, char **ids, size_t n, gint64 cutoff, bool dry,
+    unsigned *purged)
+{
+	int worst = EX_DONE;
+
 	for (size_t i = 0; i < n; i++) {
 		int rc;
 
@@ -549,15 +553,39 @@ cmd_purge(struct ctx *c, int argc, char **argv)
 			continue;
 		if (dry) {
 			printf("would purge %s\n", ids[i]);
-			purged++;
+			(*purged)++;
 			continue;
 		}
 		rc = remove_entry(c, ids[i], "purge");
 		if (rc == EX_DONE)
-			purged++;
+			(*purged)++;
 		else if (rc == EX_STORE)
 			worst = rc;
 	}
+	return worst;
+}
+
+static int
+cmd_purge(struct ctx *c, int argc, char **argv)
+{
+	gint64 age = -1, cutoff;
+	const char *agestr = NULL;
+	bool dry = false;
+	struct emf_error err;
+	char **ids;
+	size_t n;
+	unsigned purged = 0, tmp = 0;
+	int rc;
+
+	if ((rc = purge_options(c, argc, argv, &age, &agestr, &dry)) !=
+	    EX_DONE)
+		return rc;
+	cutoff = (gint64)time(NULL) - age;
+	if (emf_quarantine_list(c->store, &ids, &n, &err) != EMF_OK) {
+		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
+		return EX_STORE;
+	}
+	rc = purge_ids(c, ids, n, cutoff, dry, &purged);
 	emf_quarantine_ids_free(ids);
 	/* Temporary files of writers that died (a day is far beyond any
 	 * write). */
@@ -566,7 +594,7 @@ cmd_purge(struct ctx *c, int argc, char **argv)
 	printf("%s %u entr%s older than %s%s\n", dry ? "would purge" :
 	    "purged", purged, purged == 1 ? "y" : "ies", agestr,
 	    tmp ? " (and stale temporary files)" : "");
-	return worst;
+	return rc;
 }
 
 /* ---- export ------------------------------------------------------------ */
@@ -743,8 +771,33 @@ default_conf(void)
 	return access(path, R_OK) == 0 ? path : NULL;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The options before the command: -c CONF, -d STORE, -h. Returns -1 to go
+ * on with argv[optind] as the command, else the exit status.
+ */
+static int
+global_options(int argc, char **argv, const char **conf, const char **store)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
+		switch (opt) {
+		case 'c': *conf = optarg; break;
+		case 'd': *store = optarg; break;
+		case 'h': usage(stdout); return EX_DONE;
+		default: usage(stderr); return EX_USAGEERR;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGEERR;
+	}
+	return -1;
+}
+
+/* Run command argv[0] over a store that passes emf_quarantine_check(). */
+static int
+run_command(struct ctx *c, int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -755,23 +808,35 @@ main(int argc, char **argv)
 		{ "purge", cmd_purge }, { "export", cmd_export },
 		{ "ioc", cmd_ioc },
 	};
+	struct emf_error err;
+	char *s;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		if (emf_quarantine_check(c->store, &err) != EMF_OK) {
+			fprintf(stderr, "%s: %s\n", c->prog, err.msg);
+			return EX_STORE;
+		}
+		return cmds[i].fn(c, argc, argv);
+	}
+	s = safe_dup(argv[0]);
+	fprintf(stderr, "%s: unknown command \"%s\"\n", c->prog, s);
+	g_free(s);
+	usage(stderr);
+	return EX_USAGEERR;
+}
+
+int
+main(int argc, char **argv)
+{
 	struct ctx c = { "emofilter-quarantine", NULL, NULL, false };
 	const char *conf = NULL, *store = NULL;
 	struct emf_error err;
-	int opt, rc = -1;
+	int rc;
 
-	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
-		switch (opt) {
-		case 'c': conf = optarg; break;
-		case 'd': store = optarg; break;
-		case 'h': usage(stdout); return EX_DONE;
-		default: usage(stderr); return EX_USAGEERR;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EX_USAGEERR;
-	}
+	if ((rc = global_options(argc, argv, &conf, &store)) >= 0)
+		return rc;
 	if (emf_library_init() != EMF_OK) {
 		fprintf(stderr, "%s: library initialisation failed\n", c.prog);
 		return EX_STORE;
@@ -783,25 +848,7 @@ main(int argc, char **argv)
 		return EX_USAGEERR;
 	}
 	c.store = store ? store : emf_cfg_str(c.cfg, "quarantine.dir");
-	for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0) {
-			if (emf_quarantine_check(c.store, &err) != EMF_OK) {
-				fprintf(stderr, "%s: %s\n", c.prog, err.msg);
-				rc = EX_STORE;
-			} else {
-				rc = cmds[i].fn(&c, argc - optind,
-				    argv + optind);
-			}
-			break;
-		}
-	if (rc < 0) {
-		char *s = safe_dup(argv[optind]);
-
-		fprintf(stderr, "%s: unknown command \"%s\"\n", c.prog, s);
-		g_free(s);
-		usage(stderr);
-		rc = EX_USAGEERR;
-	}
+	rc = run_command(&c, argc - optind, argv + optind);
 	emf_cfg_free(c.cfg);
 	emf_library_shutdown();
 	return rc;
