@@ -248,27 +248,15 @@ audit(struct ctx *c, const char *action, const char *id, const char *result,
 	bool ok;
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "time");
-	json_builder_add_string_value(b, now);
-	json_builder_set_member_name(b, "action");
-	json_builder_add_string_value(b, action);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, id);
-	json_builder_set_member_name(b, "by");
-	json_builder_add_string_value(b, who);
-	if (to != NULL) {
-		json_builder_set_member_name(b, "to");
-		json_builder_begin_array(b);
-		for (size_t i = 0; to[i]; i++)
-			json_builder_add_string_value(b, to[i]);
-		json_builder_end_array(b);
-	}
-	if (extra_key != NULL) {
-		json_builder_set_member_name(b, extra_key);
-		json_builder_add_string_value(b, extra_val);
-	}
-	json_builder_set_member_name(b, "result");
-	json_builder_add_string_value(b, result);
+	qjson_add_string_member(b, "time", now);
+	qjson_add_string_member(b, "action", action);
+	qjson_add_string_member(b, "id", id);
+	qjson_add_string_member(b, "by", who);
+	if (to != NULL)
+		qjson_add_strv_member(b, "to", to);
+	if (extra_key != NULL)
+		qjson_add_string_member(b, extra_key, extra_val);
+	qjson_add_string_member(b, "result", result);
 	json_builder_end_object(b);
 	line = qjson_finish(b, false);
 	ok = emf_quarantine_audit(c->store, line, &err) == EMF_OK;

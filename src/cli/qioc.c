@@ -318,25 +318,18 @@ render_csv(const struct qioc_set *set)
 	return g_string_free(s, FALSE);
 }
 
-static void
-add_string_member(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_string_value(b, value);
-}
-
 /* A MISP attribute. */
 static void
 add_attribute(JsonBuilder *b, const struct ioc *x)
 {
 	json_builder_begin_object(b);
-	add_string_member(b, "type", x->type);
-	add_string_member(b, "category", x->category);
-	add_string_member(b, "value", x->value);
+	qjson_add_string_member(b, "type", x->type);
+	qjson_add_string_member(b, "category", x->category);
+	qjson_add_string_member(b, "value", x->value);
 	json_builder_set_member_name(b, "to_ids");
 	json_builder_add_boolean_value(b, x->to_ids);
-	add_string_member(b, "comment", x->comment);
-	add_string_member(b, "entry_id", x->entry);
+	qjson_add_string_member(b, "comment", x->comment);
+	qjson_add_string_member(b, "entry_id", x->entry);
 	json_builder_end_object(b);
 }
 
@@ -345,8 +338,8 @@ static void
 add_urlhaus(JsonBuilder *b, const struct ioc *x)
 {
 	json_builder_begin_object(b);
-	add_string_member(b, "url", x->value);
-	add_string_member(b, "threat", "malware_download");
+	qjson_add_string_member(b, "url", x->value);
+	qjson_add_string_member(b, "threat", "malware_download");
 	json_builder_set_member_name(b, "tags");
 	json_builder_begin_array(b);
 	json_builder_add_string_value(b, "emofilter");

@@ -18,7 +18,8 @@
 
 enum qioc_format {
 	QIOC_JSON,		/* {"Attribute": [MISP attributes]} */
-	QIOC_CSV,		/* entry_id,type,category,value,to_ids,comment */
+	QIOC_CSV,		/* entry_id,type,category,value,to_ids,
+				 * comment */
 	QIOC_URLHAUS		/* {"submission": [{url, threat, tags}]} */
 };
 

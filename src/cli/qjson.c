@@ -99,6 +99,23 @@ jarr_obj(JsonArray *a, guint i)
 	return node_obj(json_array_get_element(a, i));
 }
 
+void
+qjson_add_string_member(JsonBuilder *b, const char *name, const char *value)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_string_value(b, value);
+}
+
+void
+qjson_add_strv_member(JsonBuilder *b, const char *name, const char *const *v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_begin_array(b);
+	for (size_t i = 0; v[i]; i++)
+		json_builder_add_string_value(b, v[i]);
+	json_builder_end_array(b);
+}
+
 char *
 qjson_finish(JsonBuilder *b, bool pretty)
 {

@@ -1,6 +1,7 @@
 /*
  * qjson.h - NULL-safe typed access to report JSON for emofilter-quarantine,
- * and turning a finished JsonBuilder into text.
+ * and the few JsonBuilder steps its outputs share (string members, and
+ * the finished document as text).
  *
  * Reports are read generically (fields other modules add are shown and
  * mined without this tool knowing them), so every lookup must survive a
@@ -32,6 +33,14 @@ JsonObject *jobj(JsonObject *o, const char *key);
 /* Element i of a as a string or object; NULL when it is not one. */
 const char *jarr_str(JsonArray *a, guint i);
 JsonObject *jarr_obj(JsonArray *a, guint i);
+
+/* In an object being built: member name with a string value (NULL: null). */
+void qjson_add_string_member(JsonBuilder *b, const char *name,
+    const char *value);
+
+/* Member name with the strings of the NULL-terminated v as an array. */
+void qjson_add_strv_member(JsonBuilder *b, const char *name,
+    const char *const *v);
 
 /*
  * The document built in b as JSON text (pretty: indented, else one line).

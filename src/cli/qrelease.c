@@ -140,17 +140,10 @@ qrelease_record(const char *now, const char *who, const char *const *rcpts,
 	JsonBuilder *b = json_builder_new();
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "time");
-	json_builder_add_string_value(b, now);
-	json_builder_set_member_name(b, "by");
-	json_builder_add_string_value(b, who);
-	json_builder_set_member_name(b, "to");
-	json_builder_begin_array(b);
-	for (size_t i = 0; rcpts[i]; i++)
-		json_builder_add_string_value(b, rcpts[i]);
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "via");
-	json_builder_add_string_value(b, via);
+	qjson_add_string_member(b, "time", now);
+	qjson_add_string_member(b, "by", who);
+	qjson_add_strv_member(b, "to", rcpts);
+	qjson_add_string_member(b, "via", via);
 	json_builder_set_member_name(b, "forced");
 	json_builder_add_boolean_value(b, forced);
 	json_builder_end_object(b);
@@ -473,14 +466,15 @@ smtp_envelope(struct smtp *s, const char *sender, const char *const *rcpts,
 {
 	if (!smtp_cmdf(s, 250, 259, err, "MAIL FROM:<%s>\r\n", sender))
 		return false;
-	for (size_t i = 0; rcpts[i]; i++)
-		if (!smtp_cmdf(s, 250, 259, err, "RCPT TO:<%s>\r\n", rcpts[i])) {
-			char *ignored = NULL;
+	for (size_t i = 0; rcpts[i]; i++) {
+		char *ignored = NULL;
 
-			smtp_cmd(s, "RSET\r\n", 250, 250, &ignored);
-			g_free(ignored);
-			return false;
-		}
+		if (smtp_cmdf(s, 250, 259, err, "RCPT TO:<%s>\r\n", rcpts[i]))
+			continue;
+		smtp_cmd(s, "RSET\r\n", 250, 250, &ignored);
+		g_free(ignored);
+		return false;
+	}
 	return true;
 }
 

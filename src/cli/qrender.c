@@ -66,13 +66,6 @@ qrender_list_line(const struct qentry *e)
 	return line;
 }
 
-static void
-add_string_member(JsonBuilder *b, const char *name, const char *value)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_string_value(b, value);
-}
-
 /* Member name: the strings of a (other elements left out). */
 static void
 add_strings_member(JsonBuilder *b, const char *name, JsonArray *a)
@@ -105,17 +98,17 @@ list_json_entry(JsonBuilder *b, const struct qentry *e)
 	JsonObject *hdr = jobj(e->root, "headers");
 
 	json_builder_begin_object(b);
-	add_string_member(b, "id", e->id);
-	add_string_member(b, "time", jstr(e->root, "time"));
+	qjson_add_string_member(b, "id", e->id);
+	qjson_add_string_member(b, "time", jstr(e->root, "time"));
 	json_builder_set_member_name(b, "score");
 	json_builder_add_double_value(b, jnum(e->root, "score"));
-	add_string_member(b, "action", jstr(e->root, "action"));
+	qjson_add_string_member(b, "action", jstr(e->root, "action"));
 	json_builder_set_member_name(b, "released");
 	json_builder_add_boolean_value(b, e->released != NULL);
-	add_string_member(b, "envelope_from", jstr(env, "from"));
-	add_string_member(b, "from", jstr(hdr, "from"));
+	qjson_add_string_member(b, "envelope_from", jstr(env, "from"));
+	qjson_add_string_member(b, "from", jstr(hdr, "from"));
 	add_strings_member(b, "rcpts", jarr(env, "rcpts"));
-	add_string_member(b, "subject", jstr(hdr, "subject"));
+	qjson_add_string_member(b, "subject", jstr(hdr, "subject"));
 	add_names_member(b, "symbols", jarr(e->root, "symbols"));
 	json_builder_end_object(b);
 }
