@@ -97,31 +97,35 @@ whoami(void)
 
 /* ---- entries ----------------------------------------------------------- */
 
-/* Load entry id, or say why not on stderr. Returns EX_DONE or the status. */
+/* Print what a helper returned as its error, after our name; free it. */
+static void
+say(struct ctx *c, char *why)
+{
+	fprintf(stderr, "%s: %s\n", c->prog, why);
+	g_free(why);
+}
+
+/* Load entry id, or say why not. Returns EX_DONE or the status. */
 static int
 load_entry(struct ctx *c, const char *id, struct qentry *e)
 {
 	char *why = NULL;
 	int rc = qentry_load(c->store, id, e, &why);
 
-	if (rc != EX_DONE) {
-		fprintf(stderr, "%s: %s\n", c->prog, why);
-		g_free(why);
-	}
+	if (rc != EX_DONE)
+		say(c, why);
 	return rc;
 }
 
-/* The raw message of e, or EX_STORE said on stderr. */
+/* The raw message of e, or EX_STORE and why not said. */
 static int
 load_message(struct ctx *c, const struct qentry *e, char **msg, size_t *len)
 {
 	char *why = NULL;
 	int rc = qentry_read_message(c->store, e, msg, len, &why);
 
-	if (rc != EX_DONE) {
-		fprintf(stderr, "%s: %s\n", c->prog, why);
-		g_free(why);
-	}
+	if (rc != EX_DONE)
+		say(c, why);
 	return rc;
 }
 
@@ -142,10 +146,8 @@ select_entries(struct ctx *c, const struct qfilter *f)
 		fprintf(stderr, "%s: %s\n", c->prog,
 		    (char *)g_ptr_array_index(skipped, i));
 	g_ptr_array_free(skipped, TRUE);
-	if (entries == NULL) {
-		fprintf(stderr, "%s: %s\n", c->prog, why);
-		g_free(why);
-	}
+	if (entries == NULL)
+		say(c, why);
 	return entries;
 }
 
