@@ -14,7 +14,10 @@
 #include "qstore.h"
 #include "quarantine.h"
 
-/* A release record is a few hundred bytes; this is plenty. */
+/* Caps on what we read from the store. A release record is a few hundred
+ * bytes. */
+#define MAX_REPORT ((size_t)64 << 20)
+#define MAX_MESSAGE ((size_t)1 << 30)
 #define MAX_RELEASE_RECORD ((size_t)1 << 20)
 
 /* ---- entries ----------------------------------------------------------- */
@@ -63,7 +66,7 @@ read_report(const char *store, const char *id, char **data, size_t *len,
 	struct emf_error err;
 	enum emf_rc rc;
 
-	rc = emf_quarantine_read(store, id, "json", QSTORE_MAX_REPORT, data,
+	rc = emf_quarantine_read(store, id, "json", MAX_REPORT, data,
 	    len, &err);
 	if (rc == EMF_ERR_FORMAT) {
 		*why = g_strdup_printf("%s: no such entry in %s", id, store);
@@ -157,7 +160,7 @@ qentry_read_message(const char *store, const struct qentry *e, char **msg,
 {
 	struct emf_error err;
 
-	if (emf_quarantine_read(store, e->id, "eml", QSTORE_MAX_MESSAGE, msg,
+	if (emf_quarantine_read(store, e->id, "eml", MAX_MESSAGE, msg,
 	    len, &err) != EMF_OK) {
 		*why = g_strdup_printf("%s: unreadable entry: %s", e->id,
 		    err.msg);

@@ -26,10 +26,6 @@
 #define EX_STORE 3		/* store missing, too open, entry unreadable */
 #define EX_DELIVERY 4		/* release delivery failed */
 
-/* The largest report and message the tool reads from the store. */
-#define QSTORE_MAX_REPORT ((size_t)64 << 20)
-#define QSTORE_MAX_MESSAGE ((size_t)1 << 30)
-
 /* One entry. Both objects are references the entry owns. */
 struct qentry {
 	char *id;
@@ -52,9 +48,8 @@ void qentry_clear(struct qentry *e);
 void qentry_free(gpointer e);
 
 /*
- * The raw message of entry e, whole, at most QSTORE_MAX_MESSAGE bytes,
- * NUL-terminated; the caller frees *msg (g_free()). EX_DONE, or EX_STORE
- * with *why set.
+ * The raw message of entry e, whole (at most 1 GiB), NUL-terminated; the
+ * caller frees *msg (g_free()). EX_DONE, or EX_STORE with *why set.
  */
 int qentry_read_message(const char *store, const struct qentry *e,
     char **msg, size_t *len, char **why);
