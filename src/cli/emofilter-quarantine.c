@@ -3,9 +3,20 @@
  * list, show, release, delete, purge, export, ioc. See
  * emofilter-quarantine(8).
  *
- * Reads reports as JSON (the schema emf_report_json() writes) through
+ * This file is the front: the options before the command, dispatch, each
+ * command's options and what it prints, the audit log. The work is done in
+ *   qstore.c    entries, times, filters, selection: the store as we see it
+ *   qrender.c   what list and show print
+ *   qrelease.c  the released message, delivery by sendmail or SMTP
+ *   qioc.c      indicators (MISP CSV and JSON, URLhaus)
+ *   qexport.c   the encrypted export zip and its manifest
+ *   qjson.c     NULL-safe typed access to report JSON
+ *   qsafe.c     escaping untrusted text for a terminal
+ * which return their errors; only this file prints them.
+ *
+ * Reports are read as JSON (the schema emf_report_json() writes) through
  * json-glib, generically: fields that other modules add to objects are
- * shown and mined for indicators without this file knowing them. Nothing
+ * shown and mined for indicators without this tool knowing them. Nothing
  * from a message is rendered or executed; every untrusted string goes
  * through safe_append() before it reaches a terminal.
  *
@@ -15,17 +26,9 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <netdb.h>
 #include <pwd.h>
-#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,31 +40,19 @@
 
 #include "emf.h"
 #include "qexport.h"
+#include "qioc.h"
+#include "qjson.h"
+#include "qrelease.h"
+#include "qrender.h"
+#include "qsafe.h"
+#include "qstore.h"
 #include "quarantine.h"
-
-#define EX_DONE 0
-#define EX_NOTFOUND 1
-#define EX_USAGEERR 2
-#define EX_STORE 3
-#define EX_DELIVERY 4
-
-/* Caps on what we read from the store. */
-#define MAX_REPORT_BYTES ((size_t)64 << 20)
-#define MAX_MESSAGE_BYTES ((size_t)1 << 30)
 
 struct ctx {
 	const char *prog;
 	const char *store;
 	struct emf_cfg *cfg;
 	bool unreadable;	/* a corrupt entry was skipped */
-};
-
-struct entry {
-	char *id;
-	JsonParser *parser;
-	JsonObject *root;
-	JsonParser *rparser;	/* .released, or NULL */
-	JsonObject *released;
 };
 
 static void
@@ -80,252 +71,6 @@ usage(FILE *f)
 	    "T is 2026-11-25, 2026-11-25T05:41:00Z or an age (7d, 12h).\n"
 	    "Exit status: 0 done, 1 not found or refused, 2 usage or configuration\n"
 	    "error, 3 store error, 4 release delivery failed.\n");
-}
-
-/* ---- small helpers ----------------------------------------------------- */
-
-/*
- * Append untrusted text for a terminal: valid UTF-8 printable characters
- * as they are; control characters (C0, DEL, C1), bidirectional and
- * zero-width format characters and invalid bytes as visible escapes;
- * backslash doubled so escapes are unambiguous.
- */
-static void
-safe_append(GString *out, const char *s)
-{
-	const char *p = s;
-
-	if (s == NULL)
-		return;
-	while (*p != '\0') {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-
-		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			g_string_append_printf(out, "\\x%02x",
-			    (unsigned char)*p);
-			p++;
-			continue;
-		}
-		if (c == '\\')
-			g_string_append(out, "\\\\");
-		else if (c == '\n')
-			g_string_append(out, "\\n");
-		else if (c == '\r')
-			g_string_append(out, "\\r");
-		else if (c == '\t')
-			g_string_append(out, "\\t");
-		else if (c < 0x20 || c == 0x7f)
-			g_string_append_printf(out, "\\x%02x", c);
-		else if ((c >= 0x80 && c < 0xa0) ||
-		    (c >= 0x200b && c <= 0x200f) ||
-		    (c >= 0x202a && c <= 0x202e) ||
-		    (c >= 0x2066 && c <= 0x2069) || c == 0xfeff)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_unichar(out, c);
-		p = g_utf8_next_char(p);
-	}
-}
-
-static char *
-safe(const char *s)
-{
-	GString *g = g_string_new(NULL);
-
-	safe_append(g, s ? s : "");
-	return g_string_free(g, FALSE);
-}
-
-/* The first max characters of a safe string, "…" when cut. */
-static char *
-safe_cut(const char *s, long max)
-{
-	char *full = safe(s);
-
-	if (g_utf8_strlen(full, -1) > max) {
-		char *cut = g_utf8_substring(full, 0, max - 1);
-		char *r = g_strconcat(cut, "…", NULL);
-
-		g_free(cut);
-		g_free(full);
-		return r;
-	}
-	return full;
-}
-
-/* The member key of o, or NULL when o is NULL or has no such member. */
-static JsonNode *
-member(JsonObject *o, const char *key)
-{
-	if (o == NULL || !json_object_has_member(o, key))
-		return NULL;
-	return json_object_get_member(o, key);
-}
-
-static const char *
-jstr(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-static double
-jnum(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE)
-		return 0;
-	switch (json_node_get_value_type(n)) {
-	case G_TYPE_DOUBLE:
-		return json_node_get_double(n);
-	case G_TYPE_INT64:
-		return (double)json_node_get_int(n);
-	default:
-		return 0;
-	}
-}
-
-static bool
-jbool(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	return n != NULL && JSON_NODE_TYPE(n) == JSON_NODE_VALUE &&
-	    json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
-	    json_node_get_boolean(n);
-}
-
-static JsonArray *
-jarr(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ?
-	    json_node_get_array(n) : NULL;
-}
-
-static JsonObject *
-jobj(JsonObject *o, const char *key)
-{
-	JsonNode *n = member(o, key);
-
-	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ?
-	    json_node_get_object(n) : NULL;
-}
-
-/* The i-th element as a string (NULL when it is not one). */
-static const char *
-jarr_str(JsonArray *a, guint i)
-{
-	JsonNode *n = json_array_get_element(a, i);
-
-	if (n == NULL || JSON_NODE_TYPE(n) != JSON_NODE_VALUE ||
-	    json_node_get_value_type(n) != G_TYPE_STRING)
-		return NULL;
-	return json_node_get_string(n);
-}
-
-static JsonObject *
-jarr_obj(JsonArray *a, guint i)
-{
-	JsonNode *n = json_array_get_element(a, i);
-
-	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ?
-	    json_node_get_object(n) : NULL;
-}
-
-/* Seconds since the epoch of an entry ID (UTC); -1 if malformed. */
-static gint64
-id_time(const char *id)
-{
-	char buf[32];
-	GDateTime *dt;
-	gint64 t;
-	GTimeZone *utc = g_time_zone_new_utc();
-
-	if (!emf_quarantine_id_valid(id))
-		return -1;
-	/* "YYYYMMDDTHHMMSSZ" -> "YYYY-MM-DDTHH:MM:SSZ" */
-	g_snprintf(buf, sizeof(buf), "%.4s-%.2s-%.2sT%.2s:%.2s:%.2sZ", id,
-	    id + 4, id + 6, id + 9, id + 11, id + 13);
-	dt = g_date_time_new_from_iso8601(buf, utc);
-	g_time_zone_unref(utc);
-	if (dt == NULL)
-		return -1;
-	t = g_date_time_to_unix(dt);
-	g_date_time_unref(dt);
-	return t;
-}
-
-static char *
-iso_time(gint64 t)
-{
-	GDateTime *dt = g_date_time_new_from_unix_utc(t);
-	char *s = dt ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ") :
-	    g_strdup("?");
-
-	if (dt)
-		g_date_time_unref(dt);
-	return s;
-}
-
-/* "30d", "12h", "45m", "90s", "2w" -> seconds; -1 if malformed. */
-static gint64
-parse_age(const char *s)
-{
-	char *end;
-	gint64 n;
-
-	if (s == NULL || !g_ascii_isdigit(*s))
-		return -1;
-	errno = 0;
-	n = g_ascii_strtoll(s, &end, 10);
-	if (errno != 0 || end == s || n > 100000000)
-		return -1;
-	if (strcmp(end, "s") == 0)
-		return n;
-	if (strcmp(end, "m") == 0)
-		return n * 60;
-	if (strcmp(end, "h") == 0)
-		return n * 3600;
-	if (strcmp(end, "d") == 0)
-		return n * 86400;
-	if (strcmp(end, "w") == 0)
-		return n * 7 * 86400;
-	return -1;
-}
-
-/* An absolute time (date, ISO 8601 UTC) or an age ago; -1 if malformed. */
-static gint64
-parse_when(const char *s)
-{
-	GTimeZone *utc = g_time_zone_new_utc();
-	GDateTime *dt = NULL;
-	gint64 age = parse_age(s), t = -1;
-
-	if (age >= 0) {
-		g_time_zone_unref(utc);
-		return (gint64)time(NULL) - age;
-	}
-	if (strlen(s) == 10) {
-		char *full = g_strconcat(s, "T00:00:00Z", NULL);
-
-		dt = g_date_time_new_from_iso8601(full, utc);
-		g_free(full);
-	} else {
-		dt = g_date_time_new_from_iso8601(s, utc);
-	}
-	if (dt != NULL) {
-		t = g_date_time_to_unix(dt);
-		g_date_time_unref(dt);
-	}
-	g_time_zone_unref(utc);
-	return t;
 }
 
 /* Who runs us, for the audit log and the release header. */
@@ -352,424 +97,93 @@ whoami(void)
 
 /* ---- entries ----------------------------------------------------------- */
 
+/* Print what a helper returned as its error, after our name; free it. */
 static void
-entry_clear(struct entry *e)
+say(struct ctx *c, char *why)
 {
-	g_free(e->id);
-	if (e->parser)
-		g_object_unref(e->parser);
-	if (e->rparser)
-		g_object_unref(e->rparser);
-	memset(e, 0, sizeof(*e));
+	fprintf(stderr, "%s: %s\n", c->prog, why);
+	g_free(why);
 }
 
-/*
- * Load an entry's report (and release record). Returns EX_DONE,
- * EX_NOTFOUND (bad or unknown ID) or EX_STORE (unreadable), with a
- * message on stderr unless quiet.
- */
+/* Load entry id, or say why not. Returns EX_DONE or the status. */
 static int
-entry_load(struct ctx *c, const char *id, struct entry *e, bool quiet)
+load_entry(struct ctx *c, const char *id, struct qentry *e)
 {
-	struct emf_error err;
-	GError *gerr = NULL;
-	char *data = NULL;
-	size_t len;
-	enum emf_rc rc;
-	JsonNode *root;
-	const char *rid;
+	char *why = NULL;
+	int rc = qentry_load(c->store, id, e, &why);
 
-	memset(e, 0, sizeof(*e));
-	if (!emf_quarantine_id_valid(id)) {
-		char *s = safe(id);
-
-		if (!quiet)
-			fprintf(stderr, "%s: \"%s\" is not an entry ID "
-			    "(want YYYYMMDDTHHMMSSZ-xxxxxxxx)\n", c->prog, s);
-		g_free(s);
-		return EX_NOTFOUND;
-	}
-	rc = emf_quarantine_read(c->store, id, "json", MAX_REPORT_BYTES,
-	    &data, &len, &err);
-	if (rc == EMF_ERR_FORMAT) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: no such entry in %s\n",
-			    c->prog, id, c->store);
-		return EX_NOTFOUND;
-	}
-	if (rc != EMF_OK) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: unreadable entry: %s\n",
-			    c->prog, id, err.msg);
-		return EX_STORE;
-	}
-	e->id = g_strdup(id);
-	e->parser = json_parser_new();
-	if (!json_parser_load_from_data(e->parser, data, (gssize)len, &gerr)) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: unreadable entry: report: "
-			    "%s\n", c->prog, id, gerr->message);
-		g_error_free(gerr);
-		g_free(data);
-		entry_clear(e);
-		return EX_STORE;
-	}
-	g_free(data);
-	root = json_parser_get_root(e->parser);
-	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root) ||
-	    (rid = jstr(json_node_get_object(root), "id")) == NULL ||
-	    strcmp(rid, id) != 0) {
-		if (!quiet)
-			fprintf(stderr, "%s: %s: unreadable entry: report is "
-			    "not this entry's\n", c->prog, id);
-		entry_clear(e);
-		return EX_STORE;
-	}
-	e->root = json_node_get_object(root);
-	if (emf_quarantine_read(c->store, id, "released", 1 << 20, &data,
-	    &len, &err) == EMF_OK) {
-		e->rparser = json_parser_new();
-		if (json_parser_load_from_data(e->rparser, data, (gssize)len,
-		    NULL) && json_parser_get_root(e->rparser) != NULL &&
-		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(e->rparser)))
-			e->released = json_node_get_object(
-			    json_parser_get_root(e->rparser));
-		else {
-			/* A release record we cannot read still means
-			 * "released": refuse to send twice by accident. */
-			JsonObject *o = json_object_new();
-
-			json_object_set_string_member(o, "time", "?");
-			json_object_set_string_member(o, "by", "?");
-			e->released = o;
-			g_object_unref(e->rparser);
-			e->rparser = NULL;
-		}
-		g_free(data);
-	}
-	return EX_DONE;
+	if (rc != EX_DONE)
+		say(c, why);
+	return rc;
 }
 
-/* The address inside "Name <addr>" (or the whole text); caller frees. */
-static char *
-addr_of(const char *from)
+/* The raw message of e, or EX_STORE and why not said. */
+static int
+load_message(struct ctx *c, const struct qentry *e, char **msg, size_t *len)
 {
-	const char *lt, *gt;
+	char *why = NULL;
+	int rc = qentry_read_message(c->store, e, msg, len, &why);
 
-	if (from == NULL)
-		return NULL;
-	lt = strrchr(from, '<');
-	gt = lt ? strchr(lt, '>') : NULL;
-	if (lt && gt && gt > lt + 1)
-		return g_strndup(lt + 1, (gsize)(gt - lt - 1));
-	if (strchr(from, '@') != NULL)
-		return g_strstrip(g_strdup(from));
-	return NULL;
-}
-
-static char *
-domain_of(const char *addr)
-{
-	const char *at = addr ? strrchr(addr, '@') : NULL;
-
-	return at && at[1] ? g_ascii_strdown(at + 1, -1) : NULL;
-}
-
-/* The envelope sender, else the header From address (caller frees). */
-static char *
-entry_sender(struct entry *e)
-{
-	const char *s = jstr(jobj(e->root, "envelope"), "from");
-
-	if (s != NULL && *s != '\0')
-		return g_strdup(s);
-	return addr_of(jstr(jobj(e->root, "headers"), "from"));
-}
-
-/* ---- list -------------------------------------------------------------- */
-
-struct filter {
-	gint64 since, until;
-	double min_score;
-	bool has_min;
-	const char *symbol, *from, *rcpt;
-	int released;		/* -1 any, 0 pending, 1 released */
-};
-
-static bool
-icontains(const char *hay, const char *needle)
-{
-	char *h, *n;
-	bool r;
-
-	if (hay == NULL)
-		return false;
-	h = g_utf8_casefold(hay, -1);
-	n = g_utf8_casefold(needle, -1);
-	r = strstr(h, n) != NULL;
-	g_free(h);
-	g_free(n);
-	return r;
-}
-
-/* Time filters work on the ID alone: no need to read the entry. */
-static bool
-filter_time(const struct filter *f, const char *id)
-{
-	gint64 t = id_time(id);
-
-	return !(t < f->since || (f->until >= 0 && t > f->until));
-}
-
-static bool
-filter_entry(const struct filter *f, struct entry *e)
-{
-	JsonObject *env = jobj(e->root, "envelope");
-
-	if (f->has_min && jnum(e->root, "score") < f->min_score)
-		return false;
-	if (f->released == 1 && e->released == NULL)
-		return false;
-	if (f->released == 0 && e->released != NULL)
-		return false;
-	if (f->symbol != NULL) {
-		JsonArray *a = jarr(e->root, "symbols");
-		bool found = false;
-
-		for (guint i = 0; a && i < json_array_get_length(a); i++) {
-			const char *n = jstr(jarr_obj(a, i), "name");
-
-			if (n && g_ascii_strcasecmp(n, f->symbol) == 0)
-				found = true;
-		}
-		if (!found)
-			return false;
-	}
-	if (f->from != NULL && !icontains(jstr(env, "from"), f->from) &&
-	    !icontains(jstr(jobj(e->root, "headers"), "from"), f->from))
-		return false;
-	if (f->rcpt != NULL) {
-		JsonArray *a = jarr(env, "rcpts");
-		bool found = false;
-
-		for (guint i = 0; a && i < json_array_get_length(a); i++)
-			if (icontains(jarr_str(a, i), f->rcpt))
-				found = true;
-		if (!found)
-			return false;
-	}
-	return true;
+	if (rc != EX_DONE)
+		say(c, why);
+	return rc;
 }
 
 /*
- * Entries matching f, newest first, loaded (struct entry *). Unreadable
- * entries are reported on stderr and skipped (c->unreadable is set).
- * Returns NULL on a store error (reported).
+ * Entries matching f, newest first (struct qentry *). Unreadable entries
+ * are reported on stderr and skipped (c->unreadable is set). Returns NULL
+ * on a store error (reported).
  */
-static void
-entry_free(gpointer p)
-{
-	entry_clear(p);
-	g_free(p);
-}
-
 static GPtrArray *
-select_entries(struct ctx *c, const struct filter *f)
+select_entries(struct ctx *c, const struct qfilter *f)
 {
-	struct emf_error err;
-	char **ids;
-	size_t n;
-	GPtrArray *out;
+	GPtrArray *skipped = g_ptr_array_new_with_free_func(g_free);
+	char *why = NULL;
+	GPtrArray *entries = qstore_select(c->store, f, skipped,
+	    &c->unreadable, &why);
 
-	if (emf_quarantine_list(c->store, &ids, &n, &err) != EMF_OK) {
-		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
-		return NULL;
-	}
-	out = g_ptr_array_new_with_free_func(entry_free);
-	for (size_t i = 0; i < n; i++) {
-		struct entry *e = g_new0(struct entry, 1);
-		int rc;
-
-		if (!filter_time(f, ids[i])) {
-			g_free(e);
-			continue;
-		}
-		rc = entry_load(c, ids[i], e, false);
-		if (rc != EX_DONE) {
-			/* Removed meanwhile (NOTFOUND) is not an error. */
-			if (rc == EX_STORE)
-				c->unreadable = true;
-			g_free(e);
-			continue;
-		}
-		if (filter_entry(f, e))
-			g_ptr_array_add(out, e);
-		else
-			entry_free(e);
-	}
-	emf_quarantine_ids_free(ids);
-	return out;
+	for (guint i = 0; i < skipped->len; i++)
+		fprintf(stderr, "%s: %s\n", c->prog,
+		    (char *)g_ptr_array_index(skipped, i));
+	g_ptr_array_free(skipped, TRUE);
+	if (entries == NULL)
+		say(c, why);
+	return entries;
 }
 
-static void
-filter_init(struct filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->since = G_MININT64;
-	f->until = -1;
-	f->released = -1;
-}
-
-/* Options shared by list and ioc; returns false on a bad value. */
+/* A list/ioc filter option; false when it is not one or its value is bad
+ * (said on stderr). */
 static bool
-filter_option(struct ctx *c, struct filter *f, int opt, const char *arg)
+filter_option(struct ctx *c, struct qfilter *f, int opt, const char *arg)
 {
-	char *end;
-
-	switch (opt) {
-	case 'S':
-		if ((f->since = parse_when(arg)) < 0)
-			goto bad;
+	switch (qfilter_option(f, opt, arg)) {
+	case QFILTER_TAKEN:
 		return true;
-	case 'U':
-		if ((f->until = parse_when(arg)) < 0)
-			goto bad;
-		/* A bare date means "until the end of that day". */
-		if (strlen(arg) == 10)
-			f->until += 86399;
-		return true;
-	case 'M':
-		f->min_score = g_ascii_strtod(arg, &end);
-		if (end == arg || *end != '\0')
-			goto bad;
-		f->has_min = true;
-		return true;
-	case 'Y': f->symbol = arg; return true;
-	case 'F': f->from = arg; return true;
-	case 'R': f->rcpt = arg; return true;
-	case 'r': f->released = 1; return true;
-	case 'p': f->released = 0; return true;
+	case QFILTER_BAD_VALUE:
+		fprintf(stderr, "%s: bad time or number \"%s\"\n", c->prog,
+		    arg);
+		return false;
 	default:
 		return false;
 	}
-bad:
-	fprintf(stderr, "%s: bad time or number \"%s\"\n", c->prog, arg);
-	return false;
 }
 
-#define FILTER_LONGOPTS \
-	{ "since", required_argument, NULL, 'S' }, \
-	{ "until", required_argument, NULL, 'U' }, \
-	{ "min-score", required_argument, NULL, 'M' }, \
-	{ "symbol", required_argument, NULL, 'Y' }, \
-	{ "from", required_argument, NULL, 'F' }, \
-	{ "rcpt", required_argument, NULL, 'R' }, \
-	{ "released", no_argument, NULL, 'r' }, \
-	{ "pending", no_argument, NULL, 'p' }
-
-/* "NAME(score) NAME(score) NAME(score)": the top n by score. */
-static char *
-top_symbols(struct entry *e, guint n)
-{
-	JsonArray *a = jarr(e->root, "symbols");
-	GString *s = g_string_new(NULL);
-
-	for (guint i = 0; a && i < json_array_get_length(a) && i < n; i++) {
-		JsonObject *o = jarr_obj(a, i);
-
-		if (s->len)
-			g_string_append_c(s, ' ');
-		safe_append(s, jstr(o, "name"));
-		g_string_append_printf(s, "(%g)", jnum(o, "score"));
-	}
-	if (a && json_array_get_length(a) > n)
-		g_string_append_printf(s, " +%u",
-		    json_array_get_length(a) - n);
-	return g_string_free(s, FALSE);
-}
-
-static const char *
-first_rcpt(struct entry *e)
-{
-	JsonArray *a = jarr(jobj(e->root, "envelope"), "rcpts");
-
-	return a && json_array_get_length(a) > 0 ? jarr_str(a, 0) : NULL;
-}
-
-static void
-list_json(GPtrArray *entries)
-{
-	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
-	char *text;
-
-	json_builder_begin_array(b);
-	for (guint i = 0; i < entries->len; i++) {
-		struct entry *e = g_ptr_array_index(entries, i);
-		JsonObject *env = jobj(e->root, "envelope");
-		JsonObject *hdr = jobj(e->root, "headers");
-		JsonArray *rc = jarr(env, "rcpts");
-		JsonArray *sy = jarr(e->root, "symbols");
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "id");
-		json_builder_add_string_value(b, e->id);
-		json_builder_set_member_name(b, "time");
-		json_builder_add_string_value(b, jstr(e->root, "time"));
-		json_builder_set_member_name(b, "score");
-		json_builder_add_double_value(b, jnum(e->root, "score"));
-		json_builder_set_member_name(b, "action");
-		json_builder_add_string_value(b, jstr(e->root, "action"));
-		json_builder_set_member_name(b, "released");
-		json_builder_add_boolean_value(b, e->released != NULL);
-		json_builder_set_member_name(b, "envelope_from");
-		json_builder_add_string_value(b, jstr(env, "from"));
-		json_builder_set_member_name(b, "from");
-		json_builder_add_string_value(b, jstr(hdr, "from"));
-		json_builder_set_member_name(b, "rcpts");
-		json_builder_begin_array(b);
-		for (guint j = 0; rc && j < json_array_get_length(rc); j++)
-			if (jarr_str(rc, j))
-				json_builder_add_string_value(b,
-				    jarr_str(rc, j));
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "subject");
-		json_builder_add_string_value(b, jstr(hdr, "subject"));
-		json_builder_set_member_name(b, "symbols");
-		json_builder_begin_array(b);
-		for (guint j = 0; sy && j < json_array_get_length(sy); j++)
-			if (jstr(jarr_obj(sy, j), "name"))
-				json_builder_add_string_value(b,
-				    jstr(jarr_obj(sy, j), "name"));
-		json_builder_end_array(b);
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	text = json_generator_to_data(g, NULL);
-	printf("%s\n", text);
-	g_free(text);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
-}
+/* ---- list -------------------------------------------------------------- */
 
 static int
 cmd_list(struct ctx *c, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		FILTER_LONGOPTS,
+		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct filter f;
+	struct qfilter f;
 	bool json = false;
 	GPtrArray *entries;
 	int opt;
 
-	filter_init(&f);
+	qfilter_init(&f);
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j')
@@ -784,30 +198,17 @@ cmd_list(struct ctx *c, int argc, char **argv)
 	if ((entries = select_entries(c, &f)) == NULL)
 		return EX_STORE;
 	if (json) {
-		list_json(entries);
+		char *text = qrender_list_json(entries);
+
+		printf("%s\n", text);
+		g_free(text);
 	} else {
 		for (guint i = 0; i < entries->len; i++) {
-			struct entry *e = g_ptr_array_index(entries, i);
-			char *from = entry_sender(e);
-			char *sfrom = safe_cut(from ? from : "<>", 40);
-			char *srcpt = safe_cut(first_rcpt(e), 40);
-			char *subj = safe_cut(jstr(jobj(e->root, "headers"),
-			    "subject"), 60);
-			char *syms = top_symbols(e, 3);
-			char *t = iso_time(id_time(e->id));
-			char *act = safe(jstr(e->root, "action"));
+			char *line = qrender_list_line(
+			    g_ptr_array_index(entries, i));
 
-			printf("%s  %s  %6.2f  %-10s  %-8s  %s  %s  %s  %s\n",
-			    e->id, t, jnum(e->root, "score"), act,
-			    e->released ? "released" : "pending", sfrom,
-			    srcpt, subj, syms);
-			g_free(from);
-			g_free(sfrom);
-			g_free(srcpt);
-			g_free(subj);
-			g_free(syms);
-			g_free(t);
-			g_free(act);
+			fputs(line, stdout);
+			g_free(line);
 		}
 	}
 	g_ptr_array_free(entries, TRUE);
@@ -816,257 +217,23 @@ cmd_list(struct ctx *c, int argc, char **argv)
 
 /* ---- show -------------------------------------------------------------- */
 
-static void
-show_field(GString *s, int indent, const char *label, const char *val)
-{
-	if (val == NULL)
-		return;
-	g_string_append_printf(s, "%*s%-14s ", indent, "", label);
-	safe_append(s, val);
-	g_string_append_c(s, '\n');
-}
-
-static void
-show_strarray(GString *s, int indent, const char *label, JsonArray *a)
-{
-	guint n = a ? json_array_get_length(a) : 0;
-
-	if (n == 0)
-		return;
-	g_string_append_printf(s, "%*s%-14s ", indent, "", label);
-	for (guint i = 0; i < n; i++) {
-		if (i)
-			g_string_append(s, ", ");
-		safe_append(s, jarr_str(a, i) ? jarr_str(a, i) : "?");
-	}
-	g_string_append_c(s, '\n');
-}
-
-/* Keys show_object() prints itself; any other key is printed generically. */
-static bool
-known_object_key(const char *k)
-{
-	static const char *const known[] = { "path", "name", "type",
-		"mime_type", "size", "declared_size", "truncated", "sha256",
-		"encrypted", "encryption", "password", "password_source",
-		"format", "error", "vba_sha256", "macros", "xlm_sheets",
-		"external_links", "urls", "lure", "yara", "children", NULL };
-
-	for (size_t i = 0; known[i]; i++)
-		if (strcmp(k, known[i]) == 0)
-			return true;
-	return false;
-}
-
-static void
-show_generic(GString *s, int indent, JsonObject *o, const char *key)
-{
-	JsonNode *n = json_object_get_member(o, key);
-
-	if (n == NULL || JSON_NODE_HOLDS_NULL(n))
-		return;
-	if (JSON_NODE_HOLDS_ARRAY(n)) {
-		show_strarray(s, indent, key, json_node_get_array(n));
-	} else if (JSON_NODE_HOLDS_VALUE(n)) {
-		GType t = json_node_get_value_type(n);
-
-		if (t == G_TYPE_STRING) {
-			show_field(s, indent, key, json_node_get_string(n));
-		} else if (t == G_TYPE_BOOLEAN) {
-			if (json_node_get_boolean(n))
-				show_field(s, indent, key, "yes");
-		} else {
-			char *v = g_strdup_printf("%g", jnum(o, key));
-
-			show_field(s, indent, key, v);
-			g_free(v);
-		}
-	}
-}
-
-static void
-show_object(GString *s, JsonObject *o, int indent, int depth)
-{
-	JsonArray *a;
-	GList *members, *l;
-	char *v;
-
-	if (o == NULL || depth > 64)
-		return;
-	g_string_append_printf(s, "%*s", indent, "");
-	safe_append(s, jstr(o, "path") ? jstr(o, "path") : "?");
-	g_string_append(s, "  ");
-	safe_append(s, jstr(o, "name") ? jstr(o, "name") : "(no name)");
-	g_string_append(s, "  ");
-	safe_append(s, jstr(o, "type") ? jstr(o, "type") : "?");
-	g_string_append_printf(s, "  %.0f bytes", jnum(o, "size"));
-	if (jbool(o, "truncated"))
-		g_string_append(s, " (truncated)");
-	g_string_append_c(s, '\n');
-	indent += 4;
-	show_field(s, indent, "sha256", jstr(o, "sha256"));
-	show_field(s, indent, "mime type", jstr(o, "mime_type"));
-	if (jnum(o, "declared_size") > 0) {
-		v = g_strdup_printf("%.0f bytes", jnum(o, "declared_size"));
-		show_field(s, indent, "declared size", v);
-		g_free(v);
-	}
-	show_field(s, indent, "format", jstr(o, "format"));
-	if (jbool(o, "encrypted"))
-		show_field(s, indent, "encrypted", jstr(o, "encryption") ?
-		    jstr(o, "encryption") : "yes");
-	if (jstr(o, "password")) {
-		v = g_strdup_printf("%s (from %s)", jstr(o, "password"),
-		    jstr(o, "password_source") ? jstr(o, "password_source") :
-		    "?");
-		show_field(s, indent, "password", v);
-		g_free(v);
-	}
-	show_field(s, indent, "error", jstr(o, "error"));
-	show_field(s, indent, "vba sha256", jstr(o, "vba_sha256"));
-	a = jarr(o, "macros");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *m = jarr_obj(a, i);
-
-		show_field(s, indent, "macro", jstr(m, "module") ?
-		    jstr(m, "module") : "?");
-		show_field(s, indent + 2, "sha256", jstr(m, "sha256"));
-		show_strarray(s, indent + 2, "autoexec", jarr(m, "autoexec"));
-		show_strarray(s, indent + 2, "suspicious",
-		    jarr(m, "suspicious"));
-		show_strarray(s, indent + 2, "urls", jarr(m, "urls"));
-	}
-	show_strarray(s, indent, "xlm sheets", jarr(o, "xlm_sheets"));
-	show_strarray(s, indent, "ext. links", jarr(o, "external_links"));
-	show_strarray(s, indent, "urls", jarr(o, "urls"));
-	show_strarray(s, indent, "lure", jarr(o, "lure"));
-	show_strarray(s, indent, "yara", jarr(o, "yara"));
-	/* Fields added by modules this tool does not know yet. */
-	members = json_object_get_members(o);
-	members = g_list_sort(members, (GCompareFunc)strcmp);
-	for (l = members; l; l = l->next)
-		if (!known_object_key(l->data))
-			show_generic(s, indent, o, l->data);
-	g_list_free(members);
-	a = jarr(o, "children");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		show_object(s, jarr_obj(a, i), indent, depth + 1);
-}
-
 static int
 cmd_show(struct ctx *c, int argc, char **argv)
 {
-	struct entry e;
-	JsonObject *env, *hdr;
-	JsonArray *a;
-	GString *s;
+	struct qentry e;
+	char *text;
 	int rc;
-	char *v;
 
 	if (argc != 2) {
 		usage(stderr);
 		return EX_USAGEERR;
 	}
-	if ((rc = entry_load(c, argv[1], &e, false)) != EX_DONE)
+	if ((rc = load_entry(c, argv[1], &e)) != EX_DONE)
 		return rc;
-	s = g_string_new(NULL);
-	env = jobj(e.root, "envelope");
-	hdr = jobj(e.root, "headers");
-	g_string_append_printf(s, "Entry          %s\n", e.id);
-	show_field(s, 0, "Time", jstr(e.root, "time"));
-	v = g_strdup_printf("%.2f (%s)", jnum(e.root, "score"),
-	    jstr(e.root, "action") ? jstr(e.root, "action") : "?");
-	show_field(s, 0, "Score", v);
-	g_free(v);
-	if (e.released != NULL) {
-		GString *r = g_string_new(NULL);
-		JsonArray *to = jarr(e.released, "to");
-
-		g_string_append_printf(r, "released %s by %s to ",
-		    jstr(e.released, "time") ? jstr(e.released, "time") : "?",
-		    jstr(e.released, "by") ? jstr(e.released, "by") : "?");
-		for (guint i = 0; to && i < json_array_get_length(to); i++)
-			g_string_append_printf(r, "%s%s", i ? ", " : "",
-			    jarr_str(to, i) ? jarr_str(to, i) : "?");
-		show_field(s, 0, "Status", r->str);
-		g_string_free(r, TRUE);
-	} else {
-		show_field(s, 0, "Status", "pending");
-	}
-	g_string_append(s, "\nEnvelope\n");
-	show_field(s, 2, "queue id", jstr(env, "queue_id"));
-	show_field(s, 2, "client ip", jstr(env, "client_ip"));
-	show_field(s, 2, "client name", jstr(env, "client_name"));
-	show_field(s, 2, "helo", jstr(env, "helo"));
-	show_field(s, 2, "auth user", jstr(env, "auth_user"));
-	show_field(s, 2, "sender", jstr(env, "from") ?
-	    (*jstr(env, "from") ? jstr(env, "from") : "<>") : NULL);
-	show_strarray(s, 2, "recipients", jarr(env, "rcpts"));
-	g_string_append(s, "\nHeaders\n");
-	show_field(s, 2, "From", jstr(hdr, "from"));
-	show_field(s, 2, "To", jstr(hdr, "to"));
-	show_field(s, 2, "Subject", jstr(hdr, "subject"));
-	show_field(s, 2, "Date", jstr(hdr, "date"));
-	show_field(s, 2, "Message-ID", jstr(hdr, "message_id"));
-	show_field(s, 2, "Reply-To", jstr(hdr, "reply_to"));
-	show_field(s, 2, "Return-Path", jstr(hdr, "return_path"));
-	show_field(s, 2, "In-Reply-To", jstr(hdr, "in_reply_to"));
-	g_string_append(s, "\nSymbols\n");
-	a = jarr(e.root, "symbols");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *o = jarr_obj(a, i);
-		JsonArray *hits = jarr(o, "hits");
-
-		g_string_append(s, "  ");
-		safe_append(s, jstr(o, "name"));
-		g_string_append_printf(s, "  %.2f", jnum(o, "score"));
-		if (jnum(o, "count") > 1)
-			g_string_append_printf(s, "  (%.0f hits)",
-			    jnum(o, "count"));
-		g_string_append_c(s, '\n');
-		if (hits == NULL || json_array_get_length(hits) == 0) {
-			show_field(s, 6, "detail", jstr(o, "detail"));
-			show_field(s, 6, "object", jstr(o, "object"));
-		}
-		for (guint j = 0; hits && j < json_array_get_length(hits);
-		    j++) {
-			JsonObject *h = jarr_obj(hits, j);
-
-			g_string_append(s, "      - ");
-			safe_append(s, jstr(h, "detail") ? jstr(h, "detail") :
-			    "");
-			if (jstr(h, "object")) {
-				g_string_append(s, "  [");
-				safe_append(s, jstr(h, "object"));
-				g_string_append_c(s, ']');
-			}
-			g_string_append_c(s, '\n');
-		}
-	}
-	a = jarr(e.root, "passwords");
-	if (a && json_array_get_length(a) > 0) {
-		g_string_append(s, "\nPassword candidates\n");
-		for (guint i = 0; i < json_array_get_length(a); i++) {
-			JsonObject *p = jarr_obj(a, i);
-
-			g_string_append(s, "  ");
-			safe_append(s, jstr(p, "password"));
-			g_string_append(s, "  (");
-			safe_append(s, jstr(p, "source"));
-			g_string_append_printf(s, ")%s\n", jbool(p, "used") ?
-			    "  used" : "");
-		}
-	}
-	g_string_append(s, "\nObjects\n");
-	a = jarr(e.root, "objects");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		show_object(s, jarr_obj(a, i), 2, 0);
-	show_strarray(s, 0, "\nLimits hit", jarr(e.root, "limits_hit"));
-	g_string_append_printf(s, "\nScan time      %.0f ms\n",
-	    jnum(e.root, "scan_ms"));
-	fputs(s->str, stdout);
-	g_string_free(s, TRUE);
-	entry_clear(&e);
+	text = qrender_show(&e);
+	fputs(text, stdout);
+	g_free(text);
+	qentry_clear(&e);
 	return EX_DONE;
 }
 
@@ -1078,45 +245,26 @@ audit(struct ctx *c, const char *action, const char *id, const char *result,
     const char *const *to, const char *extra_key, const char *extra_val)
 {
 	JsonBuilder *b = json_builder_new();
-	JsonGenerator *g = json_generator_new();
-	JsonNode *root;
 	char *now = iso_time((gint64)time(NULL)), *who = whoami(), *line;
 	struct emf_error err;
 	bool ok;
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "time");
-	json_builder_add_string_value(b, now);
-	json_builder_set_member_name(b, "action");
-	json_builder_add_string_value(b, action);
-	json_builder_set_member_name(b, "id");
-	json_builder_add_string_value(b, id);
-	json_builder_set_member_name(b, "by");
-	json_builder_add_string_value(b, who);
-	if (to != NULL) {
-		json_builder_set_member_name(b, "to");
-		json_builder_begin_array(b);
-		for (size_t i = 0; to[i]; i++)
-			json_builder_add_string_value(b, to[i]);
-		json_builder_end_array(b);
-	}
-	if (extra_key != NULL) {
-		json_builder_set_member_name(b, extra_key);
-		json_builder_add_string_value(b, extra_val);
-	}
-	json_builder_set_member_name(b, "result");
-	json_builder_add_string_value(b, result);
+	qjson_add_string_member(b, "time", now);
+	qjson_add_string_member(b, "action", action);
+	qjson_add_string_member(b, "id", id);
+	qjson_add_string_member(b, "by", who);
+	if (to != NULL)
+		qjson_add_strv_member(b, "to", to);
+	if (extra_key != NULL)
+		qjson_add_string_member(b, extra_key, extra_val);
+	qjson_add_string_member(b, "result", result);
 	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	json_generator_set_root(g, root);
-	line = json_generator_to_data(g, NULL);
+	line = qjson_finish(b, false);
 	ok = emf_quarantine_audit(c->store, line, &err) == EMF_OK;
 	if (!ok)
 		fprintf(stderr, "%s: audit log: %s\n", c->prog, err.msg);
 	g_free(line);
-	json_node_unref(root);
-	g_object_unref(g);
-	g_object_unref(b);
 	g_free(now);
 	g_free(who);
 	return ok;
@@ -1124,563 +272,175 @@ audit(struct ctx *c, const char *action, const char *id, const char *result,
 
 /* ---- release ----------------------------------------------------------- */
 
-/*
- * An address we are willing to put on a command line or in an SMTP
- * command: no controls, spaces, angle brackets, not starting with '-'.
- * "" (the null sender) only when null_ok.
- */
-static bool
-addr_ok(const char *a, bool null_ok)
-{
-	if (a == NULL)
-		return false;
-	if (*a == '\0')
-		return null_ok;
-	if (*a == '-' || strlen(a) > 320)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>')
-			return false;
-	return g_utf8_validate(a, -1, NULL);
-}
-
-/*
- * The message to re-inject: our X-Emofilter-Released header, then the
- * original with any X-Emofilter-Released header it carried (a forgery: the
- * milter strips X-Emofilter-* on the way in) removed. The original's line
- * ending is kept.
- */
-static GString *
-released_message(const char *msg, size_t len, const char *header)
-{
-	GString *out = g_string_sized_new(len + 256);
-	const char *p = msg, *end = msg + len;
-	const char *nl = memchr(msg, '\n', len);
-	bool crlf = nl != NULL && nl > msg && nl[-1] == '\r';
-	bool in_headers = true, skipping = false;
-
-	g_string_append(out, header);
-	g_string_append(out, crlf ? "\r\n" : "\n");
-	while (p < end) {
-		const char *e = memchr(p, '\n', (size_t)(end - p));
-		const char *next = e ? e + 1 : end;
-
-		if (in_headers) {
-			if (*p == '\n' || (*p == '\r' && p + 1 < end &&
-			    p[1] == '\n')) {
-				in_headers = false;
-				skipping = false;
-			} else if (*p == ' ' || *p == '\t') {
-				if (skipping) {
-					p = next;
-					continue;
-				}
-			} else {
-				skipping = (size_t)(next - p) >= 21 &&
-				    g_ascii_strncasecmp(p,
-				    "X-Emofilter-Released:", 21) == 0;
-				if (skipping) {
-					p = next;
-					continue;
-				}
-			}
-		}
-		g_string_append_len(out, p, next - p);
-		p = next;
-	}
-	return out;
-}
-
-static bool
-write_all_fd(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
-/* sendmail -G -i -f SENDER -- RCPT...; the message on its stdin. */
-static char *
-deliver_sendmail(const char *cmd, const char *sender,
-    const char *const *rcpts, const GString *msg)
-{
-	GPtrArray *argv = g_ptr_array_new();
-	int pfd[2], status;
-	pid_t pid;
-	bool wrote;
-	void (*oldpipe)(int);
-
-	g_ptr_array_add(argv, (char *)cmd);
-	g_ptr_array_add(argv, "-G");
-	g_ptr_array_add(argv, "-i");
-	g_ptr_array_add(argv, "-f");
-	g_ptr_array_add(argv, (char *)(*sender ? sender : "<>"));
-	g_ptr_array_add(argv, "--");
-	for (size_t i = 0; rcpts[i]; i++)
-		g_ptr_array_add(argv, (char *)rcpts[i]);
-	g_ptr_array_add(argv, NULL);
-	if (pipe(pfd) != 0) {
-		g_ptr_array_free(argv, TRUE);
-		return g_strdup_printf("pipe: %s", g_strerror(errno));
-	}
-	pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		g_ptr_array_free(argv, TRUE);
-		return g_strdup_printf("fork: %s", g_strerror(errno));
-	}
-	if (pid == 0) {
-		dup2(pfd[0], 0);
-		close(pfd[0]);
-		close(pfd[1]);
-		execv(cmd, (char **)argv->pdata);
-		fprintf(stderr, "exec %s: %s\n", cmd, g_strerror(errno));
-		_exit(127);
-	}
-	close(pfd[0]);
-	g_ptr_array_free(argv, TRUE);
-	oldpipe = signal(SIGPIPE, SIG_IGN);
-	wrote = write_all_fd(pfd[1], msg->str, msg->len);
-	close(pfd[1]);
-	signal(SIGPIPE, oldpipe);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return g_strdup_printf("waitpid: %s", g_strerror(errno));
-	if (!WIFEXITED(status))
-		return g_strdup_printf("%s was killed by signal %d", cmd,
-		    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-	if (WEXITSTATUS(status) != 0)
-		return g_strdup_printf("%s exited with status %d", cmd,
-		    WEXITSTATUS(status));
-	if (!wrote)
-		return g_strdup_printf("%s did not read the whole message",
-		    cmd);
-	return NULL;
-}
-
-/* ---- SMTP ---- */
-
-struct smtp {
-	int fd;
-	GString *in;		/* unread input */
-};
-
-/* Read one reply (multi-line aware); its code, or -1 with *err set. */
+/* release's options: --to into to, --force; then argv[optind] is the ID. */
 static int
-smtp_reply(struct smtp *s, char **err)
-{
-	for (;;) {
-		char *nl;
-
-		while ((nl = memchr(s->in->str, '\n', s->in->len)) != NULL) {
-			size_t n = (size_t)(nl - s->in->str) + 1;
-			char line[4];
-			bool last;
-			int code;
-
-			if (n < 4) {
-				*err = g_strdup("malformed SMTP reply");
-				return -1;
-			}
-			memcpy(line, s->in->str, 3);
-			line[3] = '\0';
-			last = s->in->str[3] != '-';
-			code = atoi(line);
-			if (last && code >= 200 && code < 600) {
-				char *text = g_strndup(s->in->str, n);
-
-				g_strchomp(text);
-				g_string_erase(s->in, 0, (gssize)n);
-				if (code >= 400)
-					*err = g_strdup_printf("server said: "
-					    "%s", text);
-				g_free(text);
-				return code;
-			}
-			if (last) {
-				*err = g_strdup("malformed SMTP reply");
-				return -1;
-			}
-			g_string_erase(s->in, 0, (gssize)n);
-		}
-		if (s->in->len > 65536) {
-			*err = g_strdup("SMTP reply too long");
-			return -1;
-		}
-		{
-			char buf[4096];
-			ssize_t r = read(s->fd, buf, sizeof(buf));
-
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0) {
-				*err = g_strdup_printf("SMTP connection: %s",
-				    r == 0 ? "closed" : g_strerror(errno));
-				return -1;
-			}
-			g_string_append_len(s->in, buf, r);
-		}
-	}
-}
-
-/* Send a command and expect a reply code in [lo, hi]. */
-static bool
-smtp_cmd(struct smtp *s, const char *cmd, int lo, int hi, char **err)
-{
-	int code;
-
-	if (cmd != NULL && !write_all_fd(s->fd, cmd, strlen(cmd))) {
-		*err = g_strdup_printf("SMTP write: %s", g_strerror(errno));
-		return false;
-	}
-	code = smtp_reply(s, err);
-	if (code < 0)
-		return false;
-	if (code < lo || code > hi) {
-		if (*err == NULL)
-			*err = g_strdup_printf("unexpected SMTP reply %d", code);
-		return false;
-	}
-	return true;
-}
-
-static int
-smtp_connect(const char *hostport, char **err)
-{
-	char *host, *port;
-	const char *colon;
-	struct addrinfo hints, *res = NULL, *ai;
-	int fd = -1, gai;
-	struct timeval tv = { 60, 0 };
-
-	colon = strrchr(hostport, ':');
-	if (colon == NULL || colon == hostport || colon[1] == '\0') {
-		*err = g_strdup_printf("quarantine.release_smtp \"%s\": want "
-		    "host:port", hostport);
-		return -1;
-	}
-	host = g_strndup(hostport, (gsize)(colon - hostport));
-	port = g_strdup(colon + 1);
-	if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-		memmove(host, host + 1, strlen(host));
-		host[strlen(host) - 1] = '\0';
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	gai = getaddrinfo(host, port, &hints, &res);
-	if (gai != 0) {
-		*err = g_strdup_printf("%s: %s", hostport, gai_strerror(gai));
-		goto out;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-		    ai->ai_protocol);
-		if (fd < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	if (fd < 0)
-		*err = g_strdup_printf("%s: connect: %s", hostport,
-		    g_strerror(errno));
-out:
-	if (res)
-		freeaddrinfo(res);
-	g_free(host);
-	g_free(port);
-	return fd;
-}
-
-/*
- * Deliver by SMTP: every recipient must be accepted, or nothing is sent
- * (RSET), so a release is never half done.
- */
-static char *
-deliver_smtp(const char *hostport, const char *helo, const char *sender,
-    const char *const *rcpts, const GString *msg)
-{
-	struct smtp s = { -1, g_string_new(NULL) };
-	char *err = NULL, *cmd;
-	GString *data;
-	const char *p, *end;
-	void (*oldpipe)(int) = signal(SIGPIPE, SIG_IGN);
-
-	s.fd = smtp_connect(hostport, &err);
-	if (s.fd < 0)
-		goto out;
-	if (!smtp_cmd(&s, NULL, 220, 220, &err))
-		goto out;
-	cmd = g_strdup_printf("EHLO %s\r\n", helo);
-	if (!smtp_cmd(&s, cmd, 250, 250, &err)) {
-		g_free(cmd);
-		g_free(err);
-		err = NULL;
-		cmd = g_strdup_printf("HELO %s\r\n", helo);
-		if (!smtp_cmd(&s, cmd, 250, 250, &err)) {
-			g_free(cmd);
-			goto out;
-		}
-	}
-	g_free(cmd);
-	cmd = g_strdup_printf("MAIL FROM:<%s>\r\n", sender);
-	if (!smtp_cmd(&s, cmd, 250, 259, &err)) {
-		g_free(cmd);
-		goto out;
-	}
-	g_free(cmd);
-	for (size_t i = 0; rcpts[i]; i++) {
-		cmd = g_strdup_printf("RCPT TO:<%s>\r\n", rcpts[i]);
-		if (!smtp_cmd(&s, cmd, 250, 259, &err)) {
-			char *e2 = NULL;
-
-			g_free(cmd);
-			smtp_cmd(&s, "RSET\r\n", 250, 250, &e2);
-			g_free(e2);
-			goto out;
-		}
-		g_free(cmd);
-	}
-	if (!smtp_cmd(&s, "DATA\r\n", 354, 354, &err))
-		goto out;
-	/* CRLF line ends and dot-stuffing (RFC 5321 4.5.2). */
-	data = g_string_sized_new(msg->len + msg->len / 32 + 8);
-	for (p = msg->str, end = msg->str + msg->len; p < end;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *lend = nl ? nl : end;
-		const char *next = nl ? nl + 1 : end;
-
-		if (lend > p && lend[-1] == '\r')
-			lend--;
-		if (*p == '.')
-			g_string_append_c(data, '.');
-		g_string_append_len(data, p, lend - p);
-		g_string_append(data, "\r\n");
-		p = next;
-	}
-	g_string_append(data, ".\r\n");
-	if (!write_all_fd(s.fd, data->str, data->len)) {
-		err = g_strdup_printf("SMTP write: %s", g_strerror(errno));
-		g_string_free(data, TRUE);
-		goto out;
-	}
-	g_string_free(data, TRUE);
-	if (!smtp_cmd(&s, NULL, 250, 250, &err))
-		goto out;
-	{
-		char *e2 = NULL;
-
-		smtp_cmd(&s, "QUIT\r\n", 221, 221, &e2);
-		g_free(e2);
-	}
-out:
-	if (s.fd >= 0)
-		close(s.fd);
-	g_string_free(s.in, TRUE);
-	signal(SIGPIPE, oldpipe);
-	return err;
-}
-
-static int
-cmd_release(struct ctx *c, int argc, char **argv)
+release_options(int argc, char **argv, GPtrArray *to, bool *force)
 {
 	static const struct option longopts[] = {
 		{ "to", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
-	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	bool force = false;
-	struct entry e = { 0 };
-	struct emf_error err;
-	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
-	char *header = NULL, *fail = NULL, *rec = NULL;
-	const char *smtp, *via;
-	size_t len;
-	GString *out = NULL;
-	int opt, rc;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't': g_ptr_array_add(to, g_strdup(optarg)); break;
-		case 'f': force = true; break;
-		default:
-			rc = EX_USAGEERR;
-			goto out;
+		case 'f': *force = true; break;
+		default: return EX_USAGEERR;
 		}
 	}
 	if (optind + 1 != argc) {
 		usage(stderr);
-		rc = EX_USAGEERR;
-		goto out;
+		return EX_USAGEERR;
 	}
-	if ((rc = entry_load(c, argv[optind], &e, false)) != EX_DONE)
-		goto out;
-	if (e.released != NULL && !force) {
-		fprintf(stderr, "%s: %s: already released %s by %s; use "
-		    "--force to send it again\n", c->prog, e.id,
-		    jstr(e.released, "time") ? jstr(e.released, "time") : "?",
-		    jstr(e.released, "by") ? jstr(e.released, "by") : "?");
-		audit(c, "release", e.id, "refused: already released", NULL,
-		    NULL, NULL);
-		rc = EX_NOTFOUND;
-		goto out;
-	}
-	if (to->len == 0) {
-		JsonArray *a = jarr(jobj(e.root, "envelope"), "rcpts");
+	return EX_DONE;
+}
 
-		for (guint i = 0; a && i < json_array_get_length(a); i++)
-			if (jarr_str(a, i))
-				g_ptr_array_add(to, g_strdup(jarr_str(a, i)));
-	}
+/* A second release only with --force; a refusal is audited. */
+static int
+release_allowed(struct ctx *c, const struct qentry *e, bool force)
+{
+	if (e->released == NULL || force)
+		return EX_DONE;
+	fprintf(stderr, "%s: %s: already released %s by %s; use --force to "
+	    "send it again\n", c->prog, e->id,
+	    jstr_or(e->released, "time", "?"), jstr_or(e->released, "by", "?"));
+	audit(c, "release", e->id, "refused: already released", NULL, NULL,
+	    NULL);
+	return EX_NOTFOUND;
+}
+
+/*
+ * The recipients: those of --to, else the envelope's, each one we accept.
+ * On success to is NULL-terminated.
+ */
+static int
+release_rcpts(struct ctx *c, const struct qentry *e, GPtrArray *to)
+{
+	if (to->len == 0)
+		qrelease_default_rcpts(e, to);
 	if (to->len == 0) {
 		fprintf(stderr, "%s: %s: the entry has no envelope recipients; "
-		    "give them with --to\n", c->prog, e.id);
-		rc = EX_NOTFOUND;
-		goto out;
+		    "give them with --to\n", c->prog, e->id);
+		return EX_NOTFOUND;
 	}
 	for (guint i = 0; i < to->len; i++)
-		if (!addr_ok(g_ptr_array_index(to, i), false)) {
-			char *s = safe(g_ptr_array_index(to, i));
+		if (!qrelease_addr_ok(g_ptr_array_index(to, i), false)) {
+			char *s = safe_dup(g_ptr_array_index(to, i));
 
 			fprintf(stderr, "%s: refusing recipient \"%s\"\n",
 			    c->prog, s);
 			g_free(s);
-			rc = EX_NOTFOUND;
-			goto out;
+			return EX_NOTFOUND;
 		}
 	g_ptr_array_add(to, NULL);
-	{
-		const char *s = jstr(jobj(e.root, "envelope"), "from");
+	return EX_DONE;
+}
 
-		sender = g_strdup(s ? s : "");
-		if (s == NULL) {
-			const char *rp = jstr(jobj(e.root, "headers"),
-			    "return_path");
+/* The original envelope sender into *sender (caller frees), if we accept
+ * it. */
+static int
+release_sender(struct ctx *c, const struct qentry *e, char **sender)
+{
+	char *s;
 
-			if (rp != NULL) {
-				g_free(sender);
-				sender = addr_of(rp);
-				if (sender == NULL)
-					sender = g_strdup("");
-			}
-		}
-	}
-	if (!addr_ok(sender, true)) {
-		char *s = safe(sender);
+	*sender = qrelease_sender(e);
+	if (qrelease_addr_ok(*sender, true))
+		return EX_DONE;
+	s = safe_dup(*sender);
+	fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
+	    c->prog, e->id, s);
+	g_free(s);
+	return EX_NOTFOUND;
+}
 
-		fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
-		    c->prog, e.id, s);
-		g_free(s);
-		rc = EX_NOTFOUND;
-		goto out;
-	}
-	switch (emf_quarantine_read(c->store, e.id, "eml", MAX_MESSAGE_BYTES,
-	    &msg, &len, &err)) {
-	case EMF_OK:
-		break;
-	default:
-		fprintf(stderr, "%s: %s: unreadable entry: %s\n", c->prog,
-		    e.id, err.msg);
-		rc = EX_STORE;
-		goto out;
-	}
-	who = whoami();
-	now = iso_time((gint64)time(NULL));
-	header = g_strdup_printf("X-Emofilter-Released: %s by %s; id=%s", now,
-	    who, e.id);
-	/* The header must stay one clean line whatever the user name. */
-	for (char *p = header; *p; p++)
-		if ((unsigned char)*p < ' ' || *p == 0x7f)
-			*p = '?';
-	out = released_message(msg, len, header);
-	smtp = emf_cfg_str(c->cfg, "quarantine.release_smtp");
-	if (smtp != NULL && *smtp != '\0') {
-		via = smtp;
-		fail = deliver_smtp(smtp, emf_cfg_str(c->cfg, "quarantine.helo"),
-		    sender, (const char *const *)to->pdata, out);
-	} else {
-		via = emf_cfg_str(c->cfg, "quarantine.sendmail");
-		fail = deliver_sendmail(via, sender,
-		    (const char *const *)to->pdata, out);
-	}
-	if (fail != NULL) {
-		char *r = g_strdup_printf("failed: %s", fail);
+/* Send msg with our header; a failure is said and audited. *via: how. */
+static int
+release_deliver(struct ctx *c, const struct qentry *e, const char *msg,
+    size_t len, const char *sender, const char *const *to, const char *now,
+    const char *who, const char **via)
+{
+	char *header = qrelease_header(now, who, e->id);
+	GString *out = qrelease_message(msg, len, header);
+	char *fail = qrelease_deliver(c->cfg, sender, to, out, via);
+	char *result;
 
-		fprintf(stderr, "%s: %s: release failed: %s\n", c->prog, e.id,
-		    fail);
-		audit(c, "release", e.id, r, (const char *const *)to->pdata,
-		    "via", via);
-		g_free(r);
-		rc = EX_DELIVERY;
-		goto out;
-	}
-	{
-		JsonBuilder *b = json_builder_new();
-		JsonGenerator *g = json_generator_new();
-		JsonNode *root;
+	g_free(header);
+	g_string_free(out, TRUE);
+	if (fail == NULL)
+		return EX_DONE;
+	fprintf(stderr, "%s: %s: release failed: %s\n", c->prog, e->id, fail);
+	result = g_strdup_printf("failed: %s", fail);
+	audit(c, "release", e->id, result, to, "via", *via);
+	g_free(result);
+	g_free(fail);
+	return EX_DELIVERY;
+}
 
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "time");
-		json_builder_add_string_value(b, now);
-		json_builder_set_member_name(b, "by");
-		json_builder_add_string_value(b, who);
-		json_builder_set_member_name(b, "to");
-		json_builder_begin_array(b);
-		for (guint i = 0; i + 1 < to->len; i++)
-			json_builder_add_string_value(b,
-			    g_ptr_array_index(to, i));
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "via");
-		json_builder_add_string_value(b, via);
-		json_builder_set_member_name(b, "forced");
-		json_builder_add_boolean_value(b, e.released != NULL);
-		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		json_generator_set_root(g, root);
-		rec = json_generator_to_data(g, NULL);
-		json_node_unref(root);
-		g_object_unref(g);
-		g_object_unref(b);
-	}
-	audit(c, "release", e.id, e.released ? "ok (forced)" : "ok",
-	    (const char *const *)to->pdata, "via", via);
-	if (emf_quarantine_put(c->store, e.id, "released", rec, strlen(rec),
+/* Once sent: audit, write the .released record, tell the user. */
+static int
+release_done(struct ctx *c, const struct qentry *e, const char *const *to,
+    guint nto, const char *now, const char *who, const char *via)
+{
+	char *rec = qrelease_record(now, who, to, via, e->released != NULL);
+	struct emf_error err;
+	int rc = EX_DONE;
+
+	audit(c, "release", e->id, e->released ? "ok (forced)" : "ok", to,
+	    "via", via);
+	if (emf_quarantine_put(c->store, e->id, "released", rec, strlen(rec),
 	    &err) != EMF_OK) {
 		/* Sent, but not recorded: say so loudly. */
 		fprintf(stderr, "%s: %s: released, but the release record "
-		    "could not be written: %s\n", c->prog, e.id, err.msg);
+		    "could not be written: %s\n", c->prog, e->id, err.msg);
 		rc = EX_STORE;
-		goto out;
+	} else {
+		printf("%s released to %u recipient%s\n", e->id, nto,
+		    nto == 1 ? "" : "s");
 	}
-	printf("%s released to %u recipient%s\n", e.id, to->len - 1,
-	    to->len == 2 ? "" : "s");
-	rc = EX_DONE;
+	g_free(rec);
+	return rc;
+}
+
+static int
+cmd_release(struct ctx *c, int argc, char **argv)
+{
+	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
+	bool force = false;
+	struct qentry e = { 0 };
+	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
+	const char *via;
+	size_t len;
+	int rc;
+
+	if ((rc = release_options(argc, argv, to, &force)) != EX_DONE)
+		goto out;
+	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
+		goto out;
+	if ((rc = release_allowed(c, &e, force)) != EX_DONE)
+		goto out;
+	if ((rc = release_rcpts(c, &e, to)) != EX_DONE)
+		goto out;
+	if ((rc = release_sender(c, &e, &sender)) != EX_DONE)
+		goto out;
+	if ((rc = load_message(c, &e, &msg, &len)) != EX_DONE)
+		goto out;
+	who = whoami();
+	now = iso_time((gint64)time(NULL));
+	rc = release_deliver(c, &e, msg, len, sender,
+	    (const char *const *)to->pdata, now, who, &via);
+	if (rc == EX_DONE)
+		rc = release_done(c, &e, (const char *const *)to->pdata,
+		    to->len - 1, now, who, via);
 out:
 	g_ptr_array_free(to, TRUE);
-	entry_clear(&e);
+	qentry_clear(&e);
 	g_free(msg);
 	g_free(sender);
 	g_free(who);
 	g_free(now);
-	g_free(header);
-	g_free(fail);
-	g_free(rec);
-	if (out)
-		g_string_free(out, TRUE);
 	return rc;
 }
 
@@ -1694,7 +454,7 @@ remove_entry(struct ctx *c, const char *id, const char *action)
 	char *s;
 
 	if (!emf_quarantine_id_valid(id)) {
-		s = safe(id);
+		s = safe_dup(id);
 		fprintf(stderr, "%s: \"%s\" is not an entry ID\n", c->prog, s);
 		g_free(s);
 		return EX_NOTFOUND;
@@ -1734,47 +494,48 @@ cmd_delete(struct ctx *c, int argc, char **argv)
 	return worst;
 }
 
+/* purge's options: --older-than AGE (in seconds into *age), --dry-run. */
 static int
-cmd_purge(struct ctx *c, int argc, char **argv)
+purge_options(struct ctx *c, int argc, char **argv, gint64 *age,
+    const char **agestr, bool *dry)
 {
 	static const struct option longopts[] = {
 		{ "older-than", required_argument, NULL, 'o' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
-	gint64 age = -1, cutoff;
-	const char *agestr = NULL;
-	bool dry = false;
-	struct emf_error err;
-	char **ids;
-	size_t n;
-	unsigned purged = 0, tmp = 0;
-	int opt, worst = EX_DONE;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'o') {
-			agestr = optarg;
-			if ((age = parse_age(optarg)) < 0) {
+			*agestr = optarg;
+			if ((*age = parse_age(optarg)) < 0) {
 				fprintf(stderr, "%s: bad age \"%s\" (want 30d, "
 				    "12h, 2w)\n", c->prog, optarg);
 				return EX_USAGEERR;
 			}
 		} else if (opt == 'n') {
-			dry = true;
+			*dry = true;
 		} else {
 			return EX_USAGEERR;
 		}
 	}
-	if (age < 0 || optind != argc) {
+	if (*age < 0 || optind != argc) {
 		fprintf(stderr, "%s: purge needs --older-than AGE\n", c->prog);
 		return EX_USAGEERR;
 	}
-	cutoff = (gint64)time(NULL) - age;
-	if (emf_quarantine_list(c->store, &ids, &n, &err) != EMF_OK) {
-		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
-		return EX_STORE;
-	}
+	return EX_DONE;
+}
+
+/* Remove (dry: name) the entries of ids older than cutoff, counting them
+ * in *purged; EX_STORE if one could not be removed. */
+static int
+purge_ids(struct ctx *c, char **ids, size_t n, gint64 cutoff, bool dry,
+    unsigned *purged)
+{
+	int worst = EX_DONE;
+
 	for (size_t i = 0; i < n; i++) {
 		int rc;
 
@@ -1782,15 +543,39 @@ cmd_purge(struct ctx *c, int argc, char **argv)
 			continue;
 		if (dry) {
 			printf("would purge %s\n", ids[i]);
-			purged++;
+			(*purged)++;
 			continue;
 		}
 		rc = remove_entry(c, ids[i], "purge");
 		if (rc == EX_DONE)
-			purged++;
+			(*purged)++;
 		else if (rc == EX_STORE)
 			worst = rc;
 	}
+	return worst;
+}
+
+static int
+cmd_purge(struct ctx *c, int argc, char **argv)
+{
+	gint64 age = -1, cutoff;
+	const char *agestr = NULL;
+	bool dry = false;
+	struct emf_error err;
+	char **ids;
+	size_t n;
+	unsigned purged = 0, tmp = 0;
+	int rc;
+
+	if ((rc = purge_options(c, argc, argv, &age, &agestr, &dry)) !=
+	    EX_DONE)
+		return rc;
+	cutoff = (gint64)time(NULL) - age;
+	if (emf_quarantine_list(c->store, &ids, &n, &err) != EMF_OK) {
+		fprintf(stderr, "%s: %s\n", c->prog, err.msg);
+		return EX_STORE;
+	}
+	rc = purge_ids(c, ids, n, cutoff, dry, &purged);
 	emf_quarantine_ids_free(ids);
 	/* Temporary files of writers that died (a day is far beyond any
 	 * write). */
@@ -1799,85 +584,57 @@ cmd_purge(struct ctx *c, int argc, char **argv)
 	printf("%s %u entr%s older than %s%s\n", dry ? "would purge" :
 	    "purged", purged, purged == 1 ? "y" : "ies", agestr,
 	    tmp ? " (and stale temporary files)" : "");
-	return worst;
+	return rc;
 }
 
 /* ---- export ------------------------------------------------------------ */
 
-/* The report object with this SHA-256 (depth-first), or NULL. */
-static const char *
-object_path_by_sha(JsonArray *objs, const char *sha, int depth)
-{
-	for (guint i = 0; objs && depth < 64 &&
-	    i < json_array_get_length(objs); i++) {
-		JsonObject *o = jarr_obj(objs, i);
-		const char *p;
-
-		if (jstr(o, "sha256") && strcmp(jstr(o, "sha256"), sha) == 0)
-			return jstr(o, "path");
-		if ((p = object_path_by_sha(jarr(o, "children"), sha,
-		    depth + 1)) != NULL)
-			return p;
-	}
-	return NULL;
-}
-
+/* export's options: -o FILE into *outpath; then argv[optind] is the ID. */
 static int
-cmd_export(struct ctx *c, int argc, char **argv)
+export_options(struct ctx *c, int argc, char **argv, const char **outpath)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *outpath = NULL;
-	struct entry e;
-	struct emf_error err;
-	char *msg, *fail, *msha;
-	size_t len;
-	GPtrArray *parts;
-	GString *man;
-	int opt, rc;
+	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
 		if (opt == 'o')
-			outpath = optarg;
+			*outpath = optarg;
 		else
 			return EX_USAGEERR;
 	}
-	if (outpath == NULL || optind + 1 != argc) {
+	if (*outpath == NULL || optind + 1 != argc) {
 		fprintf(stderr, "%s: export needs ID and -o FILE\n", c->prog);
 		return EX_USAGEERR;
 	}
-	if ((rc = entry_load(c, argv[optind], &e, false)) != EX_DONE)
+	return EX_DONE;
+}
+
+static int
+cmd_export(struct ctx *c, int argc, char **argv)
+{
+	const char *outpath = NULL;
+	struct qentry e;
+	char *msg, *manifest, *fail;
+	size_t len;
+	GPtrArray *parts;
+	int rc;
+
+	if ((rc = export_options(c, argc, argv, &outpath)) != EX_DONE)
 		return rc;
-	if (emf_quarantine_read(c->store, e.id, "eml", MAX_MESSAGE_BYTES, &msg,
-	    &len, &err) != EMF_OK) {
-		fprintf(stderr, "%s: %s: unreadable entry: %s\n", c->prog,
-		    e.id, err.msg);
-		entry_clear(&e);
+	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
+		return rc;
+	if (load_message(c, &e, &msg, &len) != EX_DONE) {
+		qentry_clear(&e);
 		return EX_STORE;
 	}
 	parts = qexport_parts(msg, len);
-	msha = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
-	    (const guchar *)msg, len);
-	man = g_string_new(NULL);
-	g_string_append_printf(man, "emofilter quarantine export of %s\n"
-	    "Samples: handle with care. Zip password: %s\n\n"
-	    "sha256  size  member  (original name; report object)\n"
-	    "%s  %zu  %s.eml\n", e.id, QEXPORT_PASSWORD, msha, len, e.id);
-	for (guint i = 0; i < parts->len; i++) {
-		struct qexport_part *q = g_ptr_array_index(parts, i);
-		const char *path = object_path_by_sha(jarr(e.root, "objects"),
-		    q->sha256, 0);
-
-		g_string_append_printf(man, "%s  %zu  %s  (", q->sha256,
-		    g_bytes_get_size(q->data), q->name);
-		safe_append(man, q->orig_name ? q->orig_name : "no name");
-		g_string_append_printf(man, "; %s)\n",
-		    path ? path : "not in the report");
-	}
-	fail = qexport_write(outpath, e.id, msg, len, parts, man->str);
+	manifest = qexport_manifest(e.id, msg, len, parts,
+	    jarr(e.root, "objects"));
+	fail = qexport_write(outpath, e.id, msg, len, parts, manifest);
 	if (fail != NULL) {
 		fprintf(stderr, "%s: %s: export: %s\n", c->prog, e.id, fail);
 		audit(c, "export", e.id, fail, NULL, "file", outpath);
@@ -1887,373 +644,108 @@ cmd_export(struct ctx *c, int argc, char **argv)
 		printf("%s exported to %s: the message and %u attachment%s "
 		    "(AES-256, password \"%s\")\n", e.id, outpath, parts->len,
 		    parts->len == 1 ? "" : "s", QEXPORT_PASSWORD);
-		rc = EX_DONE;
 	}
 	g_free(fail);
-	g_free(msha);
-	g_string_free(man, TRUE);
+	g_free(manifest);
 	qexport_parts_free(parts);
 	g_free(msg);
-	entry_clear(&e);
+	qentry_clear(&e);
 	return rc;
 }
 
 /* ---- ioc --------------------------------------------------------------- */
 
-/*
- * One indicator, with MISP attribute type and category names so that the
- * CSV and JSON paste into MISP (freetext/CSV import, or an event's
- * "Attribute" list); url rows are what a URLhaus submission needs.
- */
-struct ioc {
-	char *entry, *type, *category, *value, *comment;
-	bool to_ids;
-};
-
-struct iocset {
-	GPtrArray *list;	/* struct ioc * */
-	GHashTable *seen;	/* "entry\ttype\tvalue" */
-};
-
-static void
-ioc_free(gpointer p)
-{
-	struct ioc *i = p;
-
-	g_free(i->entry);
-	g_free(i->type);
-	g_free(i->category);
-	g_free(i->value);
-	g_free(i->comment);
-	g_free(i);
-}
-
-static void
-ioc_add(struct iocset *set, const char *entry, const char *type,
-    const char *category, const char *value, bool to_ids,
-    const char *comment)
-{
-	struct ioc *i;
-	char *key;
-
-	if (value == NULL || *value == '\0')
-		return;
-	key = g_strdup_printf("%s\t%s\t%s", entry, type, value);
-	if (g_hash_table_contains(set->seen, key)) {
-		g_free(key);
-		return;
-	}
-	g_hash_table_add(set->seen, key);
-	i = g_new0(struct ioc, 1);
-	i->entry = g_strdup(entry);
-	i->type = g_strdup(type);
-	i->category = g_strdup(category);
-	i->value = g_utf8_make_valid(value, -1);
-	i->comment = g_strdup(comment ? comment : "");
-	i->to_ids = to_ids;
-	g_ptr_array_add(set->list, i);
-}
-
-/* A URL-ish indicator: "url" when it has a scheme, else "text". */
-static void
-ioc_url(struct iocset *set, const char *entry, const char *value,
-    const char *comment)
-{
-	if (value == NULL)
-		return;
-	if (strstr(value, "://") != NULL)
-		ioc_add(set, entry, "url", "Network activity", value, true,
-		    comment);
-	else
-		ioc_add(set, entry, "text", "Other", value, false, comment);
-}
-
-static void
-ioc_strings(struct iocset *set, const char *entry, JsonArray *a,
-    const char *comment)
-{
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		ioc_url(set, entry, jarr_str(a, i), comment);
-}
-
-static void
-ioc_object(struct iocset *set, const char *entry, JsonObject *o, int depth)
-{
-	const char *path = jstr(o, "path") ? jstr(o, "path") : "?";
-	const char *name = jstr(o, "name"), *type = jstr(o, "type");
-	JsonArray *a;
-	char *where;
-
-	if (o == NULL || depth > 64)
-		return;
-	/* Attachments and members: named, or inside a container. Unnamed
-	 * top-level text is the mail body, not a file. */
-	if (name != NULL || depth > 0 ||
-	    (type != NULL && strcmp(type, "text") != 0 &&
-	    strcmp(type, "html") != 0)) {
-		char *c = g_strdup_printf("%s %s%s%s", depth ? "member" :
-		    "attachment", path, name ? " " : "", name ? name : "");
-
-		ioc_add(set, entry, "sha256", "Payload delivery",
-		    jstr(o, "sha256"), true, c);
-		if (name != NULL)
-			ioc_add(set, entry, "filename", "Payload delivery",
-			    name, false, c);
-		g_free(c);
-	}
-	if (jstr(o, "password")) {
-		where = g_strdup_printf("archive password opening %s (found in "
-		    "%s)", path, jstr(o, "password_source") ?
-		    jstr(o, "password_source") : "?");
-		ioc_add(set, entry, "text", "Other", jstr(o, "password"), false,
-		    where);
-		g_free(where);
-	}
-	a = jarr(o, "macros");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *m = jarr_obj(a, i);
-
-		where = g_strdup_printf("URL in macro %s of %s",
-		    jstr(m, "module") ? jstr(m, "module") : "?", path);
-		ioc_strings(set, entry, jarr(m, "urls"), where);
-		g_free(where);
-	}
-	where = g_strdup_printf("external link in %s", path);
-	ioc_strings(set, entry, jarr(o, "external_links"), where);
-	g_free(where);
-	where = g_strdup_printf("URL in %s", path);
-	ioc_strings(set, entry, jarr(o, "urls"), where);
-	g_free(where);
-	a = jarr(o, "children");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		ioc_object(set, entry, jarr_obj(a, i), depth + 1);
-}
-
-static void
-ioc_entry(struct iocset *set, struct entry *e)
-{
-	JsonObject *env = jobj(e->root, "envelope");
-	JsonObject *hdr = jobj(e->root, "headers");
-	JsonArray *a;
-	char *addr, *dom, *edom;
-	const char *id = e->id;
-
-	/* Header sender, then the envelope. */
-	addr = addr_of(jstr(hdr, "from"));
-	dom = domain_of(addr);
-	ioc_add(set, id, "email-src", "Payload delivery", addr, false,
-	    "header From address");
-	ioc_add(set, id, "domain", "Payload delivery", dom, false,
-	    "header From domain");
-	if (jstr(hdr, "from") != NULL && strchr(jstr(hdr, "from"), '<')) {
-		char *name = g_strndup(jstr(hdr, "from"),
-		    (gsize)(strrchr(jstr(hdr, "from"), '<') -
-		    jstr(hdr, "from")));
-
-		g_strstrip(name);
-		if (name[0] == '"' && strlen(name) > 1 &&
-		    name[strlen(name) - 1] == '"') {
-			name[strlen(name) - 1] = '\0';
-			memmove(name, name + 1, strlen(name));
-		}
-		ioc_add(set, id, "email-src-display-name", "Payload delivery",
-		    name, false, "header From display name");
-		g_free(name);
-	}
-	ioc_add(set, id, "email-src", "Payload delivery", jstr(env, "from"),
-	    false, "envelope sender (MAIL FROM)");
-	edom = domain_of(jstr(env, "from"));
-	ioc_add(set, id, "domain", "Payload delivery", edom, false,
-	    "envelope sender domain");
-	ioc_add(set, id, "ip-src", "Network activity", jstr(env, "client_ip"),
-	    false, "SMTP client address");
-	ioc_add(set, id, "hostname", "Network activity", jstr(env, "helo"),
-	    false, "SMTP HELO/EHLO name");
-	ioc_add(set, id, "hostname", "Network activity",
-	    jstr(env, "client_name"), false, "SMTP client reverse DNS name");
-	ioc_add(set, id, "email-subject", "Payload delivery",
-	    jstr(hdr, "subject"), false, "Subject");
-	ioc_add(set, id, "email-message-id", "Payload delivery",
-	    jstr(hdr, "message_id"), false, "Message-ID");
-	ioc_add(set, id, "email-reply-to", "Payload delivery",
-	    jstr(hdr, "reply_to"), false, "Reply-To");
-	g_free(addr);
-	g_free(dom);
-	g_free(edom);
-	a = jarr(e->root, "objects");
-	for (guint i = 0; a && i < json_array_get_length(a); i++)
-		ioc_object(set, id, jarr_obj(a, i), 0);
-	/* Passwords that opened something (also named per object above). */
-	a = jarr(e->root, "passwords");
-	for (guint i = 0; a && i < json_array_get_length(a); i++) {
-		JsonObject *p = jarr_obj(a, i);
-		char *where;
-
-		if (!jbool(p, "used"))
-			continue;
-		where = g_strdup_printf("archive password (found in %s)",
-		    jstr(p, "source") ? jstr(p, "source") : "?");
-		ioc_add(set, id, "text", "Other", jstr(p, "password"), false,
-		    where);
-		g_free(where);
-	}
-}
-
-static void
-csv_field(GString *s, const char *v)
-{
-	g_string_append_c(s, '"');
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			g_string_append_c(s, '"');
-		g_string_append_c(s, *p);
-	}
-	g_string_append_c(s, '"');
-}
-
+/* ioc's options: the format, and filters (*filtered once there is one);
+ * entry IDs or filters, not both. */
 static int
-cmd_ioc(struct ctx *c, int argc, char **argv)
+ioc_options(struct ctx *c, int argc, char **argv, enum qioc_format *fmt,
+    struct qfilter *f, bool *filtered)
 {
 	static const struct option longopts[] = {
-		FILTER_LONGOPTS,
+		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "urlhaus", no_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 }
 	};
-	enum { FMT_JSON, FMT_CSV, FMT_URLHAUS } fmt = FMT_JSON;
-	struct iocset set;
-	struct filter f;
-	bool filtered = false;
-	GPtrArray *entries;
-	int opt, rc = EX_DONE;
+	int opt;
 
-	filter_init(&f);
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j')
-			fmt = FMT_JSON;
+			*fmt = QIOC_JSON;
 		else if (opt == 'c')
-			fmt = FMT_CSV;
+			*fmt = QIOC_CSV;
 		else if (opt == 'u')
-			fmt = FMT_URLHAUS;
-		else if (filter_option(c, &f, opt, optarg))
-			filtered = true;
+			*fmt = QIOC_URLHAUS;
+		else if (filter_option(c, f, opt, optarg))
+			*filtered = true;
 		else
 			return EX_USAGEERR;
 	}
-	if ((optind == argc) == !filtered) {
+	if ((optind == argc) == !*filtered) {
 		fprintf(stderr, "%s: ioc needs entry IDs or filters (--since "
 		    "...), not both\n", c->prog);
 		return EX_USAGEERR;
 	}
+	return EX_DONE;
+}
+
+/* The n entries named by ids, every one loaded; else NULL and *rc the
+ * status of the first that is not (said on stderr). */
+static GPtrArray *
+load_entries(struct ctx *c, char **ids, int n, int *rc)
+{
+	GPtrArray *entries = g_ptr_array_new_with_free_func(qentry_free);
+
+	for (int i = 0; i < n; i++) {
+		struct qentry *e = g_new0(struct qentry, 1);
+
+		if ((*rc = load_entry(c, ids[i], e)) != EX_DONE) {
+			g_free(e);
+			g_ptr_array_free(entries, TRUE);
+			return NULL;
+		}
+		g_ptr_array_add(entries, e);
+	}
+	return entries;
+}
+
+static int
+cmd_ioc(struct ctx *c, int argc, char **argv)
+{
+	enum qioc_format fmt = QIOC_JSON;
+	struct qioc_set *set;
+	struct qfilter f;
+	bool filtered = false;
+	GPtrArray *entries;
+	char *text;
+	int rc;
+
+	qfilter_init(&f);
+	if ((rc = ioc_options(c, argc, argv, &fmt, &f, &filtered)) != EX_DONE)
+		return rc;
 	if (filtered) {
 		if ((entries = select_entries(c, &f)) == NULL)
 			return EX_STORE;
 		if (c->unreadable)
 			rc = EX_STORE;
 	} else {
-		entries = g_ptr_array_new_with_free_func(entry_free);
-		for (int i = optind; i < argc; i++) {
-			struct entry *e = g_new0(struct entry, 1);
-			int r = entry_load(c, argv[i], e, false);
-
-			if (r != EX_DONE) {
-				g_free(e);
-				g_ptr_array_free(entries, TRUE);
-				return r;
-			}
-			g_ptr_array_add(entries, e);
-		}
+		entries = load_entries(c, argv + optind, argc - optind, &rc);
+		if (entries == NULL)
+			return rc;
 	}
-	set.list = g_ptr_array_new_with_free_func(ioc_free);
-	set.seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-	    NULL);
+	set = qioc_set_new();
 	for (guint i = 0; i < entries->len; i++)
-		ioc_entry(&set, g_ptr_array_index(entries, i));
-	if (fmt == FMT_CSV) {
-		GString *s = g_string_new("entry_id,type,category,value,to_ids,"
-		    "comment\r\n");
-
-		for (guint i = 0; i < set.list->len; i++) {
-			struct ioc *x = g_ptr_array_index(set.list, i);
-
-			csv_field(s, x->entry);
-			g_string_append_c(s, ',');
-			csv_field(s, x->type);
-			g_string_append_c(s, ',');
-			csv_field(s, x->category);
-			g_string_append_c(s, ',');
-			csv_field(s, x->value);
-			g_string_append(s, x->to_ids ? ",1," : ",0,");
-			csv_field(s, x->comment);
-			g_string_append(s, "\r\n");
-		}
-		fwrite(s->str, 1, s->len, stdout);
-		g_string_free(s, TRUE);
-	} else {
-		JsonBuilder *b = json_builder_new();
-		JsonGenerator *g = json_generator_new();
-		JsonNode *root;
-		char *text;
-
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, fmt == FMT_URLHAUS ?
-		    "submission" : "Attribute");
-		json_builder_begin_array(b);
-		for (guint i = 0; i < set.list->len; i++) {
-			struct ioc *x = g_ptr_array_index(set.list, i);
-
-			if (fmt == FMT_URLHAUS) {
-				if (strcmp(x->type, "url") != 0)
-					continue;
-				json_builder_begin_object(b);
-				json_builder_set_member_name(b, "url");
-				json_builder_add_string_value(b, x->value);
-				json_builder_set_member_name(b, "threat");
-				json_builder_add_string_value(b,
-				    "malware_download");
-				json_builder_set_member_name(b, "tags");
-				json_builder_begin_array(b);
-				json_builder_add_string_value(b, "emofilter");
-				json_builder_end_array(b);
-				json_builder_end_object(b);
-				continue;
-			}
-			json_builder_begin_object(b);
-			json_builder_set_member_name(b, "type");
-			json_builder_add_string_value(b, x->type);
-			json_builder_set_member_name(b, "category");
-			json_builder_add_string_value(b, x->category);
-			json_builder_set_member_name(b, "value");
-			json_builder_add_string_value(b, x->value);
-			json_builder_set_member_name(b, "to_ids");
-			json_builder_add_boolean_value(b, x->to_ids);
-			json_builder_set_member_name(b, "comment");
-			json_builder_add_string_value(b, x->comment);
-			json_builder_set_member_name(b, "entry_id");
-			json_builder_add_string_value(b, x->entry);
-			json_builder_end_object(b);
-		}
-		json_builder_end_array(b);
-		json_builder_end_object(b);
-		root = json_builder_get_root(b);
-		json_generator_set_root(g, root);
-		json_generator_set_pretty(g, TRUE);
-		text = json_generator_to_data(g, NULL);
-		printf("%s\n", text);
-		g_free(text);
-		json_node_unref(root);
-		g_object_unref(g);
-		g_object_unref(b);
-	}
+		qioc_collect(set, g_ptr_array_index(entries, i));
+	text = qioc_render(set, fmt);
+	fputs(text, stdout);
+	g_free(text);
 	for (guint i = 0; i < entries->len; i++)
-		audit(c, "ioc", ((struct entry *)
+		audit(c, "ioc", ((struct qentry *)
 		    g_ptr_array_index(entries, i))->id, "ok", NULL, "format",
-		    fmt == FMT_CSV ? "csv" : fmt == FMT_URLHAUS ? "urlhaus" :
-		    "json");
-	g_ptr_array_free(set.list, TRUE);
-	g_hash_table_destroy(set.seen);
+		    qioc_format_name(fmt));
+	qioc_set_free(set);
 	g_ptr_array_free(entries, TRUE);
 	return rc;
 }
@@ -2269,8 +761,33 @@ default_conf(void)
 	return access(path, R_OK) == 0 ? path : NULL;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The options before the command: -c CONF, -d STORE, -h. Returns -1 to go
+ * on with argv[optind] as the command, else the exit status.
+ */
+static int
+global_options(int argc, char **argv, const char **conf, const char **store)
+{
+	int opt;
+
+	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
+		switch (opt) {
+		case 'c': *conf = optarg; break;
+		case 'd': *store = optarg; break;
+		case 'h': usage(stdout); return EX_DONE;
+		default: usage(stderr); return EX_USAGEERR;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return EX_USAGEERR;
+	}
+	return -1;
+}
+
+/* Run command argv[0] over a store that passes emf_quarantine_check(). */
+static int
+run_command(struct ctx *c, int argc, char **argv)
 {
 	static const struct {
 		const char *name;
@@ -2281,23 +798,35 @@ main(int argc, char **argv)
 		{ "purge", cmd_purge }, { "export", cmd_export },
 		{ "ioc", cmd_ioc },
 	};
+	struct emf_error err;
+	char *s;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		if (strcmp(argv[0], cmds[i].name) != 0)
+			continue;
+		if (emf_quarantine_check(c->store, &err) != EMF_OK) {
+			fprintf(stderr, "%s: %s\n", c->prog, err.msg);
+			return EX_STORE;
+		}
+		return cmds[i].fn(c, argc, argv);
+	}
+	s = safe_dup(argv[0]);
+	fprintf(stderr, "%s: unknown command \"%s\"\n", c->prog, s);
+	g_free(s);
+	usage(stderr);
+	return EX_USAGEERR;
+}
+
+int
+main(int argc, char **argv)
+{
 	struct ctx c = { "emofilter-quarantine", NULL, NULL, false };
 	const char *conf = NULL, *store = NULL;
 	struct emf_error err;
-	int opt, rc = -1;
+	int rc;
 
-	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
-		switch (opt) {
-		case 'c': conf = optarg; break;
-		case 'd': store = optarg; break;
-		case 'h': usage(stdout); return EX_DONE;
-		default: usage(stderr); return EX_USAGEERR;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return EX_USAGEERR;
-	}
+	if ((rc = global_options(argc, argv, &conf, &store)) >= 0)
+		return rc;
 	if (emf_library_init() != EMF_OK) {
 		fprintf(stderr, "%s: library initialisation failed\n", c.prog);
 		return EX_STORE;
@@ -2309,25 +838,7 @@ main(int argc, char **argv)
 		return EX_USAGEERR;
 	}
 	c.store = store ? store : emf_cfg_str(c.cfg, "quarantine.dir");
-	for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++)
-		if (strcmp(argv[optind], cmds[i].name) == 0) {
-			if (emf_quarantine_check(c.store, &err) != EMF_OK) {
-				fprintf(stderr, "%s: %s\n", c.prog, err.msg);
-				rc = EX_STORE;
-			} else {
-				rc = cmds[i].fn(&c, argc - optind,
-				    argv + optind);
-			}
-			break;
-		}
-	if (rc < 0) {
-		char *s = safe(argv[optind]);
-
-		fprintf(stderr, "%s: unknown command \"%s\"\n", c.prog, s);
-		g_free(s);
-		usage(stderr);
-		rc = EX_USAGEERR;
-	}
+	rc = run_command(&c, argc - optind, argv + optind);
 	emf_cfg_free(c.cfg);
 	emf_library_shutdown();
 	return rc;

@@ -15,6 +15,11 @@
 #include <zip.h>
 
 #include "qexport.h"
+#include "qjson.h"
+#include "qsafe.h"
+
+/* Deeper object trees are not searched (the scanner's own cap is lower). */
+#define MAX_OBJECT_DEPTH 64
 
 static void
 part_free(gpointer p)
@@ -156,6 +161,50 @@ qexport_parts(const char *msg, size_t len)
 	g_object_unref(parser);
 	g_object_unref(stream);
 	return parts;
+}
+
+/* The path of the report object with this SHA-256 (depth-first), or NULL. */
+static const char *
+object_path_by_sha(JsonArray *objs, const char *sha, int depth)
+{
+	for (guint i = 0; objs && depth < MAX_OBJECT_DEPTH &&
+	    i < json_array_get_length(objs); i++) {
+		JsonObject *o = jarr_obj(objs, i);
+		const char *p;
+
+		if (jstr(o, "sha256") && strcmp(jstr(o, "sha256"), sha) == 0)
+			return jstr(o, "path");
+		if ((p = object_path_by_sha(jarr(o, "children"), sha,
+		    depth + 1)) != NULL)
+			return p;
+	}
+	return NULL;
+}
+
+char *
+qexport_manifest(const char *id, const char *msg, size_t len,
+    GPtrArray *parts, JsonArray *objects)
+{
+	GString *man = g_string_new(NULL);
+	char *msha = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
+	    (const guchar *)msg, len);
+
+	g_string_append_printf(man, "emofilter quarantine export of %s\n"
+	    "Samples: handle with care. Zip password: %s\n\n"
+	    "sha256  size  member  (original name; report object)\n"
+	    "%s  %zu  %s.eml\n", id, QEXPORT_PASSWORD, msha, len, id);
+	for (guint i = 0; i < parts->len; i++) {
+		struct qexport_part *q = g_ptr_array_index(parts, i);
+		const char *path = object_path_by_sha(objects, q->sha256, 0);
+
+		g_string_append_printf(man, "%s  %zu  %s  (", q->sha256,
+		    g_bytes_get_size(q->data), q->name);
+		safe_append(man, q->orig_name ? q->orig_name : "no name");
+		g_string_append_printf(man, "; %s)\n",
+		    path ? path : "not in the report");
+	}
+	g_free(msha);
+	return g_string_free(man, FALSE);
 }
 
 /* Add a member from borrowed bytes (they outlive zip_close()). */

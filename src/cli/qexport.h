@@ -1,7 +1,8 @@
 /*
  * qexport.h - the writer side of emofilter-quarantine export: the raw
  * message and its attachments in a zip whose every member is encrypted
- * (AES-256, password "infected", the convention for sharing samples).
+ * (AES-256, password "infected", the convention for sharing samples),
+ * with a manifest that ties each file to the report.
  *
  * This is the one place outside src/lib that touches libzip (to write; the
  * library's zipscan.c only reads) and GMime (to cut the attachments out of
@@ -18,6 +19,7 @@
 #include <stddef.h>
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #define QEXPORT_PASSWORD "infected"
 
@@ -35,6 +37,15 @@ struct qexport_part {
  */
 GPtrArray *qexport_parts(const char *msg, size_t len);
 void qexport_parts_free(GPtrArray *parts);
+
+/*
+ * MANIFEST.txt for the export of entry id: the message and each part with
+ * SHA-256, size and member name, the part's original name (escaped for a
+ * terminal) and the path of the report object with the same SHA-256
+ * (objects: the report's "objects", may be NULL). Caller frees.
+ */
+char *qexport_manifest(const char *id, const char *msg, size_t len,
+    GPtrArray *parts, JsonArray *objects);
 
 /*
  * Write a new zip at path (which must not exist; mode 0600) holding
