@@ -13,6 +13,8 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <libconfig.h>
 #include <math.h>
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include <glib.h>
+#include <glib/gstdio.h>
 
 #include "cfg.h"
 #include "symbols.h"
@@ -391,29 +394,99 @@ take_default(const struct emf_cfg_key *k, union emf_cfg_value *v,
 }
 
 /*
- * A NUL byte is never valid in the file, and libconfig 1.5's lexer leaks
- * its token buffer when it meets one (found by fuzz_config): refuse the
- * file first, naming the line. An unreadable file passes here and gets
- * libconfig's own I/O error below.
+ * What libconfig 1.5 cannot be trusted with, checked before it reads the
+ * file: a NUL byte (never valid; its lexer leaks the token buffer on one,
+ * found by fuzz_config), and an @include of anything but a regular file
+ * (a directory -- '@include ""' names the include directory itself --
+ * makes its flex scanner call exit(2), which would take the daemon down
+ * on a SIGHUP reload; found by fuzz_config). Included files are checked
+ * the same way, as deep as libconfig follows them. An unreadable main
+ * file passes here and gets libconfig's own I/O error.
  */
+#define INCLUDE_DEPTH_MAX 10
+
+static bool check_file(const char *path, const char *dir, int depth,
+    struct emf_error *err);
+
+/* The line at p is '@include "NAME"': check NAME's file. */
 static bool
-check_no_nul(const char *path, struct emf_error *err)
+check_include(const char *path, int line, const char *p, const char *end,
+    const char *dir, int depth, struct emf_error *err)
+{
+	const char *q, *name_end;
+	char *name, *target;
+	GStatBuf st;
+	bool ok;
+
+	for (q = p + strlen("@include"); q < end && (*q == ' ' || *q == '\t');
+	    q++)
+		;
+	if (q == end || *q != '"')
+		return true;	/* not an include: libconfig's syntax error */
+	name_end = memchr(q + 1, '"', (size_t)(end - q - 1));
+	if (name_end == NULL)
+		return true;
+	name = g_strndup(q + 1, (gsize)(name_end - q - 1));
+	target = g_path_is_absolute(name) ? g_strdup(name) :
+	    g_build_filename(dir, name, NULL);
+	if (strchr(name, '\\') != NULL) {
+		set_error(err, path, line, "@include \"%s\": escapes are not "
+		    "supported in include paths", name);
+		ok = false;
+	} else if (depth >= INCLUDE_DEPTH_MAX) {
+		set_error(err, path, line, "@include \"%s\": includes nested "
+		    "more than %d deep", name, INCLUDE_DEPTH_MAX);
+		ok = false;
+	} else if (g_stat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
+		set_error(err, path, line, "@include \"%s\": not a regular "
+		    "file", name);
+		ok = false;
+	} else {
+		ok = check_file(target, dir, depth + 1, err);
+	}
+	g_free(target);
+	g_free(name);
+	return ok;
+}
+
+static bool
+check_file(const char *path, const char *dir, int depth,
+    struct emf_error *err)
 {
 	char *text = NULL;
 	gsize len = 0;
-	const char *nul;
+	const char *p, *end;
+	GError *gerr = NULL;
 	int line = 1;
+	bool ok = true;
 
-	if (!g_file_get_contents(path, &text, &len, NULL))
-		return true;
-	nul = memchr(text, '\0', len);
-	if (nul != NULL) {
-		for (const char *p = text; p < nul; p++)
-			line += *p == '\n';
-		set_error(err, path, line, "NUL byte in the configuration");
+	if (!g_file_get_contents(path, &text, &len, &gerr)) {
+		if (depth > 0)
+			set_error(err, path, 0, "cannot read: %s", gerr->message);
+		g_error_free(gerr);
+		return depth == 0;
+	}
+	for (p = text, end = text + len; ok && p < end; line++) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *nul, *q = p;
+
+		if (eol == NULL)
+			eol = end;
+		nul = memchr(p, '\0', (size_t)(eol - p));
+		if (nul != NULL) {
+			set_error(err, path, line, "NUL byte in the configuration");
+			ok = false;
+			break;
+		}
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if ((size_t)(eol - q) >= strlen("@include") &&
+		    memcmp(q, "@include", strlen("@include")) == 0)
+			ok = check_include(path, line, q, eol, dir, depth, err);
+		p = eol + 1;
 	}
 	g_free(text);
-	return nul == NULL;
+	return ok;
 }
 
 static struct emf_cfg *
@@ -554,16 +627,18 @@ emf_cfg_load(const char *path, struct emf_cfg **out,
 		return EMF_OK;
 	}
 	cfg->path = g_strdup(path);
-	if (!check_no_nul(path, err)) {
-		emf_cfg_free(cfg);
-		return EMF_ERR_CONFIG;
-	}
 	config_init(&c);
 	{
 		char *dir = g_path_get_dirname(path);
+		bool ok = check_file(path, dir, 0, err);
 
 		config_set_include_dir(&c, dir);
 		g_free(dir);
+		if (!ok) {
+			config_destroy(&c);
+			emf_cfg_free(cfg);
+			return EMF_ERR_CONFIG;
+		}
 	}
 	if (config_read_file(&c, path) != CONFIG_TRUE) {
 		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)

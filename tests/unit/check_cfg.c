@@ -6,6 +6,8 @@
 
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "cfg.h"
 #include "engine.h"
 #include "testutil.h"
@@ -111,6 +113,13 @@ static const struct {
 	  ":2: passwords.patterns: element 1 is not a UTF-8 string" },
 	{ "syntax", "limits = {\n mime_depth = = 3;\n};\n",
 	  ":2: syntax error" },
+	/* libconfig's scanner calls exit(2) on a directory (fuzz_config) */
+	{ "include of the include directory", "\n@include \"\"\n",
+	  ":2: @include \"\": not a regular file" },
+	{ "include of a directory", "limits = {};\n  @include \"/\"\n",
+	  ":2: @include \"/\": not a regular file" },
+	{ "include of a missing file", "@include \"no-such-file.conf\"\n",
+	  ":1: @include \"no-such-file.conf\": not a regular file" },
 };
 
 START_TEST(bad_config_is_rejected_with_line)
@@ -155,6 +164,48 @@ START_TEST(nul_byte_is_rejected_with_line)
 }
 END_TEST
 
+/* An @include of a regular file, relative to the main file, is read;
+ * one of a directory inside it is refused with the included file's line. */
+START_TEST(include_of_a_file_is_read)
+{
+	char *dir = g_dir_make_tmp("emf-cfg-XXXXXX", NULL);
+	char *main_conf = g_build_filename(dir, "main.conf", NULL);
+	char *inc = g_build_filename(dir, "scores.conf", NULL);
+	char *bad = g_build_filename(dir, "bad.conf", NULL);
+	struct emf_cfg *cfg = NULL;
+	struct emf_engine *e = NULL;
+	struct emf_error err;
+
+	ck_assert(g_file_set_contents(inc, "scores = { OFFICE_MACRO = 7.5; };\n",
+	    -1, NULL));
+	ck_assert(g_file_set_contents(bad, "# bad\n@include \"..\"\n", -1, NULL));
+	ck_assert(g_file_set_contents(main_conf, "@include \"scores.conf\"\n",
+	    -1, NULL));
+	if (emf_cfg_load(main_conf, &cfg, &err) != EMF_OK)
+		ck_abort_msg("%s", err.msg);
+	ck_assert_int_eq(emf_engine_new(cfg, &e, &err), EMF_OK);
+	ck_assert_double_eq(emf_engine_score(e, "OFFICE_MACRO"), 7.5);
+	emf_engine_unref(e);
+
+	ck_assert(g_file_set_contents(main_conf, "@include \"bad.conf\"\n",
+	    -1, NULL));
+	cfg = NULL;
+	ck_assert_int_eq(emf_cfg_load(main_conf, &cfg, &err), EMF_ERR_CONFIG);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(g_str_has_suffix(err.msg, "bad.conf:2: @include \"..\": "
+	    "not a regular file"), "got \"%s\"", err.msg);
+
+	unlink(inc);
+	unlink(bad);
+	unlink(main_conf);
+	g_rmdir(dir);
+	g_free(inc);
+	g_free(bad);
+	g_free(main_conf);
+	g_free(dir);
+}
+END_TEST
+
 START_TEST(missing_file_is_io_error)
 {
 	struct emf_cfg *cfg;
@@ -178,6 +229,7 @@ main(void)
 	    G_N_ELEMENTS(bad));
 	tcase_add_test(tc, scores_override_defaults);
 	tcase_add_test(tc, nul_byte_is_rejected_with_line);
+	tcase_add_test(tc, include_of_a_file_is_read);
 	tcase_add_test(tc, missing_file_is_io_error);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
