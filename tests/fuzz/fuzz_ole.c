@@ -6,9 +6,9 @@
  *
  * Contracts checked: a refused file comes with a reason; an opened one
  * has a root entry, names in UTF-8 and parents that are storages; a read
- * returns what *how says (all of the stream, exactly the cap, or less)
- * and only streams can be read; a lookup gives -1 or an entry below the
- * root.
+ * returns a buffer (also for an empty stream) holding what *how says (all
+ * of the stream, exactly the cap, or less) and only streams can be read;
+ * a lookup gives -1 or an entry below the root.
  */
 #include "config.h"
 
@@ -43,7 +43,7 @@ read_checked(struct emf_ole *ole, size_t i, size_t cap)
 		return;
 	}
 	FUZZ_ASSERT(e->type == EMF_OLE_STREAM);
-	FUZZ_ASSERT(d != NULL || len == 0);
+	FUZZ_ASSERT(d != NULL);
 	FUZZ_ASSERT(len <= cap && len <= e->size);
 	switch (how) {
 	case EMF_OLE_READ_OK:
