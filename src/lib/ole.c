@@ -481,6 +481,16 @@ emf_ole_read(struct emf_ole *ole, size_t i, size_t cap, uint8_t **out,
 	else if (want < e->size)
 		*how = EMF_OLE_READ_CAPPED;
 	*outlen = buf->len;
-	*out = g_byte_array_free(buf, FALSE);
+	/*
+	 * An empty GByteArray gives NULL back, but callers offset into what
+	 * they read (office.c: the source at a module's offset, 0 in an empty
+	 * module stream), and NULL + 0 is undefined: always a buffer.
+	 */
+	if (buf->len == 0) {
+		g_byte_array_free(buf, TRUE);
+		*out = g_malloc0(1);
+	} else {
+		*out = g_byte_array_free(buf, FALSE);
+	}
 	return EMF_OK;
 }

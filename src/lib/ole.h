@@ -96,8 +96,9 @@ long emf_ole_child(const struct emf_ole *ole, long parent, const char *name);
 long emf_ole_path(const struct emf_ole *ole, const char *path);
 
 /*
- * Read stream i: at most cap bytes into *out (g_malloc, caller frees; set
- * to NULL and *outlen to 0 on error). Returns EMF_OK with *how telling
+ * Read stream i: at most cap bytes into *out (g_malloc, caller frees;
+ * never NULL on EMF_OK, also for an empty stream; set to NULL and *outlen
+ * to 0 on error). Returns EMF_OK with *how telling
  * whether all of it was read, EMF_ERR_FORMAT if i is not a stream,
  * EMF_ERR_NOMEM.
  */

@@ -4,10 +4,11 @@
  *   fuzz_NAME_replay [FILE|DIR...]
  *
  * Without arguments: $top_srcdir/tests/fuzz/regress/NAME (make check),
- * which must hold at least one input. Each file (each regular file of a directory, not recursive) is given to
- * LLVMFuzzerTestOneInput() once. Exit 0 when all ran; a crash is the
- * sanitizers' or the harness's abort. Used by tests/fuzz/replay.sh in
- * make check, so every input that once crashed stays a regression test.
+ * which must hold at least one input. Each file (each regular file of a
+ * directory, not recursive) is given to LLVMFuzzerTestOneInput() once.
+ * Exit 0 when all ran; a crash is the sanitizers' or the harness's abort.
+ * Every fuzz_NAME_replay is a make check test (Makefile.am), so every
+ * input that once crashed stays a regression test.
  */
 #include "config.h"
 

@@ -12,7 +12,14 @@
 #      what crashed, results.tsv one line per run (date, harness, seconds,
 #      CPU seconds, executions, coverage, features, corpus size, peak RSS,
 #      result).
-# HARNESS: message mime charset html config zip (default: all).
+# HARNESS: message mime charset html config zip passwords ole vba ooxml
+#      biff office (default: all twelve, in that order; see the fuzz_*.c
+#      headers for what each one drives).
+#
+# Environment: EMF_FUZZ_SEED=N passes -seed=N to every harness (same
+# seeds and corpus: the same run, as contrib/test.sh uses it);
+# FUZZ_RESEED=1 rebuilds the seeds (make-seeds.sh) even if present;
+# FUZZ_CC picks the compiler (default clang).
 #
 # Exits 0 with a note when clang or libFuzzer is missing (nothing to run),
 # 1 when a harness found something: the artifact is kept, and the line to
@@ -30,7 +37,7 @@ while getopts t:w: o; do
 	esac
 done
 shift $((OPTIND - 1))
-all="message mime charset html config zip"
+all="message mime charset html config zip passwords ole vba ooxml biff office"
 harnesses=${*:-$all}
 
 cc=${FUZZ_CC:-clang}
@@ -73,27 +80,36 @@ for h in $harnesses; do targets="$targets tests/fuzz/fuzz_$h"; done
 nice -n 19 make -s -j2 $targets >/dev/null
 
 # ---- seeds -----------------------------------------------------------------
-if [ ! -d "$work/seeds/message" ] || [ -n "${FUZZ_RESEED:-}" ]; then
+# Rebuilt when a harness has none yet (an older seed set, a new harness).
+reseed=${FUZZ_RESEED:-}
+for h in $harnesses; do
+	[ -d "$work/seeds/$h" ] || reseed=1
+done
+if [ -n "$reseed" ]; then
 	"$top/tests/fuzz/make-seeds.sh" "$work/seeds"
 fi
 
+# tests/fuzz/dict/NAME.dict for each harness, concatenated.
 dicts() {
 	case $1 in
-	message) echo "mime zip";;
-	mime) echo mime;;
+	message) echo "mime zip passwords";;
+	mime) echo "mime passwords";;
 	zip) echo zip;;
+	biff) echo "biff ole";;
+	office) echo "ole vba ooxml biff zip";;
 	*) echo "$1";;
 	esac
 }
+# Whole files and whole streams need room; texts and XML parts do not.
 maxlen() {
 	case $1 in
-	message|mime|zip) echo 65536;;
+	message|mime|zip|ole|biff|office) echo 65536;;
 	*) echo 16384;;
 	esac
 }
 
 # ---- run -----------------------------------------------------------------
-printf '%-8s %6s %8s %10s %6s %7s %6s %7s %s\n' harness secs cpu-s execs cov ft corpus rss-mb result
+printf '%-9s %6s %8s %10s %6s %7s %6s %7s %s\n' harness secs cpu-s execs cov ft corpus rss-mb result
 fail=0
 for h in $harnesses; do
 	dict=$work/$h.dict
@@ -131,7 +147,7 @@ for h in $harnesses; do
 		result="FAIL($rc)"
 		fail=1
 	fi
-	printf '%-8s %6s %8s %10s %6s %7s %6s %7s %s\n' "$h" "$secs" "$cpu" \
+	printf '%-9s %6s %8s %10s %6s %7s %6s %7s %s\n' "$h" "$secs" "$cpu" \
 	    "${execs:-?}" "${cov:-?}" "${ft:-?}" "$corp" "${rss:-?}" "$result"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	    "$h" "$secs" "$cpu" "${execs:-}" "${cov:-}" "${ft:-}" "$corp" "${rss:-}" \

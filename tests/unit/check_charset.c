@@ -157,6 +157,43 @@ START_TEST(nfkc_in_pieces_equals_whole)
 }
 END_TEST
 
+/*
+ * emf_utf8_nfkc() cuts long texts into pieces: wherever it cuts, the
+ * result must be g_utf8_normalize()'s over the whole text. The texts have
+ * no blanks, so only the boundary before ASCII keeps a base letter with
+ * its combining mark ("e" U+0301, decomposed kana) in one piece.
+ */
+static const char *const nfkc_units[] = {
+	"e\xcc\x81",					/* e + acute: é */
+	"\xe3\x83\x8f\xe3\x82\x9a\xef\xbc\xa1" "b1",	/* ハ゜Ａb1 */
+	"\xef\xbe\x8a\xef\xbe\x9f\xef\xbd\xbd" "x",	/* ﾊﾟｽx */
+	"A\xcc\x8a\xe2\x84\xab",			/* A ring, Ångström */
+};
+
+START_TEST(nfkc_pieces)
+{
+	const char *unit = nfkc_units[_i % G_N_ELEMENTS(nfkc_units)];
+	GString *t = g_string_new(NULL);
+	char *got, *want;
+
+	/* Shift the units against the pieces by 0-2 two-byte letters (é). */
+	for (int k = 0; k < _i / (int)G_N_ELEMENTS(nfkc_units); k++)
+		g_string_append(t, "\xc3\xa9");
+	/* Well past NFKC_CHUNK (2048 bytes). */
+	while (t->len < 40000)
+		g_string_append(t, unit);
+	got = emf_utf8_nfkc(t->str, t->len);
+	want = g_utf8_normalize(t->str, (gssize)t->len, G_NORMALIZE_NFKC);
+	ck_assert_ptr_nonnull(got);
+	ck_assert_msg(strcmp(got, want) == 0, "unit %d shift %d: NFKC differs "
+	    "when cut", _i % (int)G_N_ELEMENTS(nfkc_units),
+	    _i / (int)G_N_ELEMENTS(nfkc_units));
+	g_free(got);
+	g_free(want);
+	g_string_free(t, TRUE);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -167,6 +204,8 @@ main(void)
 	tcase_add_test(tc, garbage_never_fails);
 	tcase_add_test(tc, nfkc_in_pieces_equals_whole);
 	tcase_add_test(tc, corpus_japanese_samples);
+	tcase_add_loop_test(tc, nfkc_pieces, 0,
+	    3 * (int)G_N_ELEMENTS(nfkc_units));
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
