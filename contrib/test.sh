@@ -14,7 +14,9 @@ cd "$top"
 
 contrib/install-deps.sh
 
-step() { echo; echo "==== $*"; }
+# Each step says how long the run has taken so far (CI has a time limit).
+t0=$(date +%s)
+step() { echo; echo "==== $* [$(($(date +%s) - t0)) s]"; }
 
 # Show the logs of failed tests, then fail.
 failed() {
@@ -72,10 +74,12 @@ esac
 # new inputs with a fixed seed, so a run repeats (a slower machine runs a
 # prefix of the same sequence); what it finds fails the run, with the
 # artifact and the command to reproduce it.
-step "fuzz smoke (${EMF_FUZZ_SECONDS:-15} s per harness)"
-EMF_FUZZ_SEED=${EMF_FUZZ_SEED:-1} tests/fuzz/run.sh -t "${EMF_FUZZ_SECONDS:-15}" || exit 1
+# One harness per core at a time.
+step "fuzz smoke (${EMF_FUZZ_SECONDS:-20} s per harness)"
+EMF_FUZZ_SEED=${EMF_FUZZ_SEED:-1} tests/fuzz/run.sh -t "${EMF_FUZZ_SECONDS:-20}" \
+    -j "$(nproc 2>/dev/null || echo 1)" || exit 1
 passed=$((passed + 1))
 
 echo
 echo "all test suites passed"
-echo "$passed passed, $nfailed failed, $skipped skipped"
+echo "$passed passed, $nfailed failed, $skipped skipped in $(($(date +%s) - t0)) s"

@@ -2,9 +2,11 @@
 # run.sh - build the libFuzzer harnesses in a separate build directory and
 # run each for a while; fail on any crash, leak, timeout or out-of-memory.
 #
-#   tests/fuzz/run.sh [-t SECONDS] [-w WORKDIR] [HARNESS...]
+#   tests/fuzz/run.sh [-t SECONDS] [-j JOBS] [-w WORKDIR] [HARNESS...]
 #
-# -t   seconds per harness (default 60; contrib/test.sh uses 30)
+# -t   seconds per harness (default 60; contrib/test.sh uses 15)
+# -j   harnesses run at once (default 1): each is one process on one core,
+#      so -j2 on two cores halves the wall time for the same CPU per harness
 # -w   work directory (default tests/work/fuzz): build/ is a copy of the
 #      source configured with CC=clang --enable-fuzzing (the source tree's
 #      own build is never touched), seeds/ the seed corpora
@@ -23,17 +25,19 @@
 #
 # Exits 0 with a note when clang or libFuzzer is missing (nothing to run),
 # 1 when a harness found something: the artifact is kept, and the line to
-# reproduce it printed. Runs at nice 19, one job per harness (-jobs=1
-# behaviour: a single process), so it can share a small machine.
+# reproduce it printed. Runs at nice 19, one process per harness, so it
+# can share a small machine.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=60
+jobs=1
 work=$top/tests/work/fuzz
-while getopts t:w: o; do
+while getopts t:j:w: o; do
 	case $o in
 	t) secs=$OPTARG;;
+	j) jobs=$OPTARG;;
 	w) work=$OPTARG;;
-	*) echo "usage: $0 [-t SECONDS] [-w WORKDIR] [HARNESS...]" >&2; exit 2;;
+	*) echo "usage: $0 [-t SECONDS] [-j JOBS] [-w WORKDIR] [HARNESS...]" >&2; exit 2;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -109,15 +113,16 @@ maxlen() {
 }
 
 # ---- run -----------------------------------------------------------------
-printf '%-9s %6s %8s %10s %6s %7s %6s %7s %s\n' harness secs cpu-s execs cov ft corpus rss-mb result
-fail=0
-for h in $harnesses; do
+# run_one H: fuzz H for $secs seconds; its result line goes to $work/H.line
+# and what to do about a finding to $work/H.found.
+run_one() {
+	h=$1
 	dict=$work/$h.dict
 	: > "$dict"
 	for d in $(dicts "$h"); do cat "$top/tests/fuzz/dict/$d.dict" >> "$dict"; done
 	mkdir -p "$work/corpus/$h"
 	log=$work/$h.log
-	rm -f "$work/artifacts/$h-"*
+	rm -f "$work/artifacts/$h-"* "$work/$h.found"
 	set +e
 	# -timeout: one input taking 25 s is a hang even under ASan (the
 	# scan deadline is 60 s, but real mail finishes in milliseconds).
@@ -141,24 +146,51 @@ for h in $harnesses; do
 	cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\).*/\1/p')
 	ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	corp=$(ls "$work/corpus/$h" | wc -l)
-	if [ "$rc" -eq 0 ]; then
-		result=ok
-	else
-		result="FAIL($rc)"
-		fail=1
-	fi
+	if [ "$rc" -eq 0 ]; then result=ok; else result="FAIL($rc)"; fi
 	printf '%-9s %6s %8s %10s %6s %7s %6s %7s %s\n' "$h" "$secs" "$cpu" \
-	    "${execs:-?}" "${cov:-?}" "${ft:-?}" "$corp" "${rss:-?}" "$result"
+	    "${execs:-?}" "${cov:-?}" "${ft:-?}" "$corp" "${rss:-?}" "$result" \
+	    > "$work/$h.line"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
 	    "$h" "$secs" "$cpu" "${execs:-}" "${cov:-}" "${ft:-}" "$corp" "${rss:-}" \
-	    "$result" >> "$work/results.tsv"
-	if [ "$rc" -ne 0 ]; then
+	    "$result" > "$work/$h.tsv"
+	[ "$rc" -eq 0 ] && return 0
+	{
 		grep -E 'ERROR|SUMMARY|Test unit written|contract broken|runtime error' "$log" | head -8 | sed 's/^/    /'
 		for a in "$work/artifacts/$h-"*; do
 			[ -e "$a" ] || continue
 			echo "    reproduce: $build/tests/fuzz/fuzz_$h $a"
 			echo "    keep it:   cp $a $top/tests/fuzz/regress/$h/"
 		done
+	} > "$work/$h.found"
+}
+
+# Report finished harnesses in the order asked (a batch at a time).
+report() {
+	for h in $*; do
+		cat "$work/$h.line"
+		cat "$work/$h.tsv" >> "$work/results.tsv"
+		if [ -f "$work/$h.found" ]; then
+			cat "$work/$h.found"
+			fail=1
+		fi
+	done
+}
+
+printf '%-9s %6s %8s %10s %6s %7s %6s %7s %s\n' harness secs cpu-s execs cov ft corpus rss-mb result
+fail=0
+batch=""
+n=0
+for h in $harnesses; do
+	run_one "$h" &
+	batch="$batch $h"
+	n=$((n + 1))
+	if [ "$n" -ge "$jobs" ]; then
+		wait
+		report $batch
+		batch=""
+		n=0
 	fi
 done
+wait
+report $batch
 exit $fail
