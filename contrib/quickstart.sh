@@ -14,14 +14,17 @@ samples=tests/work/samples
 rm -rf "$samples"
 python3 contrib/make-samples.py "$samples"
 
+# tests/emofilter-test.conf: the built-in defaults (what conf/emofilter.conf
+# lists) with the YARA rules of this tree instead of the installed ones.
 echo
-echo "== emofilter-scan on the bundled samples (conf/emofilter.conf, rules/)"
+echo "== emofilter-scan on the bundled samples (default scores, rules/)"
 printf '%-40s %7s  %-10s %s\n' FILE SCORE ACTION SYMBOLS
 set +e
-src/cli/emofilter-scan -c tests/emofilter-test.conf --summary "$samples"/*.eml |
-    sed "s|$samples/||"
+(cd "$samples" && "$top/src/cli/emofilter-scan" \
+    -c "$top/tests/emofilter-test.conf" --summary ./*.eml) > "$samples/summary.txt"
 rc=$?
 set -e
+sed 's|^\./|  |' "$samples/summary.txt"
 echo
 echo "Full report of one sample: src/cli/emofilter-scan -c tests/emofilter-test.conf $samples/emotet-password-zip.eml"
 echo "JSON for scripts:          src/cli/emofilter-scan -c tests/emofilter-test.conf --json FILE"
