@@ -80,5 +80,41 @@ run() {
 }
 while read -r f; do run --json "$f"; done < "$mails"
 while read -r f; do run --json --raw "$f"; done < "$raws"
-echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files), $fail failed"
+
+# The CSIRT tool over a store of the samples: every read-only command and
+# an export (the AES zip writer); release and purge change the store and
+# are exercised by tests/quarantine.sh.
+quar=$build/src/cli/emofilter-quarantine
+store=$work/store
+nq=0
+if [ -x "$quar" ] && [ -d "$work/samples" ]; then
+	install -d -m 0700 "$store"
+	"$scan" -c "$top/tests/emofilter-test.conf" --quarantine "$store" \
+	    "$work/samples"/*.eml > /dev/null 2>&1 || [ $? -eq 1 ]
+	qrun() {
+		nq=$((nq + 1))
+		set +e
+		vg "$quar" -d "$store" "$@" > /dev/null 2> "$work/vg.err"
+		rc=$?
+		set -e
+		if [ "$rc" -ge 2 ]; then
+			fail=$((fail + 1))
+			echo "FAIL (exit $rc): emofilter-quarantine $*"
+			head -40 "$work/vg.err"
+		fi
+	}
+	qrun list
+	qrun list --json --min-score 10
+	ids=$("$quar" -d "$store" list --json | grep -o '"id":"[^"]*"' |
+	    sed 's/"id":"\(.*\)"/\1/')
+	for id in $ids; do
+		qrun show "$id"
+		qrun export "$id" -o "$work/export-$id.zip"
+	done
+	# shellcheck disable=SC2086
+	qrun ioc --json $ids
+	# shellcheck disable=SC2086
+	qrun ioc --csv $ids
+fi
+echo "valgrind: $n scans ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files) and $nq quarantine commands, $fail failed"
 [ "$fail" -eq 0 ]
