@@ -65,56 +65,76 @@ vg() {
 	    --show-leak-kinds=definite,indirect --track-origins=yes \
 	    --suppressions="$top/contrib/valgrind.supp" "$@"
 }
-fail=0 n=0
-run() {
-	n=$((n + 1))
-	set +e
-	vg "$scan" -c "$top/tests/emofilter-test.conf" "$@" > /dev/null 2> "$work/vg.err"
-	rc=$?
-	set -e
-	if [ "$rc" -ge 2 ]; then
-		fail=$((fail + 1))
-		echo "FAIL (exit $rc): $*"
-		head -40 "$work/vg.err"
-	fi
-}
-while read -r f; do run --json "$f"; done < "$mails"
-while read -r f; do run --json --raw "$f"; done < "$raws"
+# The runs, one line each ("mail PATH", "raw PATH", "q ARGS" for
+# emofilter-quarantine), shared out over one lane per core.
+jobs=$work/jobs.list
+sed 's/^/mail /' "$mails" > "$jobs"
+sed 's/^/raw /' "$raws" >> "$jobs"
 
 # The CSIRT tool over a store of the samples: every read-only command and
 # an export (the AES zip writer); release and purge change the store and
 # are exercised by tests/quarantine.sh.
 quar=$build/src/cli/emofilter-quarantine
 store=$work/store
-nq=0
 if [ -x "$quar" ] && [ -d "$work/samples" ]; then
 	install -d -m 0700 "$store"
 	"$scan" -c "$top/tests/emofilter-test.conf" --quarantine "$store" \
 	    "$work/samples"/*.eml > /dev/null 2>&1 || [ $? -eq 1 ]
-	qrun() {
-		nq=$((nq + 1))
+	ids=$("$quar" -d "$store" list --json | grep -o '"id":"[^"]*"' |
+	    sed 's/"id":"\(.*\)"/\1/')
+	{
+		echo "q list"
+		echo "q list --json --min-score 10"
+		for id in $ids; do
+			echo "q show $id"
+			echo "q export $id -o $work/export-$id.zip"
+		done
+		echo "q ioc --json" $ids
+		echo "q ioc --csv" $ids
+	} >> "$jobs"
+fi
+
+job() {
+	case $1 in
+	mail) vg "$scan" -c "$top/tests/emofilter-test.conf" --json "$2";;
+	raw) vg "$scan" -c "$top/tests/emofilter-test.conf" --json --raw "$2";;
+	# shellcheck disable=SC2086
+	q) vg "$quar" -d "$store" $2;;
+	esac
+}
+# lane K: the jobs of lane K; counts to lane-K.sum, failures to lane-K.out.
+lane() {
+	n=0 fail=0
+	: > "$work/lane-$1.out"
+	while read -r kind rest; do
+		n=$((n + 1))
 		set +e
-		vg "$quar" -d "$store" "$@" > /dev/null 2> "$work/vg.err"
+		job "$kind" "$rest" > /dev/null 2> "$work/vg-$1.err"
 		rc=$?
 		set -e
 		if [ "$rc" -ge 2 ]; then
 			fail=$((fail + 1))
-			echo "FAIL (exit $rc): emofilter-quarantine $*"
-			head -40 "$work/vg.err"
+			{ echo "FAIL (exit $rc): $kind $rest"; head -40 "$work/vg-$1.err"; } \
+			    >> "$work/lane-$1.out"
 		fi
-	}
-	qrun list
-	qrun list --json --min-score 10
-	ids=$("$quar" -d "$store" list --json | grep -o '"id":"[^"]*"' |
-	    sed 's/"id":"\(.*\)"/\1/')
-	for id in $ids; do
-		qrun show "$id"
-		qrun export "$id" -o "$work/export-$id.zip"
 	done
-	# shellcheck disable=SC2086
-	qrun ioc --json $ids
-	# shellcheck disable=SC2086
-	qrun ioc --csv $ids
-fi
-echo "valgrind: $n scans ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files) and $nq quarantine commands, $fail failed"
+	echo "$n $fail" > "$work/lane-$1.sum"
+}
+lanes=${EMF_VALGRIND_JOBS:-$(nproc 2>/dev/null || echo 1)}
+k=0
+while [ "$k" -lt "$lanes" ]; do
+	awk -v k="$k" -v n="$lanes" 'NR % n == k' "$jobs" | lane "$k" &
+	k=$((k + 1))
+done
+wait
+fail=0 n=0
+k=0
+while [ "$k" -lt "$lanes" ]; do
+	cat "$work/lane-$k.out"
+	read -r ln lf < "$work/lane-$k.sum"
+	n=$((n + ln)) fail=$((fail + lf))
+	k=$((k + 1))
+done
+nq=$(grep -c '^q ' "$jobs" || true)
+echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files, $nq quarantine commands) over $lanes lanes, $fail failed"
 [ "$fail" -eq 0 ]
