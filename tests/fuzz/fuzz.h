@@ -24,7 +24,8 @@
 
 #include "emf.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
+/* Optional, as in libFuzzer: a harness that needs no set-up leaves it out. */
+int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_ASSERT(cond) do {						\

@@ -25,14 +25,6 @@
 #define PPT_CAP (1u << 20)
 #define PPT_MAX 8
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* A list of names: never empty once created, capped, UTF-8 if utf8. */
 static void
 names_checked(const GPtrArray *a, bool utf8)

@@ -14,14 +14,6 @@
 #include "html.h"
 
 int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
-int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	GPtrArray *urls = g_ptr_array_new_with_free_func(g_free);

@@ -21,14 +21,6 @@
 #define CAP (1u << 20)
 #define SMALL_CAP 64
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 read_checked(struct emf_ole *ole, size_t i, size_t cap)
 {

@@ -22,14 +22,6 @@ struct seen {
 	bool utf8_in;		/* the input was valid UTF-8 */
 };
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 on_rel(void *ctx, const char *type, const char *target, bool external)
 {

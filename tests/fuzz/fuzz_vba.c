@@ -21,14 +21,6 @@
 #define MAX_MODULES 100
 #define LIST_MAX 64
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* Parse d[0..len) as a dir stream; the project's code page, or 0. */
 static unsigned
 dir_checked(const uint8_t *d, size_t len)

@@ -41,7 +41,8 @@ main(int argc, char **argv)
 	char *defdir = NULL;
 	char *def[2];
 
-	LLVMFuzzerInitialize(&argc, &argv);
+	if (LLVMFuzzerInitialize != NULL)
+		LLVMFuzzerInitialize(&argc, &argv);
 	if (argc < 2) {
 		const char *top = getenv("top_srcdir");
 
