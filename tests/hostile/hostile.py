@@ -400,6 +400,24 @@ def gen_doc_600mb_in_zip():
 
 # ---- the cases -------------------------------------------------------------
 
+def gen_yara_heavy():
+    # Every rule's strings back to back, 16 MiB of them plus a UTF-16LE
+    # copy: over a million hits of one string, more than libyara keeps
+    # (1,000,000), unless the scanner stops at the first (fast mode).
+    unit = (b"Enable Content Enable Editing AutoOpen Shell(\"powershell -enc "
+            b"\") CreateObject(\"WScript.Shell\") URLDownloadToFileA "
+            b"=EXEC(\"rundll32\") =CALL(\"urlmon\") =REGISTER( ")
+    data = unit * (16 * MB // len(unit))
+    wide = unit.decode().encode("utf-16-le") * (4 * MB // (2 * len(unit)))
+    body = (b"--y\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n" +
+            b"".join(b"--y\r\nContent-Type: application/octet-stream; name=" +
+                     name + b"\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+                     b64_lines(d) for name, d in
+                     ((b"a.bin", data), (b"w.bin", wide))) +
+            b"--y--\r\n")
+    return mail(b"Content-Type: multipart/mixed; boundary=y\r\n", body)
+
+
 CASES = [
     # name                  generator                 expectations                                   cap MiB
     ("deep-multipart",      gen_deep_multipart,       ["limit:mime_depth"],                          100),
@@ -421,6 +439,7 @@ CASES = [
     ("zip-100k-entries",    gen_zip_100k_entries,     ["limit:archive_entries|limit:max_objects"],   200),
     ("ooxml-1gb-sst",       gen_ooxml_1gb_shared_strings, ["limit:object_bytes|sym:OFFICE_MALFORMED|sym:ARCHIVE_MALFORMED"], 150),
     ("doc-600mb-in-zip",    gen_doc_600mb_in_zip,     ["limit:object_bytes|sym:INFLATED_FILE"],      150),
+    ("yara-many-matches",   gen_yara_heavy,           ["sym:YARA_EMF_LURE_ENABLE_CONTENT_WIDE", "sym:YARA_EMF_LURE_ENABLE_CONTENT_TEXT"], 250),
 ]
 
 
