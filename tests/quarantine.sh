@@ -120,7 +120,7 @@ rep = {
    "subject": "Invoice \u001b[31mRED\u001b[0m \u202egnp.exe",
    "message_id": "<x1@torihiki.example>", "date": None, "reply_to": None,
    "return_path": None, "in_reply_to": None},
- "score": 23.5, "action": "reject",
+ "score": 23.5, "action": "reject", "policy": "finance",
  "symbols": [
    {"name": "MACRO_AUTOEXEC", "score": 8.0, "detail": "AutoOpen",
     "object": "2/seikyu.zip/seikyu.doc", "count": 1,
@@ -196,10 +196,11 @@ for want in "MACRO_AUTOEXEC  8.00" "2/seikyu.zip/seikyu.doc  seikyu.doc  ole2" \
     "autoexec       AutoOpen" "http://dl.bad.example/a.dll" \
     "ext. links     http://tmpl.bad.example/t.dotm" "yara           Emotet_Doc" \
     "new_field_from_a_module shown anyway" "helo           WIN-4G7H2K" \
-    '\x1b[31mRED'; do
+    '\x1b[31mRED' "Policy         finance"; do
 	has "show: $want" "$T/out" "$want"
 done
 check_rc "show scanned entry" 0 "$Q" -c "$T/emofilter.conf" show "$ID1"
+hasnt "show: no policy line without a policy" "$T/out" "Policy "
 has "show: attachment hash" "$T/out" "$(sha256sum "$T/attach.zip" | cut -d' ' -f1)"
 has "show: decoded subject" "$T/out" "請求書 invoice"
 

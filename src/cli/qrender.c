@@ -329,6 +329,7 @@ show_summary(GString *s, const struct qentry *e)
 	    jstr_or(e->root, "action", "?"));
 	show_field(s, 0, "Score", v);
 	g_free(v);
+	show_field(s, 0, "Policy", jstr(e->root, "policy"));
 	show_status(s, e);
 }
 

@@ -6,7 +6,8 @@
  * the wrong type or out of range is an error reported as "file:line: ...",
  * so a typo never passes silently (OpenDKIM's On-ReptuationError lesson).
  * The "scores" group is open: its members are symbol names, checked
- * against the symbol table instead.
+ * against the symbol table instead; the "policies" list holds groups of
+ * its own shape (take_policies()).
  *
  * Values are read once into an immutable struct emf_cfg; programs read
  * them by key path with the typed accessors.
@@ -198,6 +199,7 @@ struct emf_cfg {
 	union emf_cfg_value values[NKEYS];
 	GHashTable *index;	/* key name -> index + 1 */
 	GHashTable *scores;	/* symbol name -> double * */
+	GPtrArray *policies;	/* struct emf_cfg_policy *, file order */
 };
 
 const struct emf_cfg_key *
@@ -251,6 +253,8 @@ emf_cfg_free(struct emf_cfg *cfg)
 		g_hash_table_destroy(cfg->index);
 	if (cfg->scores != NULL)
 		g_hash_table_destroy(cfg->scores);
+	if (cfg->policies != NULL)
+		g_ptr_array_free(cfg->policies, TRUE);
 	g_free(cfg->path);
 	g_free(cfg);
 }
@@ -489,6 +493,8 @@ check_file(const char *path, const char *dir, int depth,
 	return ok;
 }
 
+static void policy_free(gpointer p);
+
 static struct emf_cfg *
 cfg_new_defaults(struct emf_error *err)
 {
@@ -497,6 +503,7 @@ cfg_new_defaults(struct emf_error *err)
 	cfg->index = g_hash_table_new(g_str_hash, g_str_equal);
 	cfg->scores = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
+	cfg->policies = g_ptr_array_new_with_free_func(policy_free);
 	for (size_t i = 0; i < NKEYS; i++) {
 		g_hash_table_insert(cfg->index, (gpointer)keys[i].name,
 		    GSIZE_TO_POINTER(i + 1));
@@ -550,6 +557,237 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
 	return true;
 }
 
+/* ---- policies: other thresholds for some recipients ------------------- */
+
+#define MAX_POLICIES 100
+#define MAX_POLICY_RCPTS 10000
+#define MAX_POLICY_NAME 64
+#define MAX_RCPT_ENTRY 320	/* RFC 5321 path length, roughly */
+
+static void
+policy_free(gpointer p)
+{
+	struct emf_cfg_policy *pol = p;
+
+	g_free(pol->name);
+	g_strfreev(pol->recipients);
+	g_free(pol);
+}
+
+/* Names go into reports and log lines: keep them to a plain token. */
+static bool
+policy_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_POLICY_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isalnum(s[i]) && strchr("_.-", s[i]) == NULL)
+			return false;
+	return true;
+}
+
+/*
+ * One recipient entry in its stored form, or NULL if it is none of
+ * "user@domain", "@domain", "domain", ".domain".
+ */
+static char *
+policy_entry(const char *s)
+{
+	const char *at;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > MAX_RCPT_ENTRY || !g_utf8_validate(s, -1, NULL))
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || strchr("<>,;\"", s[i]))
+			return NULL;
+	if (s[0] == '@')
+		s++;
+	at = strrchr(s, '@');
+	if (at != NULL && (at == s || at[1] == '\0' || at[1] == '.'))
+		return NULL;
+	if (at == NULL && (s[0] == '\0' || strcmp(s, ".") == 0))
+		return NULL;
+	return g_utf8_strdown(s, -1);
+}
+
+static bool
+take_number(config_setting_t *s, double *out)
+{
+	int t = config_setting_type(s);
+
+	if (t == CONFIG_TYPE_FLOAT)
+		*out = config_setting_get_float(s);
+	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		*out = (double)config_setting_get_int64(s);
+	else
+		return false;
+	return !isnan(*out) && *out >= -1000 && *out <= 1000;
+}
+
+/* recipients = [ "a@b", "c", ... ]: every entry valid and in no other policy. */
+static bool
+take_policy_rcpts(struct emf_cfg_policy *pol, config_setting_t *s,
+    GHashTable *seen, const char *file, struct emf_error *err)
+{
+	int n = config_setting_length(s);
+	int line = config_setting_source_line(s);
+	GPtrArray *v;
+
+	if ((!config_setting_is_array(s) && !config_setting_is_list(s)) ||
+	    n < 1 || n > MAX_POLICY_RCPTS) {
+		set_error(err, file, line, "policy %s: recipients must be a "
+		    "list of 1 to %d strings", pol->name, MAX_POLICY_RCPTS);
+		return false;
+	}
+	v = g_ptr_array_new();
+	for (int i = 0; i < n; i++) {
+		const char *str = config_setting_get_string_elem(s, i);
+		char *e = str != NULL ? policy_entry(str) : NULL;
+		const char *other;
+
+		if (e == NULL) {
+			set_error(err, file, line, "policy %s: recipient %d is not "
+			    "\"user@domain\", \"domain\" or \".domain\"",
+			    pol->name, i + 1);
+			goto fail;
+		}
+		other = g_hash_table_lookup(seen, e);
+		if (other != NULL) {
+			set_error(err, file, line, "policy %s: recipient %s is "
+			    "already in policy %s", pol->name, e, other);
+			g_free(e);
+			goto fail;
+		}
+		g_hash_table_insert(seen, e, pol->name);
+		g_ptr_array_add(v, g_strdup(e));
+	}
+	g_ptr_array_add(v, NULL);
+	pol->recipients = (char **)g_ptr_array_free(v, FALSE);
+	return true;
+fail:
+	g_ptr_array_set_free_func(v, g_free);
+	g_ptr_array_free(v, TRUE);
+	return false;
+}
+
+/* One { name = ...; recipients = [...]; tag = ...; ... } group. */
+static bool
+take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
+    const char *file, struct emf_error *err)
+{
+	struct emf_cfg_policy *pol = g_new0(struct emf_cfg_policy, 1);
+	config_setting_t *s;
+	const char *name = NULL;
+	int line = config_setting_source_line(g);
+	static const char *const th[] = { "tag", "quarantine", "reject" };
+	double *thv[] = { &pol->tag, &pol->quarantine, &pol->reject };
+
+	pol->tag = pol->quarantine = pol->reject = NAN;
+	g_ptr_array_add(cfg->policies, pol);	/* owned from here on */
+	if (!config_setting_is_group(g) ||
+	    !config_setting_lookup_string(g, "name", &name) ||
+	    !policy_name_ok(name)) {
+		set_error(err, file, line, "policies: each entry needs name = "
+		    "\"...\" (letters, digits, _ . -, at most %d)",
+		    MAX_POLICY_NAME);
+		return false;
+	}
+	pol->name = g_strdup(name);
+	for (guint i = 0; i + 1 < cfg->policies->len; i++)
+		if (strcmp(((struct emf_cfg_policy *)
+		    g_ptr_array_index(cfg->policies, i))->name, name) == 0) {
+			set_error(err, file, line, "policies: two named %s",
+			    name);
+			return false;
+		}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const char *k;
+		size_t j;
+
+		s = config_setting_get_elem(g, i);
+		k = config_setting_name(s);
+		for (j = 0; j < G_N_ELEMENTS(th) && strcmp(k, th[j]) != 0; j++)
+			;
+		if (j < G_N_ELEMENTS(th)) {
+			if (!take_number(s, thv[j])) {
+				set_error(err, file,
+				    config_setting_source_line(s), "policy %s: "
+				    "%s must be a number in [-1000, 1000]",
+				    name, k);
+				return false;
+			}
+		} else if (strcmp(k, "recipients") == 0) {
+			if (!take_policy_rcpts(pol, s, seen, file, err))
+				return false;
+		} else if (strcmp(k, "name") != 0) {
+			set_error(err, file, config_setting_source_line(s),
+			    "policy %s: unknown setting %s", name, k);
+			return false;
+		}
+	}
+	if (pol->recipients == NULL) {
+		set_error(err, file, line, "policy %s: no recipients", name);
+		return false;
+	}
+	return true;
+}
+
+static bool
+take_policies(struct emf_cfg *cfg, config_setting_t *list, const char *file,
+    struct emf_error *err)
+{
+	int n = config_setting_length(list);
+	GHashTable *seen;
+	bool ok = true;
+
+	if (!config_setting_is_list(list) || n > MAX_POLICIES) {
+		set_error(err, file, config_setting_source_line(list),
+		    "policies: must be a list ( { ... }, ... ) of at most %d",
+		    MAX_POLICIES);
+		return false;
+	}
+	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	for (int i = 0; i < n && ok; i++)
+		ok = take_policy(cfg, config_setting_get_elem(list, i), seen,
+		    file, err);
+	g_hash_table_destroy(seen);
+	return ok;
+}
+
+/* Unset thresholds take actions.*; the order rule holds for each policy. */
+static bool
+check_policies(struct emf_cfg *cfg, double tag, double quar, double rej,
+    const char *file, struct emf_error *err)
+{
+	for (guint i = 0; i < cfg->policies->len; i++) {
+		struct emf_cfg_policy *p = g_ptr_array_index(cfg->policies, i);
+
+		if (isnan(p->tag))
+			p->tag = tag;
+		if (isnan(p->quarantine))
+			p->quarantine = quar;
+		if (isnan(p->reject))
+			p->reject = rej;
+		if (!(p->tag <= p->quarantine && p->quarantine <= p->reject)) {
+			set_error(err, file, 0, "policy %s: want tag <= "
+			    "quarantine <= reject (got %g, %g, %g)", p->name,
+			    p->tag, p->quarantine, p->reject);
+			return false;
+		}
+	}
+	return true;
+}
+
+const struct emf_cfg_policy *const *
+emf_cfg_policies(const struct emf_cfg *cfg, size_t *n)
+{
+	*n = cfg->policies->len;
+	return (const struct emf_cfg_policy *const *)cfg->policies->pdata;
+}
+
 /* Walk a group: every leaf must be a known key, every group known. */
 static bool
 take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
@@ -570,6 +808,8 @@ take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
 		    g_strdup(name);
 		if (strcmp(path, "scores") == 0) {
 			ok = take_scores(cfg, s, file, err);
+		} else if (strcmp(path, "policies") == 0) {
+			ok = take_policies(cfg, s, file, err);
 		} else if ((idx = g_hash_table_lookup(cfg->index, path)) !=
 		    NULL) {
 			size_t k = GPOINTER_TO_SIZE(idx) - 1;
@@ -605,7 +845,7 @@ check_consistency(struct emf_cfg *cfg, const char *file,
 		    tag, quar, rej);
 		return false;
 	}
-	return true;
+	return check_policies(cfg, tag, quar, rej, file, err);
 }
 
 enum emf_rc

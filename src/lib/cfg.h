@@ -33,6 +33,23 @@ struct emf_cfg_key {
 /* The key table (for documentation checks). */
 const struct emf_cfg_key *emf_cfg_keys(size_t *n);
 
+/*
+ * A recipient policy (the "policies" list): other action thresholds for
+ * the recipients it names. Entries are lower-cased and kept in one of
+ * three forms: "user@domain" (that address), "domain" (written "domain"
+ * or "@domain") and ".domain" (every subdomain of domain). The loader
+ * refuses an entry that two policies share, so a lookup is unambiguous.
+ */
+struct emf_cfg_policy {
+	char *name;
+	char **recipients;	/* NULL-terminated */
+	double tag, quarantine, reject;	/* unset ones take actions.* */
+};
+
+/* The policies in file order; *n may be 0. Borrowed from cfg. */
+const struct emf_cfg_policy *const *emf_cfg_policies(
+    const struct emf_cfg *cfg, size_t *n);
+
 /* The configured weight of symbol, if the "scores" group sets one. */
 bool emf_cfg_score(const struct emf_cfg *cfg, const char *symbol,
     double *out);

@@ -145,6 +145,8 @@ void emf_report_free(struct emf_report *report);
 const char *emf_report_id(const struct emf_report *report);
 double emf_report_score(const struct emf_report *report);
 enum emf_action emf_report_action(const struct emf_report *report);
+/* The recipient policy that set the thresholds, or NULL for "actions". */
+const char *emf_report_policy(const struct emf_report *report);
 long emf_report_scan_ms(const struct emf_report *report);
 bool emf_report_limits_hit(const struct emf_report *report);
 

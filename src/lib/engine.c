@@ -8,6 +8,7 @@
 #include "cfg.h"
 #include "engine.h"
 #include "modules.h"
+#include "policy.h"
 #include "symbols.h"
 
 /*
@@ -28,6 +29,8 @@ static const struct {
 	{ EMF_MOD_HEURISTICS, emf_heuristics_init, emf_heuristics_fini },
 	{ EMF_MOD_LURE, emf_lure_init, emf_lure_fini },
 	{ EMF_MOD_YARA, emf_yara_init, emf_yara_fini },
+	/* recipient policies */
+	{ EMF_MOD_POLICY, emf_policy_init, emf_policy_fini },
 	{ EMF_MOD_MAX, NULL, NULL }	/* end */
 };
 

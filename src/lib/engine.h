@@ -3,7 +3,7 @@
  *
  * Owns: the cfg, the limits and score table taken from it, and one slot
  * per module that needs compiled state (YARA rules, password patterns,
- * lure phrases, the Public Suffix List...). Built at start and on reload,
+ * lure phrases, the Public Suffix List, recipient policies...). Built at start and on reload,
  * shared by every scan through a reference count; never changed once
  * built, so scans read it without locks.
  */
@@ -46,6 +46,7 @@ enum emf_module {
 	EMF_MOD_HEURISTICS,
 	EMF_MOD_YARA,
 	EMF_MOD_OFFICE,
+	EMF_MOD_POLICY,
 	EMF_MOD_MAX
 };
 

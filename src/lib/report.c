@@ -15,6 +15,7 @@
 #include <json-glib/json-glib.h>
 
 #include "engine.h"
+#include "policy.h"
 #include "report.h"
 #include "scan.h"
 
@@ -22,6 +23,7 @@ struct emf_report {
 	struct emf_scan *scan;	/* owned; its engine reference is dropped */
 	double score;
 	enum emf_action action;
+	char *policy;		/* the recipient policy that decided, or NULL */
 	long scan_ms;
 };
 
@@ -41,6 +43,7 @@ emf_report_from_scan(struct emf_scan *scan)
 {
 	struct emf_report *r = g_new0(struct emf_report, 1);
 	const struct emf_engine *e = scan->engine;
+	const char *policy;
 	double total = 0;
 
 	r->scan = scan;
@@ -50,14 +53,8 @@ emf_report_from_scan(struct emf_scan *scan)
 		    g_ptr_array_index(scan->symbols, i))->score;
 	/* Round away float noise so that 4.1 + 0.9 meets a threshold of 5. */
 	r->score = round(total * 1000) / 1000;
-	if (r->score >= e->thr_reject)
-		r->action = EMF_ACTION_REJECT;
-	else if (r->score >= e->thr_quarantine)
-		r->action = EMF_ACTION_QUARANTINE;
-	else if (r->score >= e->thr_tag)
-		r->action = EMF_ACTION_TAG;
-	else
-		r->action = EMF_ACTION_ACCEPT;
+	r->action = emf_policy_decide(e, r->score, scan->env.rcpts, &policy);
+	r->policy = g_strdup(policy);
 	r->scan_ms = (long)((g_get_monotonic_time() - scan->start_us) / 1000);
 	return r;
 }
@@ -68,6 +65,7 @@ emf_report_free(struct emf_report *r)
 	if (r == NULL)
 		return;
 	emf_scan_free(r->scan);
+	g_free(r->policy);
 	g_free(r);
 }
 
@@ -93,6 +91,12 @@ enum emf_action
 emf_report_action(const struct emf_report *r)
 {
 	return r->action;
+}
+
+const char *
+emf_report_policy(const struct emf_report *r)
+{
+	return r->policy;
 }
 
 long
@@ -353,6 +357,8 @@ emf_report_json(const struct emf_report *r, bool pretty)
 	json_builder_set_member_name(b, "score");
 	json_builder_add_double_value(b, r->score);
 	add_str(b, "action", emf_action_name(r->action));
+	if (r->policy != NULL)
+		add_str(b, "policy", r->policy);
 	add_symbols(b, scan->symbols);
 	json_builder_set_member_name(b, "objects");
 	json_builder_begin_array(b);
@@ -469,8 +475,11 @@ emf_report_text(const struct emf_report *r)
 	append_safe(s, scan->msg.from);
 	g_string_append(s, "\nsubject: ");
 	append_safe(s, scan->msg.subject);
-	g_string_append_printf(s, "\nscore:   %g\naction:  %s\n", r->score,
+	g_string_append_printf(s, "\nscore:   %g\naction:  %s", r->score,
 	    emf_action_name(r->action));
+	if (r->policy != NULL)
+		g_string_append_printf(s, " (policy %s)", r->policy);
+	g_string_append(s, "\n");
 	g_string_append(s, "symbols:\n");
 	for (guint i = 0; i < scan->symbols->len; i++) {
 		const struct emf_symbol *y = g_ptr_array_index(scan->symbols, i);

@@ -231,9 +231,11 @@ log_line(const struct emf_msg *m, const struct emf_verdict *v,
 	emf_log_safe(syms, sizeof(syms),
 	    v->summary != NULL ? v->summary : "SCAN_FAILED");
 	emf_log(EMF_LOG_INFO,
-	    "%s: id=%s from=<%s> rcpts=%zu size=%zu score=%.2f action=%s "
+	    "%s: id=%s from=<%s> rcpts=%zu size=%zu score=%.2f action=%s%s%s "
 	    "result=%s%s scan_ms=%ld limits=%s symbols=[%s]",
-	    m->qid, o->id, from, m->nrcpts, len, v->score, o->action, o->done,
+	    m->qid, o->id, from, m->nrcpts, len, v->score, o->action,
+	    v->policy != NULL && v->policy[0] ? " policy=" : "",
+	    v->policy != NULL ? v->policy : "", o->done,
 	    o->stored ? " quarantined=yes" : "", v->scan_ms,
 	    v->limits_hit ? "hit" : "none", syms);
 }

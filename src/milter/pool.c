@@ -325,6 +325,7 @@ emf_verdict_clear(struct emf_verdict *v)
 {
 	free(v->id);
 	free(v->summary);
+	free(v->policy);
 	free(v->json);
 	memset(v, 0, sizeof(*v));
 }
@@ -368,13 +369,28 @@ pack_env(char *buf, const struct emf_envelope *env, const char *qid)
 	return off;
 }
 
-/* Read the reply blob "id\0summary\0json" from a descriptor. */
+/* The next NUL-terminated field of a blob, or NULL if it runs off the end. */
+static char *
+blob_field(const char *p, size_t n, size_t *off)
+{
+	size_t a;
+
+	if (*off >= n)
+		return NULL;
+	a = strnlen(p + *off, n - *off);
+	if (*off + a >= n)
+		return NULL;
+	*off += a + 1;
+	return strndup(p + *off - a - 1, a);
+}
+
+/* Read the reply blob "id\0summary\0policy\0json" from a descriptor. */
 static bool
 read_blob(int fd, struct emf_verdict *v)
 {
 	struct stat st;
 	char *p;
-	size_t n, a, b;
+	size_t n, off = 0;
 
 	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
@@ -383,17 +399,13 @@ read_blob(int fd, struct emf_verdict *v)
 	p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		return false;
-	a = strnlen(p, n);
-	b = a < n ? strnlen(p + a + 1, n - a - 1) : 0;
-	if (a >= n || a + 1 + b >= n) {
-		munmap(p, n);
-		return false;
-	}
-	v->id = strndup(p, a);
-	v->summary = strndup(p + a + 1, b);
-	v->json = strndup(p + a + b + 2, n - a - b - 2);
+	v->id = blob_field(p, n, &off);
+	v->summary = v->id != NULL ? blob_field(p, n, &off) : NULL;
+	v->policy = v->summary != NULL ? blob_field(p, n, &off) : NULL;
+	if (v->policy != NULL)
+		v->json = strndup(p + off, n - off);
 	munmap(p, n);
-	return v->id != NULL && v->summary != NULL && v->json != NULL;
+	return v->json != NULL;
 }
 
 static int
@@ -576,13 +588,14 @@ unpack_env(char *pay, size_t len, struct emf_envelope *env,
 	env->rcpts = rcpts;
 }
 
-/* The reply blob in a memfd. Returns the fd or -1. */
+/* The reply blob "id\0summary\0policy\0json" in a memfd: fd or -1. */
 static int
 make_blob(const struct emf_report *r)
 {
 	char *sum = emf_report_symbols_summary(r);
 	char *json = emf_report_json(r, false);
 	const char *id = emf_report_id(r);
+	const char *policy = emf_report_policy(r) ? emf_report_policy(r) : "";
 	int fd = memfd_create("emf-report", MFD_CLOEXEC);
 	bool ok = fd >= 0 && sum != NULL && json != NULL;
 
@@ -591,6 +604,7 @@ make_blob(const struct emf_report *r)
 
 		ok = f != NULL && fwrite(id, strlen(id) + 1, 1, f) == 1 &&
 		    fwrite(sum, strlen(sum) + 1, 1, f) == 1 &&
+		    fwrite(policy, strlen(policy) + 1, 1, f) == 1 &&
 		    fwrite(json, strlen(json), 1, f) == 1;
 		if (f != NULL && fclose(f) != 0)
 			ok = false;

@@ -64,6 +64,7 @@ void emf_pool_client_init(struct emf_pool *pool);
 struct emf_verdict {
 	char *id;
 	char *summary;		/* "NAME(score) ..." */
+	char *policy;		/* recipient policy that decided, "" if none */
 	char *json;		/* full report */
 	double score;
 	enum emf_action action;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # miltertest.sh - protocol-level tests of the emofilter daemon with
 # miltertest (Debian package miltertest): replies and header operations
-# for clean/tag/quarantine/reject, a scan past its deadline, the
+# for clean/tag/quarantine/reject, a recipient policy, a scan past its deadline, the
 # quarantine entry byte for byte, -t on a bad config, SIGHUP with a bad
 # and a good config, SIGTERM. Hermetic: a unix socket in a temp dir.
 # Exit 77 (skip) without miltertest, zip or python3.
@@ -38,6 +38,8 @@ conf=$work/test.conf
 	cat "$top_srcdir/tests/milter/test-scores.conf"
 	cat <<EOF2
 quarantine = { dir = "$work/run/q"; };
+policies = ( { name = "strict"; recipients = [ "strict.example" ];
+  quarantine = 4.0; reject = 4.0; } );
 yara = { rules_dir = "$top_srcdir/rules"; };
 milter = {
   socket = "unix:$work/run/sock";
@@ -69,9 +71,14 @@ while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); do
 EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" \
     miltertest -s "$top_srcdir/tests/milter/protocol.lua" || bad "protocol.lua"
 
-# The store holds the quarantined and the rejected message, byte for byte.
+# The store holds the quarantined and the two rejected messages, byte for byte.
 n=$(find "$work/run/q" -name '*.json' | wc -l)
-[ "$n" -eq 2 ] || bad "store: got $n entries, want 2"
+[ "$n" -eq 3 ] || bad "store: got $n entries, want 3"
+grep -q 'QPOL1: .* rcpts=2 .*action=reject policy=strict result=rejected' "$work/log" ||
+    bad "policy verdict not logged"
+grep -q 'QTAG1: .*action=tag result=' "$work/log" || bad "tag without policy not logged"
+grep -l '"queue_id":"QPOL1"' "$work/run/q/"*/*.json | xargs grep -q '"policy":"strict"' ||
+    bad "report of QPOL1 does not name the policy"
 qid=$(sed -n 's/.*QQUAR1: id=\([^ ]*\) .*/\1/p' "$work/log")
 f=$(find "$work/run/q" -name "$qid.eml")
 if [ -z "$qid" ] || [ -z "$f" ]; then

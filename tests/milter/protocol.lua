@@ -41,7 +41,8 @@ local function read_msg(path)
 end
 
 -- Send one message on a new connection; returns the connection after eom.
-local function send(file, qid)
+-- extra_rcpt, if given, is a second recipient.
+local function send(file, qid, extra_rcpt)
 	local conn = mt.connect(sock, 20, 0.25)
 	assert(conn, "cannot connect to " .. sock)
 	assert(mt.negotiate(conn, nil, nil, nil) == nil)
@@ -51,6 +52,9 @@ local function send(file, qid)
 	assert(mt.macro(conn, SMFIC_MAIL, "i", qid) == nil)
 	assert(mt.mailfrom(conn, "<alice@example.org>") == nil)
 	assert(mt.rcptto(conn, "<bob@example.net>") == nil)
+	if extra_rcpt then
+		assert(mt.rcptto(conn, extra_rcpt) == nil)
+	end
 	local hdrs, body = read_msg(data .. "/" .. file)
 	for _, h in ipairs(hdrs) do
 		assert(mt.header(conn, h.name, h.value) == nil)
@@ -99,6 +103,11 @@ mt.disconnect(conn)
 
 conn = send("reject.eml", "QREJ1")
 check(mt.getreply(conn) == SMFIR_REPLYCODE, "reject: 550 reply code")
+mt.disconnect(conn)
+
+-- The mail that only tags bob is rejected when carol's policy says so.
+conn = send("tag.eml", "QPOL1", "<Carol@Strict.Example>")
+check(mt.getreply(conn) == SMFIR_REPLYCODE, "policy: 550 for a strict recipient")
 mt.disconnect(conn)
 
 -- The test hook makes the worker sleep past milter.scan_timeout_ms: the
