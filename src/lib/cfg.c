@@ -210,14 +210,9 @@ emf_cfg_keys(size_t *n)
 }
 
 static void
-set_error(struct emf_error *err, const char *file, int line,
-    const char *fmt, ...) G_GNUC_PRINTF(4, 5);
-
-static void
-set_error(struct emf_error *err, const char *file, int line,
-    const char *fmt, ...)
+vset_error(struct emf_error *err, const char *file, int line,
+    const char *fmt, va_list ap)
 {
-	va_list ap;
 	int n = 0;
 
 	if (err == NULL)
@@ -228,9 +223,51 @@ set_error(struct emf_error *err, const char *file, int line,
 		n = snprintf(err->msg, sizeof(err->msg), "%s: ", file);
 	if (n < 0 || (size_t)n >= sizeof(err->msg))
 		n = 0;
-	va_start(ap, fmt);
 	vsnprintf(err->msg + n, sizeof(err->msg) - (size_t)n, fmt, ap);
+}
+
+static void
+set_error(struct emf_error *err, const char *file, int line,
+    const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static void
+set_error(struct emf_error *err, const char *file, int line,
+    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vset_error(err, file, line, fmt, ap);
 	va_end(ap);
+}
+
+static void
+set_error_at(struct emf_error *err, const char *file,
+    const config_setting_t *s, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+/*
+ * An error at a setting, named by the file it was read from: after an
+ * @include, the included file (whose line numbers libconfig gives), found
+ * as libconfig found it, relative to the main file's directory.
+ */
+static void
+set_error_at(struct emf_error *err, const char *file,
+    const config_setting_t *s, const char *fmt, ...)
+{
+	const char *src = config_setting_source_file(s);
+	char *dir = NULL, *where = NULL;
+	va_list ap;
+
+	if (src != NULL && strcmp(src, file) != 0 && !g_path_is_absolute(src)) {
+		dir = g_path_get_dirname(file);
+		where = g_build_filename(dir, src, NULL);
+	}
+	va_start(ap, fmt);
+	vset_error(err, where != NULL ? where : src != NULL ? src : file,
+	    config_setting_source_line(s), fmt, ap);
+	va_end(ap);
+	g_free(where);
+	g_free(dir);
 }
 
 static void
@@ -280,7 +317,6 @@ static bool
 take_value(const struct emf_cfg_key *k, config_setting_t *s,
     union emf_cfg_value *v, const char *file, struct emf_error *err)
 {
-	int line = config_setting_source_line(s);
 	int t = config_setting_type(s);
 	double num;
 
@@ -313,12 +349,12 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 		if (t != CONFIG_TYPE_STRING)
 			goto type;
 		if (!g_utf8_validate(config_setting_get_string(s), -1, NULL)) {
-			set_error(err, file, line, "%s: not valid UTF-8",
+			set_error_at(err, file, s, "%s: not valid UTF-8",
 			    k->name);
 			return false;
 		}
 		if (!choice_ok(k->choices, config_setting_get_string(s))) {
-			set_error(err, file, line, "%s: \"%s\" is not one of %s",
+			set_error_at(err, file, s, "%s: \"%s\" is not one of %s",
 			    k->name, config_setting_get_string(s), k->choices);
 			return false;
 		}
@@ -348,7 +384,7 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 				g_strfreev((char **)g_ptr_array_free(a, FALSE));
 				/* libconfig numbers elements a line late:
 				 * name the list's line and the element. */
-				set_error(err, file, line,
+				set_error_at(err, file, s,
 				    "%s: element %d is not a UTF-8 string",
 				    k->name, i + 1);
 				return false;
@@ -363,14 +399,14 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 	}
 	}
 type:
-	set_error(err, file, line, "%s: wrong type (want %s)", k->name,
+	set_error_at(err, file, s, "%s: wrong type (want %s)", k->name,
 	    k->type == EMF_CFG_INT ? "an integer" :
 	    k->type == EMF_CFG_DOUBLE ? "a number" :
 	    k->type == EMF_CFG_BOOL ? "true or false" :
 	    k->type == EMF_CFG_STR ? "a string" : "a list of strings");
 	return false;
 range:
-	set_error(err, file, line, "%s: value out of range [%g, %g]", k->name,
+	set_error_at(err, file, s, "%s: value out of range [%g, %g]", k->name,
 	    k->min, k->max);
 	return false;
 }
@@ -522,7 +558,7 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
 	int n = config_setting_length(group);
 
 	if (!config_setting_is_group(group)) {
-		set_error(err, file, config_setting_source_line(group),
+		set_error_at(err, file, group,
 		    "scores: must be a group { SYMBOL = weight; ... }");
 		return false;
 	}
@@ -533,13 +569,13 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
 		double *w;
 
 		if (emf_symbol_def(name) == NULL && !emf_symbol_is_yara(name)) {
-			set_error(err, file, config_setting_source_line(s),
+			set_error_at(err, file, s,
 			    "scores: unknown symbol %s", name);
 			return false;
 		}
 		if (t != CONFIG_TYPE_FLOAT && t != CONFIG_TYPE_INT &&
 		    t != CONFIG_TYPE_INT64) {
-			set_error(err, file, config_setting_source_line(s),
+			set_error_at(err, file, s,
 			    "scores.%s: wrong type (want a number)", name);
 			return false;
 		}
@@ -548,7 +584,7 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
 		    (double)config_setting_get_int64(s);
 		if (isnan(*w) || *w < -1000 || *w > 1000) {
 			g_free(w);
-			set_error(err, file, config_setting_source_line(s),
+			set_error_at(err, file, s,
 			    "scores.%s: value out of range [-1000, 1000]", name);
 			return false;
 		}
@@ -633,12 +669,11 @@ take_policy_rcpts(struct emf_cfg_policy *pol, config_setting_t *s,
     GHashTable *seen, const char *file, struct emf_error *err)
 {
 	int n = config_setting_length(s);
-	int line = config_setting_source_line(s);
 	GPtrArray *v;
 
 	if ((!config_setting_is_array(s) && !config_setting_is_list(s)) ||
 	    n < 1 || n > MAX_POLICY_RCPTS) {
-		set_error(err, file, line, "policy %s: recipients must be a "
+		set_error_at(err, file, s, "policy %s: recipients must be a "
 		    "list of 1 to %d strings", pol->name, MAX_POLICY_RCPTS);
 		return false;
 	}
@@ -649,14 +684,14 @@ take_policy_rcpts(struct emf_cfg_policy *pol, config_setting_t *s,
 		const char *other;
 
 		if (e == NULL) {
-			set_error(err, file, line, "policy %s: recipient %d is not "
+			set_error_at(err, file, s, "policy %s: recipient %d is not "
 			    "\"user@domain\", \"domain\" or \".domain\"",
 			    pol->name, i + 1);
 			goto fail;
 		}
 		other = g_hash_table_lookup(seen, e);
 		if (other != NULL) {
-			set_error(err, file, line, "policy %s: recipient %s is "
+			set_error_at(err, file, s, "policy %s: recipient %s is "
 			    "already in policy %s", pol->name, e, other);
 			g_free(e);
 			goto fail;
@@ -681,7 +716,6 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 	struct emf_cfg_policy *pol = g_new0(struct emf_cfg_policy, 1);
 	config_setting_t *s;
 	const char *name = NULL;
-	int line = config_setting_source_line(g);
 	static const char *const th[] = { "tag", "quarantine", "reject" };
 	double *thv[] = { &pol->tag, &pol->quarantine, &pol->reject };
 
@@ -690,7 +724,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 	if (!config_setting_is_group(g) ||
 	    !config_setting_lookup_string(g, "name", &name) ||
 	    !policy_name_ok(name)) {
-		set_error(err, file, line, "policies: each entry needs name = "
+		set_error_at(err, file, g, "policies: each entry needs name = "
 		    "\"...\" (letters, digits, _ . -, at most %d)",
 		    MAX_POLICY_NAME);
 		return false;
@@ -699,7 +733,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 	for (guint i = 0; i + 1 < cfg->policies->len; i++)
 		if (strcmp(((struct emf_cfg_policy *)
 		    g_ptr_array_index(cfg->policies, i))->name, name) == 0) {
-			set_error(err, file, line, "policies: two named %s",
+			set_error_at(err, file, g, "policies: two named %s",
 			    name);
 			return false;
 		}
@@ -713,8 +747,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 			;
 		if (j < G_N_ELEMENTS(th)) {
 			if (!take_number(s, thv[j])) {
-				set_error(err, file,
-				    config_setting_source_line(s), "policy %s: "
+				set_error_at(err, file, s, "policy %s: "
 				    "%s must be a number in [-1000, 1000]",
 				    name, k);
 				return false;
@@ -723,13 +756,13 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 			if (!take_policy_rcpts(pol, s, seen, file, err))
 				return false;
 		} else if (strcmp(k, "name") != 0) {
-			set_error(err, file, config_setting_source_line(s),
+			set_error_at(err, file, s,
 			    "policy %s: unknown setting %s", name, k);
 			return false;
 		}
 	}
 	if (pol->recipients == NULL) {
-		set_error(err, file, line, "policy %s: no recipients", name);
+		set_error_at(err, file, g, "policy %s: no recipients", name);
 		return false;
 	}
 	return true;
@@ -744,7 +777,7 @@ take_policies(struct emf_cfg *cfg, config_setting_t *list, const char *file,
 	bool ok = true;
 
 	if (!config_setting_is_list(list) || n > MAX_POLICIES) {
-		set_error(err, file, config_setting_source_line(list),
+		set_error_at(err, file, list,
 		    "policies: must be a list ( { ... }, ... ) of at most %d",
 		    MAX_POLICIES);
 		return false;
@@ -819,7 +852,7 @@ take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
 		} else if (config_setting_is_group(s) && known_group(path)) {
 			ok = take_group(cfg, s, path, file, err);
 		} else {
-			set_error(err, file, config_setting_source_line(s),
+			set_error_at(err, file, s,
 			    "unknown setting %s", path);
 			ok = false;
 		}

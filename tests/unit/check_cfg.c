@@ -203,6 +203,7 @@ START_TEST(include_of_a_file_is_read)
 	struct emf_cfg *cfg = NULL;
 	struct emf_engine *e = NULL;
 	struct emf_error err;
+	char *want;
 
 	ck_assert(g_file_set_contents(inc, "scores = { OFFICE_MACRO = 7.5; };\n",
 	    -1, NULL));
@@ -222,6 +223,16 @@ START_TEST(include_of_a_file_is_read)
 	ck_assert_ptr_null(cfg);
 	ck_assert_msg(g_str_has_suffix(err.msg, "bad.conf:2: @include \"..\": "
 	    "not a regular file"), "got \"%s\"", err.msg);
+
+	/* A bad setting in an included file: that file's path and line. */
+	ck_assert(g_file_set_contents(inc, "\n\nscores = { NO_SUCH = 1.0; };\n",
+	    -1, NULL));
+	ck_assert(g_file_set_contents(main_conf, "limits = {};\n"
+	    "@include \"scores.conf\"\n", -1, NULL));
+	ck_assert_int_eq(emf_cfg_load(main_conf, &cfg, &err), EMF_ERR_CONFIG);
+	want = g_strdup_printf("%s:3: scores: unknown symbol NO_SUCH", inc);
+	ck_assert_str_eq(err.msg, want);
+	g_free(want);
 
 	unlink(inc);
 	unlink(bad);
