@@ -19,6 +19,7 @@
 #include <glib.h>
 
 #include "cfg.h"
+#include "charset.h"
 #include "domains.h"
 #include "engine.h"
 #include "heuristics.h"
@@ -290,6 +291,7 @@ lines_free(GArray *a)
 	g_array_free(a, TRUE);
 }
 
+/* Lines of a text already in NFKC, so "＞" quotes like ">". */
 static GArray *
 split_lines(const char *utf8)
 {
@@ -308,7 +310,7 @@ split_lines(const char *utf8)
 				l.quote++;
 			q++;
 		}
-		l.text = emf_fold(q, (long)(end - q));
+		l.text = emf_fold_nfkc(q, (long)(end - q));
 		g_array_append_val(a, l);
 		p = nl ? nl + 1 : end;
 	}
@@ -473,11 +475,22 @@ signature_mismatch(const struct emf_heur *h, GArray *lines,
 	return found;
 }
 
+/* Lines of any UTF-8 text (the analyser uses the scan's cached NFKC). */
+static GArray *
+split_raw_lines(const char *utf8)
+{
+	char *nfkc = emf_utf8_nfkc(utf8, strlen(utf8));
+	GArray *lines = split_lines(nfkc != NULL ? nfkc : "");
+
+	g_free(nfkc);
+	return lines;
+}
+
 bool
 emf_heur_quoted_header(const struct emf_heur *h, const char *utf8,
     const char **what)
 {
-	GArray *lines = split_lines(utf8);
+	GArray *lines = split_raw_lines(utf8);
 	const char *w = NULL;
 	bool found = find_quoted_header(h, lines, 0, &w) >= 0;
 
@@ -491,7 +504,7 @@ char *
 emf_heur_signature_mismatch(const struct emf_heur *h, const char *utf8,
     const char *from_domain)
 {
-	GArray *lines = split_lines(utf8);
+	GArray *lines = split_raw_lines(utf8);
 	char *r = signature_mismatch(h, lines, from_domain);
 
 	lines_free(lines);
@@ -687,13 +700,14 @@ check_bodies(const struct emf_heur *h, struct emf_scan *scan,
 	bool sig = from_domain == NULL || is_bounce;
 
 	for (guint i = 0; i < scan->texts->len && !(fake && sig); i++) {
-		const struct emf_text *t = g_ptr_array_index(scan->texts, i);
+		struct emf_text *t = g_ptr_array_index(scan->texts, i);
 		GArray *lines;
 		const char *what = NULL;
+		size_t n;
 
 		if (!own_body(t))
 			continue;
-		lines = split_lines(t->utf8);
+		lines = split_lines(emf_text_nfkc(t, &n));
 		if (!fake && find_quoted_header(h, lines, 0, &what) >= 0 &&
 		    strcmp(what, FORWARD_SEPARATOR) != 0) {
 			emf_symbol(scan, "FAKE_ORIGINAL_MESSAGE", t->obj,

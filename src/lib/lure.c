@@ -102,9 +102,7 @@ is_zero_width(gunichar c)
 char *
 emf_fold(const char *s, long len)
 {
-	char *valid, *nfkc, *cf;
-	GString *out;
-	bool space = false;
+	char *valid, *nfkc, *f;
 
 	if (s == NULL)
 		return g_strdup("");
@@ -113,8 +111,18 @@ emf_fold(const char *s, long len)
 	g_free(valid);
 	if (nfkc == NULL)
 		return g_strdup("");
-	cf = g_utf8_casefold(nfkc, -1);
+	f = emf_fold_nfkc(nfkc, -1);
 	g_free(nfkc);
+	return f;
+}
+
+char *
+emf_fold_nfkc(const char *nfkc, long len)
+{
+	char *cf = g_utf8_casefold(nfkc, len);
+	GString *out;
+	bool space = false;
+
 	out = g_string_sized_new(strlen(cf));
 	for (const char *p = cf; *p != '\0'; p = g_utf8_next_char(p)) {
 		gunichar c = g_utf8_get_char(p);
@@ -392,6 +400,19 @@ emf_lure_match(const struct emf_lure *l, const char *utf8, size_t len,
 	return m;
 }
 
+/* A scan's text: folded from its cached NFKC. */
+static const char *
+match_text(const struct emf_lure *l, struct emf_text *t)
+{
+	size_t n;
+	const char *nfkc = emf_text_nfkc(t, &n);
+	char *f = emf_fold_nfkc(nfkc, (long)n);
+	const char *m = match_folded(l, f, NULL);
+
+	g_free(f);
+	return m;
+}
+
 void
 emf_lure_run(struct emf_scan *scan)
 {
@@ -412,7 +433,7 @@ emf_lure_run(struct emf_scan *scan)
 			continue;
 		if (emf_scan_expired(scan))
 			return;
-		m = emf_lure_match(l, t->utf8, t->len, NULL);
+		m = match_text(l, t);
 		if (m == NULL)
 			continue;
 		if (t->obj != NULL)

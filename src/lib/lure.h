@@ -38,6 +38,9 @@ struct emf_lure;
  */
 char *emf_fold(const char *s, long len);
 
+/* The same for text already in NFKC (valid UTF-8): the dear step skipped. */
+char *emf_fold_nfkc(const char *nfkc, long len);
+
 /* Engine module: build the phrase lists from the configuration. */
 bool emf_lure_init(struct emf_engine *engine, void **state,
     struct emf_error *err);

@@ -421,14 +421,26 @@ emf_passwords_extract(const struct emf_pwrules *r, const char *utf8,
     size_t max, GPtrArray *out)
 {
 	char *s;
-	size_t slen, added = 0;
+	size_t added;
 
 	if (utf8 == NULL || len == 0)
 		return 0;
 	s = emf_utf8_nfkc(utf8, len);
 	if (s == NULL)
 		return 0;
-	slen = strlen(s);
+	added = emf_passwords_extract_nfkc(r, s, strlen(s), names, bare,
+	    maxlen, max, out);
+	g_free(s);
+	return added;
+}
+
+size_t
+emf_passwords_extract_nfkc(const struct emf_pwrules *r, const char *s,
+    size_t slen, const char *const *names, bool bare, size_t maxlen,
+    size_t max, GPtrArray *out)
+{
+	size_t added = 0;
+
 	added += pass_labelled(r, s, slen, maxlen, max, out);
 	if (names != NULL && added < max)
 		added += pass_neighbour(s, slen, names, maxlen, max - added,
@@ -437,7 +449,6 @@ emf_passwords_extract(const struct emf_pwrules *r, const char *utf8,
 	    slen <= r->bare_body_bytes)
 		added += pass_bare(s, slen, maxlen,
 		    MIN(max - added, (size_t)BARE_MAX), out);
-	g_free(s);
 	return added;
 }
 
@@ -518,8 +529,9 @@ emf_passwords_harvest(struct emf_scan *scan)
 	 */
 	for (int pass = 0; pass < 3; pass++) {
 		for (guint i = 0; i < scan->texts->len; i++) {
-			const struct emf_text *t =
-			    g_ptr_array_index(scan->texts, i);
+			struct emf_text *t = g_ptr_array_index(scan->texts, i);
+			const char *s;
+			size_t slen;
 			GPtrArray *out;
 
 			if (!harvested_kind(t->kind))
@@ -527,12 +539,13 @@ emf_passwords_harvest(struct emf_scan *scan)
 			if (pass > 0 && t->kind == EMF_TEXT_SUBJECT)
 				continue;
 			out = g_ptr_array_new_with_free_func(emf_pwcand_free);
+			s = emf_text_nfkc(t, &slen);
 			if (pass == 0)
-				emf_passwords_extract(r, t->utf8, t->len, NULL,
+				emf_passwords_extract_nfkc(r, s, slen, NULL,
 				    false, l->password_length,
 				    l->password_candidates + 1, out);
 			else
-				emf_passwords_extract(r, t->utf8, t->len,
+				emf_passwords_extract_nfkc(r, s, slen,
 				    pass == 1 ? (const char *const *)names :
 				    NULL, pass == 2, l->password_length,
 				    l->password_candidates + 1, out);

@@ -73,6 +73,11 @@ size_t emf_passwords_extract(const struct emf_pwrules *rules,
     const char *utf8, size_t len, const char *const *names, bool bare,
     size_t maxlen, size_t max, GPtrArray *out);
 
+/* The same for text already in NFKC (a scan's cached emf_text_nfkc()). */
+size_t emf_passwords_extract_nfkc(const struct emf_pwrules *rules,
+    const char *nfkc, size_t len, const char *const *names, bool bare,
+    size_t maxlen, size_t max, GPtrArray *out);
+
 void emf_pwcand_free(gpointer cand);
 
 /*

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cfg.h"
+#include "charset.h"
 #include "engine.h"
 #include "log.h"
 #include "modules.h"
@@ -414,7 +415,21 @@ text_free(gpointer p)
 	struct emf_text *t = p;
 
 	g_free(t->utf8);
+	g_free(t->nfkc);
 	g_free(t);
+}
+
+const char *
+emf_text_nfkc(struct emf_text *t, size_t *len)
+{
+	if (t->nfkc == NULL) {
+		t->nfkc = emf_utf8_nfkc(t->utf8, t->len);
+		if (t->nfkc == NULL)	/* cannot happen: utf8 is valid */
+			t->nfkc = g_strdup("");
+		t->nfkc_len = strlen(t->nfkc);
+	}
+	*len = t->nfkc_len;
+	return t->nfkc;
 }
 
 void

@@ -88,6 +88,8 @@ struct emf_text {
 	struct emf_object *obj;	/* borrowed; NULL for the subject */
 	char *utf8;		/* owned, valid UTF-8, NUL-terminated */
 	size_t len;
+	char *nfkc;		/* owned: NFKC of utf8, see emf_text_nfkc() */
+	size_t nfkc_len;
 };
 
 struct emf_password {
@@ -237,6 +239,13 @@ void emf_macro_free(struct emf_macro *m);
  */
 void emf_text_add(struct emf_scan *scan, enum emf_text_kind kind,
     struct emf_object *obj, const char *utf8, size_t len);
+
+/*
+ * The text in NFKC (full-width letters and colons made ASCII), computed on
+ * first use and kept: passwords, lure and heuristics all read it, and
+ * normalising is the dearest step on long Japanese text. Never NULL.
+ */
+const char *emf_text_nfkc(struct emf_text *text, size_t *len);
 
 /* Add a password candidate unless present; capped by the limits. */
 void emf_password_add(struct emf_scan *scan, const char *value,

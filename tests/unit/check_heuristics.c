@@ -355,6 +355,9 @@ START_TEST(helpers)
 	ck_assert(emf_heur_quoted_header(h,
 	    ">> From: a\n>> Date: b\n>> To: c\n", NULL));
 	ck_assert(!emf_heur_quoted_header(h, "From: a\n\nsome text\n", NULL));
+	/* Full-width quote marks, as some Japanese mailers write them. */
+	ck_assert(emf_heur_quoted_header(h,
+	    "＞ 差出人： a\n＞ 日時： b\n＞ 件名： c\n", NULL));
 	emf_engine_unref(e);
 }
 END_TEST
