@@ -67,20 +67,18 @@ emf_office_text_runs(const uint8_t *d, size_t len, GString *out, size_t cap)
 
 		while (j < len && text8(d[j]))
 			j++;
+		/*
+		 * text8() admits no byte of 0x80-0x9F, where CP1252 and
+		 * Latin-1 differ: the run is Latin-1, each byte its code
+		 * point (no iconv per run: fuzz_biff ran at 450 execs/s).
+		 */
 		if (j - i >= 5) {
-			char *u = g_convert((const char *)d + i,
-			    (gssize)(j - i), "UTF-8", "CP1252", NULL, NULL,
-			    NULL);
-
-			if (u == NULL)
-				u = g_convert((const char *)d + i,
-				    (gssize)(j - i), "UTF-8", "ISO-8859-1",
-				    NULL, NULL, NULL);
-			if (u != NULL) {
-				g_string_append(out, u);
-				g_string_append_c(out, '\n');
-				g_free(u);
-			}
+			for (size_t k = i; k < j; k++)
+				if (d[k] < 0x80)
+					g_string_append_c(out, (char)d[k]);
+				else
+					g_string_append_unichar(out, d[k]);
+			g_string_append_c(out, '\n');
 		}
 		i = j + 1;
 	}

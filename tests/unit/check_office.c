@@ -429,6 +429,7 @@ START_TEST(text_runs_hold_lure)
 	GByteArray *b = g_byte_array_new();
 	uint8_t junk[] = { 0x00, 0x01, 0x9F, 0x02, 0x00, 0xFF, 0x07 };
 	const char *latin = "Please click Enable Editing above";
+	const char *latin1 = "Fai clic su \xe8 Abilita contenuto";	/* è */
 	GString *t = g_string_new(NULL);
 
 	/* UTF-16LE runs at even and odd offsets, between binary junk. */
@@ -443,6 +444,8 @@ START_TEST(text_runs_hold_lure)
 	g_byte_array_append(b, junk, 2);
 	g_byte_array_append(b, (const uint8_t *)latin, strlen(latin));
 	g_byte_array_append(b, junk, 2);
+	g_byte_array_append(b, (const uint8_t *)latin1, strlen(latin1));
+	g_byte_array_append(b, junk, 1);
 
 	emf_office_text_runs(b->data, b->len, t, 1 << 20);
 	for (size_t i = 0; phrases[i] != NULL; i++)
@@ -450,6 +453,8 @@ START_TEST(text_runs_hold_lure)
 		    "text lacks %s; got:\n%s", phrases[i], t->str);
 	ck_assert_msg(strstr(t->str, "Enable Editing above") != NULL,
 	    "8-bit run missing; got:\n%s", t->str);
+	ck_assert_msg(strstr(t->str, "su è Abilita contenuto") != NULL,
+	    "Latin-1 run not decoded; got:\n%s", t->str);
 	ck_assert(g_utf8_validate(t->str, (gssize)t->len, NULL));
 	/* The cap holds, on a character boundary. */
 	g_string_truncate(t, 0);
