@@ -387,6 +387,25 @@ pass_neighbour(const char *s, size_t len, const char *const *names,
 	return added;
 }
 
+/*
+ * A token "PW:L51ylaH" or "pass=X" is a label glued to its value: the
+ * value is the candidate (the labelled pass has it already, usually),
+ * not the whole token. A URL scheme is no label.
+ */
+static const char *
+after_glued_label(const char *t, size_t *n)
+{
+	size_t k = 0;
+
+	while (k < *n && k <= 16 && g_ascii_isalpha(t[k]))
+		k++;
+	if (k == 0 || k > 16 || k + 1 >= *n || (t[k] != ':' && t[k] != '=') ||
+	    t[k + 1] == '/')
+		return t;
+	*n -= k + 1;
+	return t + k + 1;
+}
+
 static size_t
 pass_bare(const char *s, size_t len, size_t maxlen, size_t max,
     GPtrArray *out)
@@ -395,7 +414,8 @@ pass_bare(const char *s, size_t len, size_t maxlen, size_t max,
 	unsigned line = 1;
 
 	while (i < len && added < max) {
-		size_t j;
+		const char *t;
+		size_t j, n;
 
 		if (s[i] == '\n')
 			line++;
@@ -407,8 +427,9 @@ pass_bare(const char *s, size_t len, size_t maxlen, size_t max,
 		for (j = i; j < len && !g_ascii_isspace(s[j]) &&
 		    (unsigned char)s[j] < 0x80; j++)
 			;
-		if (take(out, s + i, j - i, line, EMF_PW_BARE, -1, maxlen,
-		    true))
+		n = j - i;
+		t = after_glued_label(s + i, &n);
+		if (take(out, t, n, line, EMF_PW_BARE, -1, maxlen, true))
 			added++;
 		i = j;
 	}

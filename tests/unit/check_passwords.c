@@ -191,6 +191,11 @@ START_TEST(neighbour_and_bare)
 		{ "PW: a1b2c3d4\nRef 2020/09/01 Kx93pq", "a1b2c3d4/labelled@1|"
 		  "Kx93pq/bare@2" },
 		{ "Meeting on 2020/09/01 at Hello Tower", "" },
+		/* A label glued to its value is no second, bare candidate. */
+		{ "PW:L51ylaH\n", "L51ylaH/labelled@1" },
+		{ "see zip\npass=Qz81xkT", "Qz81xkT/labelled@2" },
+		/* ... and an unknown glued label leaves the value bare. */
+		{ "Code:Kx93pq7", "Kx93pq7/bare@1" },
 	};
 	char *got;
 
