@@ -1,8 +1,10 @@
 #!/bin/sh
 # valgrind.sh - emofilter-scan under valgrind memcheck over a representative
-# subset: the bundled samples, a few mails of each corpus folder, a few
-# archives and Office files (--raw). Fails (exit 1) on any invalid read or
-# write, use of uninitialised memory, or definite/indirect leak.
+# subset: the bundled samples (also under recipient policies), a few mails
+# of each corpus folder, a few archives and Office files (--raw), and
+# emofilter-quarantine over a store of the samples. Fails (exit 1) on any
+# invalid read or write, use of uninitialised memory, or definite/indirect
+# leak.
 #
 #   contrib/valgrind.sh [BUILDDIR]
 #
@@ -94,8 +96,20 @@ if [ -x "$quar" ] && [ -d "$work/samples" ]; then
 	} >> "$jobs"
 fi
 
+# Recipient policies: the samples for recipients under several policies.
+if [ -d "$work/samples" ]; then
+	{
+		echo "yara = { rules_dir = \"$top/rules\"; };"
+		sed 's/^actions.*//' "$top/tests/fuzz/regress/config/policies.conf"
+	} > "$work/tests-policies.conf"
+	echo "policy $work/samples" >> "$jobs"
+fi
+
 job() {
 	case $1 in
+	policy) vg "$scan" -c "$work/tests-policies.conf" --json \
+	    --rcpt keiri@example.co.jp --rcpt x@a.fin.example.co.jp \
+	    --rcpt abuse@example.org --rcpt b@example.net "$2"/*.eml;;
 	mail) vg "$scan" -c "$top/tests/emofilter-test.conf" --json "$2";;
 	raw) vg "$scan" -c "$top/tests/emofilter-test.conf" --json --raw "$2";;
 	# shellcheck disable=SC2086
@@ -136,5 +150,5 @@ while [ "$k" -lt "$lanes" ]; do
 	k=$((k + 1))
 done
 nq=$(grep -c '^q ' "$jobs" || true)
-echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files, $nq quarantine commands) over $lanes lanes, $fail failed"
+echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files, $nq quarantine commands, 1 of the samples under recipient policies) over $lanes lanes, $fail failed"
 [ "$fail" -eq 0 ]

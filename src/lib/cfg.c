@@ -1,5 +1,6 @@
 /*
- * cfg.c - the configuration file (libconfig's only user).
+ * cfg.c - the configuration file (libconfig's only user; cfgsource.c reads
+ * the file and its @includes for it).
  *
  * One key table lists every key with its type, default, range and meaning.
  * Loading walks the whole file: a key that is not in the table, a value of
@@ -14,9 +15,6 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
-#include <errno.h>
 #include <libconfig.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,9 +22,9 @@
 #include <string.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "cfg.h"
+#include "cfgsource.h"
 #include "symbols.h"
 
 /*
@@ -242,32 +240,28 @@ set_error(struct emf_error *err, const char *file, int line,
 }
 
 static void
-set_error_at(struct emf_error *err, const char *file,
+set_error_at(struct emf_error *err, const struct emf_cfg_source *src,
     const config_setting_t *s, const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 
 /*
- * An error at a setting, named by the file it was read from: after an
- * @include, the included file (whose line numbers libconfig gives), found
- * as libconfig found it, relative to the main file's directory.
+ * An error at a setting, named by the file and line it was read from
+ * (libconfig numbers the lines of the expanded text). src NULL: a
+ * built-in default.
  */
 static void
-set_error_at(struct emf_error *err, const char *file,
+set_error_at(struct emf_error *err, const struct emf_cfg_source *src,
     const config_setting_t *s, const char *fmt, ...)
 {
-	const char *src = config_setting_source_file(s);
-	char *dir = NULL, *where = NULL;
+	const char *file = "(built-in)";
+	int line = 0;
 	va_list ap;
 
-	if (src != NULL && strcmp(src, file) != 0 && !g_path_is_absolute(src)) {
-		dir = g_path_get_dirname(file);
-		where = g_build_filename(dir, src, NULL);
-	}
+	if (src != NULL)
+		file = emf_cfg_source_where(src, config_setting_source_line(s),
+		    &line);
 	va_start(ap, fmt);
-	vset_error(err, where != NULL ? where : src != NULL ? src : file,
-	    config_setting_source_line(s), fmt, ap);
+	vset_error(err, file, line, fmt, ap);
 	va_end(ap);
-	g_free(where);
-	g_free(dir);
 }
 
 static void
@@ -315,7 +309,7 @@ choice_ok(const char *choices, const char *s)
 /* Check one setting against its key and store it. */
 static bool
 take_value(const struct emf_cfg_key *k, config_setting_t *s,
-    union emf_cfg_value *v, const char *file, struct emf_error *err)
+    union emf_cfg_value *v, const struct emf_cfg_source *src, struct emf_error *err)
 {
 	int t = config_setting_type(s);
 	double num;
@@ -349,12 +343,12 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 		if (t != CONFIG_TYPE_STRING)
 			goto type;
 		if (!g_utf8_validate(config_setting_get_string(s), -1, NULL)) {
-			set_error_at(err, file, s, "%s: not valid UTF-8",
+			set_error_at(err, src, s, "%s: not valid UTF-8",
 			    k->name);
 			return false;
 		}
 		if (!choice_ok(k->choices, config_setting_get_string(s))) {
-			set_error_at(err, file, s, "%s: \"%s\" is not one of %s",
+			set_error_at(err, src, s, "%s: \"%s\" is not one of %s",
 			    k->name, config_setting_get_string(s), k->choices);
 			return false;
 		}
@@ -384,7 +378,7 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 				g_strfreev((char **)g_ptr_array_free(a, FALSE));
 				/* libconfig numbers elements a line late:
 				 * name the list's line and the element. */
-				set_error_at(err, file, s,
+				set_error_at(err, src, s,
 				    "%s: element %d is not a UTF-8 string",
 				    k->name, i + 1);
 				return false;
@@ -399,14 +393,14 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 	}
 	}
 type:
-	set_error_at(err, file, s, "%s: wrong type (want %s)", k->name,
+	set_error_at(err, src, s, "%s: wrong type (want %s)", k->name,
 	    k->type == EMF_CFG_INT ? "an integer" :
 	    k->type == EMF_CFG_DOUBLE ? "a number" :
 	    k->type == EMF_CFG_BOOL ? "true or false" :
 	    k->type == EMF_CFG_STR ? "a string" : "a list of strings");
 	return false;
 range:
-	set_error_at(err, file, s, "%s: value out of range [%g, %g]", k->name,
+	set_error_at(err, src, s, "%s: value out of range [%g, %g]", k->name,
 	    k->min, k->max);
 	return false;
 }
@@ -424,107 +418,11 @@ take_default(const struct emf_cfg_key *k, union emf_cfg_value *v,
 	if (config_read_string(&c, text) == CONFIG_TRUE) {
 		config_setting_t *s = config_lookup(&c, "v");
 
-		ok = s != NULL && take_value(k, s, v, "(built-in)", err);
+		ok = s != NULL && take_value(k, s, v, NULL, err);
 	} else {
 		set_error(err, "(built-in)", 0, "%s: bad default", k->name);
 	}
 	config_destroy(&c);
-	g_free(text);
-	return ok;
-}
-
-/*
- * What libconfig 1.5 cannot be trusted with, checked before it reads the
- * file: a NUL byte (never valid; its lexer leaks the token buffer on one,
- * found by fuzz_config), and an @include of anything but a regular file
- * (a directory -- '@include ""' names the include directory itself --
- * makes its flex scanner call exit(2), which would take the daemon down
- * on a SIGHUP reload; found by fuzz_config). Included files are checked
- * the same way, as deep as libconfig follows them. An unreadable main
- * file passes here and gets libconfig's own I/O error.
- */
-#define INCLUDE_DEPTH_MAX 10
-
-static bool check_file(const char *path, const char *dir, int depth,
-    struct emf_error *err);
-
-/* The line at p is '@include "NAME"': check NAME's file. */
-static bool
-check_include(const char *path, int line, const char *p, const char *end,
-    const char *dir, int depth, struct emf_error *err)
-{
-	const char *q, *name_end;
-	char *name, *target;
-	GStatBuf st;
-	bool ok;
-
-	for (q = p + strlen("@include"); q < end && (*q == ' ' || *q == '\t');
-	    q++)
-		;
-	if (q == end || *q != '"')
-		return true;	/* not an include: libconfig's syntax error */
-	name_end = memchr(q + 1, '"', (size_t)(end - q - 1));
-	if (name_end == NULL)
-		return true;
-	name = g_strndup(q + 1, (gsize)(name_end - q - 1));
-	target = g_path_is_absolute(name) ? g_strdup(name) :
-	    g_build_filename(dir, name, NULL);
-	if (strchr(name, '\\') != NULL) {
-		set_error(err, path, line, "@include \"%s\": escapes are not "
-		    "supported in include paths", name);
-		ok = false;
-	} else if (depth >= INCLUDE_DEPTH_MAX) {
-		set_error(err, path, line, "@include \"%s\": includes nested "
-		    "more than %d deep", name, INCLUDE_DEPTH_MAX);
-		ok = false;
-	} else if (g_stat(target, &st) != 0 || !S_ISREG(st.st_mode)) {
-		set_error(err, path, line, "@include \"%s\": not a regular "
-		    "file", name);
-		ok = false;
-	} else {
-		ok = check_file(target, dir, depth + 1, err);
-	}
-	g_free(target);
-	g_free(name);
-	return ok;
-}
-
-static bool
-check_file(const char *path, const char *dir, int depth,
-    struct emf_error *err)
-{
-	char *text = NULL;
-	gsize len = 0;
-	const char *p, *end;
-	GError *gerr = NULL;
-	int line = 1;
-	bool ok = true;
-
-	if (!g_file_get_contents(path, &text, &len, &gerr)) {
-		if (depth > 0)
-			set_error(err, path, 0, "cannot read: %s", gerr->message);
-		g_error_free(gerr);
-		return depth == 0;
-	}
-	for (p = text, end = text + len; ok && p < end; line++) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		const char *nul, *q = p;
-
-		if (eol == NULL)
-			eol = end;
-		nul = memchr(p, '\0', (size_t)(eol - p));
-		if (nul != NULL) {
-			set_error(err, path, line, "NUL byte in the configuration");
-			ok = false;
-			break;
-		}
-		while (q < eol && (*q == ' ' || *q == '\t'))
-			q++;
-		if ((size_t)(eol - q) >= strlen("@include") &&
-		    memcmp(q, "@include", strlen("@include")) == 0)
-			ok = check_include(path, line, q, eol, dir, depth, err);
-		p = eol + 1;
-	}
 	g_free(text);
 	return ok;
 }
@@ -552,13 +450,14 @@ cfg_new_defaults(struct emf_error *err)
 }
 
 static bool
-take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
+take_scores(struct emf_cfg *cfg, config_setting_t *group,
+    const struct emf_cfg_source *src,
     struct emf_error *err)
 {
 	int n = config_setting_length(group);
 
 	if (!config_setting_is_group(group)) {
-		set_error_at(err, file, group,
+		set_error_at(err, src, group,
 		    "scores: must be a group { SYMBOL = weight; ... }");
 		return false;
 	}
@@ -569,13 +468,13 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
 		double *w;
 
 		if (emf_symbol_def(name) == NULL && !emf_symbol_is_yara(name)) {
-			set_error_at(err, file, s,
+			set_error_at(err, src, s,
 			    "scores: unknown symbol %s", name);
 			return false;
 		}
 		if (t != CONFIG_TYPE_FLOAT && t != CONFIG_TYPE_INT &&
 		    t != CONFIG_TYPE_INT64) {
-			set_error_at(err, file, s,
+			set_error_at(err, src, s,
 			    "scores.%s: wrong type (want a number)", name);
 			return false;
 		}
@@ -584,7 +483,7 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group, const char *file,
 		    (double)config_setting_get_int64(s);
 		if (isnan(*w) || *w < -1000 || *w > 1000) {
 			g_free(w);
-			set_error_at(err, file, s,
+			set_error_at(err, src, s,
 			    "scores.%s: value out of range [-1000, 1000]", name);
 			return false;
 		}
@@ -666,14 +565,14 @@ take_number(config_setting_t *s, double *out)
 /* recipients = [ "a@b", "c", ... ]: every entry valid and in no other policy. */
 static bool
 take_policy_rcpts(struct emf_cfg_policy *pol, config_setting_t *s,
-    GHashTable *seen, const char *file, struct emf_error *err)
+    GHashTable *seen, const struct emf_cfg_source *src, struct emf_error *err)
 {
 	int n = config_setting_length(s);
 	GPtrArray *v;
 
 	if ((!config_setting_is_array(s) && !config_setting_is_list(s)) ||
 	    n < 1 || n > MAX_POLICY_RCPTS) {
-		set_error_at(err, file, s, "policy %s: recipients must be a "
+		set_error_at(err, src, s, "policy %s: recipients must be a "
 		    "list of 1 to %d strings", pol->name, MAX_POLICY_RCPTS);
 		return false;
 	}
@@ -684,14 +583,14 @@ take_policy_rcpts(struct emf_cfg_policy *pol, config_setting_t *s,
 		const char *other;
 
 		if (e == NULL) {
-			set_error_at(err, file, s, "policy %s: recipient %d is not "
+			set_error_at(err, src, s, "policy %s: recipient %d is not "
 			    "\"user@domain\", \"domain\" or \".domain\"",
 			    pol->name, i + 1);
 			goto fail;
 		}
 		other = g_hash_table_lookup(seen, e);
 		if (other != NULL) {
-			set_error_at(err, file, s, "policy %s: recipient %s is "
+			set_error_at(err, src, s, "policy %s: recipient %s is "
 			    "already in policy %s", pol->name, e, other);
 			g_free(e);
 			goto fail;
@@ -711,7 +610,7 @@ fail:
 /* One { name = ...; recipients = [...]; tag = ...; ... } group. */
 static bool
 take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
-    const char *file, struct emf_error *err)
+    const struct emf_cfg_source *src, struct emf_error *err)
 {
 	struct emf_cfg_policy *pol = g_new0(struct emf_cfg_policy, 1);
 	config_setting_t *s;
@@ -724,7 +623,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 	if (!config_setting_is_group(g) ||
 	    !config_setting_lookup_string(g, "name", &name) ||
 	    !policy_name_ok(name)) {
-		set_error_at(err, file, g, "policies: each entry needs name = "
+		set_error_at(err, src, g, "policies: each entry needs name = "
 		    "\"...\" (letters, digits, _ . -, at most %d)",
 		    MAX_POLICY_NAME);
 		return false;
@@ -733,7 +632,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 	for (guint i = 0; i + 1 < cfg->policies->len; i++)
 		if (strcmp(((struct emf_cfg_policy *)
 		    g_ptr_array_index(cfg->policies, i))->name, name) == 0) {
-			set_error_at(err, file, g, "policies: two named %s",
+			set_error_at(err, src, g, "policies: two named %s",
 			    name);
 			return false;
 		}
@@ -747,29 +646,30 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 			;
 		if (j < G_N_ELEMENTS(th)) {
 			if (!take_number(s, thv[j])) {
-				set_error_at(err, file, s, "policy %s: "
+				set_error_at(err, src, s, "policy %s: "
 				    "%s must be a number in [-1000, 1000]",
 				    name, k);
 				return false;
 			}
 		} else if (strcmp(k, "recipients") == 0) {
-			if (!take_policy_rcpts(pol, s, seen, file, err))
+			if (!take_policy_rcpts(pol, s, seen, src, err))
 				return false;
 		} else if (strcmp(k, "name") != 0) {
-			set_error_at(err, file, s,
+			set_error_at(err, src, s,
 			    "policy %s: unknown setting %s", name, k);
 			return false;
 		}
 	}
 	if (pol->recipients == NULL) {
-		set_error_at(err, file, g, "policy %s: no recipients", name);
+		set_error_at(err, src, g, "policy %s: no recipients", name);
 		return false;
 	}
 	return true;
 }
 
 static bool
-take_policies(struct emf_cfg *cfg, config_setting_t *list, const char *file,
+take_policies(struct emf_cfg *cfg, config_setting_t *list,
+    const struct emf_cfg_source *src,
     struct emf_error *err)
 {
 	int n = config_setting_length(list);
@@ -777,7 +677,7 @@ take_policies(struct emf_cfg *cfg, config_setting_t *list, const char *file,
 	bool ok = true;
 
 	if (!config_setting_is_list(list) || n > MAX_POLICIES) {
-		set_error_at(err, file, list,
+		set_error_at(err, src, list,
 		    "policies: must be a list ( { ... }, ... ) of at most %d",
 		    MAX_POLICIES);
 		return false;
@@ -785,7 +685,7 @@ take_policies(struct emf_cfg *cfg, config_setting_t *list, const char *file,
 	seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	for (int i = 0; i < n && ok; i++)
 		ok = take_policy(cfg, config_setting_get_elem(list, i), seen,
-		    file, err);
+		    src, err);
 	g_hash_table_destroy(seen);
 	return ok;
 }
@@ -793,7 +693,7 @@ take_policies(struct emf_cfg *cfg, config_setting_t *list, const char *file,
 /* Unset thresholds take actions.*; the order rule holds for each policy. */
 static bool
 check_policies(struct emf_cfg *cfg, double tag, double quar, double rej,
-    const char *file, struct emf_error *err)
+    const struct emf_cfg_source *src, struct emf_error *err)
 {
 	for (guint i = 0; i < cfg->policies->len; i++) {
 		struct emf_cfg_policy *p = g_ptr_array_index(cfg->policies, i);
@@ -805,7 +705,7 @@ check_policies(struct emf_cfg *cfg, double tag, double quar, double rej,
 		if (isnan(p->reject))
 			p->reject = rej;
 		if (!(p->tag <= p->quarantine && p->quarantine <= p->reject)) {
-			set_error(err, file, 0, "policy %s: want tag <= "
+			set_error(err, emf_cfg_source_path(src), 0, "policy %s: want tag <= "
 			    "quarantine <= reject (got %g, %g, %g)", p->name,
 			    p->tag, p->quarantine, p->reject);
 			return false;
@@ -824,7 +724,7 @@ emf_cfg_policies(const struct emf_cfg *cfg, size_t *n)
 /* Walk a group: every leaf must be a known key, every group known. */
 static bool
 take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
-    const char *file, struct emf_error *err)
+    const struct emf_cfg_source *src, struct emf_error *err)
 {
 	int n = config_setting_length(group);
 
@@ -840,19 +740,19 @@ take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
 		path = prefix[0] ? g_strdup_printf("%s.%s", prefix, name) :
 		    g_strdup(name);
 		if (strcmp(path, "scores") == 0) {
-			ok = take_scores(cfg, s, file, err);
+			ok = take_scores(cfg, s, src, err);
 		} else if (strcmp(path, "policies") == 0) {
-			ok = take_policies(cfg, s, file, err);
+			ok = take_policies(cfg, s, src, err);
 		} else if ((idx = g_hash_table_lookup(cfg->index, path)) !=
 		    NULL) {
 			size_t k = GPOINTER_TO_SIZE(idx) - 1;
 
-			ok = take_value(&keys[k], s, &cfg->values[k], file,
+			ok = take_value(&keys[k], s, &cfg->values[k], src,
 			    err);
 		} else if (config_setting_is_group(s) && known_group(path)) {
-			ok = take_group(cfg, s, path, file, err);
+			ok = take_group(cfg, s, path, src, err);
 		} else {
-			set_error_at(err, file, s,
+			set_error_at(err, src, s,
 			    "unknown setting %s", path);
 			ok = false;
 		}
@@ -865,7 +765,7 @@ take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
 
 /* Cross-key rules that a per-key range cannot express. */
 static bool
-check_consistency(struct emf_cfg *cfg, const char *file,
+check_consistency(struct emf_cfg *cfg, const struct emf_cfg_source *src,
     struct emf_error *err)
 {
 	double tag = emf_cfg_double(cfg, "actions.tag");
@@ -873,12 +773,12 @@ check_consistency(struct emf_cfg *cfg, const char *file,
 	double rej = emf_cfg_double(cfg, "actions.reject");
 
 	if (!(tag <= quar && quar <= rej)) {
-		set_error(err, file, 0,
+		set_error(err, emf_cfg_source_path(src), 0,
 		    "actions: want tag <= quarantine <= reject (got %g, %g, %g)",
 		    tag, quar, rej);
 		return false;
 	}
-	return check_policies(cfg, tag, quar, rej, file, err);
+	return check_policies(cfg, tag, quar, rej, src, err);
 }
 
 enum emf_rc
@@ -886,8 +786,9 @@ emf_cfg_load(const char *path, struct emf_cfg **out,
     struct emf_error *err)
 {
 	struct emf_cfg *cfg;
+	struct emf_cfg_source *src;
 	config_t c;
-	enum emf_rc rc = EMF_OK;
+	enum emf_rc rc;
 
 	*out = NULL;
 	if (err != NULL)
@@ -900,34 +801,25 @@ emf_cfg_load(const char *path, struct emf_cfg **out,
 		return EMF_OK;
 	}
 	cfg->path = g_strdup(path);
-	config_init(&c);
-	{
-		char *dir = g_path_get_dirname(path);
-		bool ok = check_file(path, dir, 0, err);
-
-		config_set_include_dir(&c, dir);
-		g_free(dir);
-		if (!ok) {
-			config_destroy(&c);
-			emf_cfg_free(cfg);
-			return EMF_ERR_CONFIG;
-		}
+	/* Includes are expanded here, never by libconfig (cfgsource.h). */
+	rc = emf_cfg_source_read(path, &src, err);
+	if (rc != EMF_OK) {
+		emf_cfg_free(cfg);
+		return rc;
 	}
-	if (config_read_file(&c, path) != CONFIG_TRUE) {
-		if (config_error_type(&c) == CONFIG_ERR_FILE_IO)
-			set_error(err, path, 0, "cannot read: %s",
-			    g_strerror(errno));
-		else
-			set_error(err, config_error_file(&c) ?
-			    config_error_file(&c) : path,
-			    config_error_line(&c), "%s",
-			    config_error_text(&c));
-		rc = config_error_type(&c) == CONFIG_ERR_FILE_IO ?
-		    EMF_ERR_IO : EMF_ERR_CONFIG;
-	} else if (!take_group(cfg, config_root_setting(&c), "", path, err) ||
-	    !check_consistency(cfg, path, err)) {
+	config_init(&c);
+	if (config_read_string(&c, emf_cfg_source_text(src)) != CONFIG_TRUE) {
+		int line;
+		const char *file = emf_cfg_source_where(src,
+		    config_error_line(&c), &line);
+
+		set_error(err, file, line, "%s", config_error_text(&c));
+		rc = EMF_ERR_CONFIG;
+	} else if (!take_group(cfg, config_root_setting(&c), "", src, err) ||
+	    !check_consistency(cfg, src, err)) {
 		rc = EMF_ERR_CONFIG;
 	}
+	emf_cfg_source_free(src);
 	config_destroy(&c);
 	if (rc != EMF_OK) {
 		emf_cfg_free(cfg);

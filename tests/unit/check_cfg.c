@@ -245,6 +245,93 @@ START_TEST(include_of_a_file_is_read)
 }
 END_TEST
 
+/* Write text to dir/name; returns the path (g_free). */
+static char *
+put(const char *dir, const char *name, const char *text)
+{
+	char *path = g_build_filename(dir, name, NULL);
+
+	ck_assert(g_file_set_contents(path, text, -1, NULL));
+	return path;
+}
+
+/* Load path: "" on success, else the error message. */
+static char *
+load_path(const char *path)
+{
+	struct emf_cfg *cfg = NULL;
+	struct emf_error err;
+	char *msg;
+
+	msg = emf_cfg_load(path, &cfg, &err) == EMF_OK ? g_strdup("") :
+	    g_strdup(err.msg);
+	if (cfg != NULL) {
+		ck_assert_double_eq(emf_cfg_double(cfg, "actions.tag"), 2.5);
+		emf_cfg_free(cfg);
+	}
+	return msg;
+}
+
+/*
+ * Absolute names (libconfig 1.5 put its include directory in front of
+ * them too, so they never opened), names relative to the including file
+ * (also in a subdirectory), errors named by the included file, and a
+ * bound on includes that multiply.
+ */
+START_TEST(includes_absolute_nested_and_bounded)
+{
+	char *dir = g_dir_make_tmp("emf-cfg-XXXXXX", NULL);
+	char *sub = g_build_filename(dir, "conf.d", NULL);
+	char *inner, *outer, *main_conf, *text, *msg, *want;
+	GString *many = g_string_new(NULL);
+
+	ck_assert_int_eq(g_mkdir(sub, 0700), 0);
+	inner = put(sub, "inner.conf", "actions = { tag = 2.5; };\n");
+	outer = put(sub, "outer.conf", "# relative to conf.d\n"
+	    "@include \"inner.conf\"\n");
+	text = g_strdup_printf("limits = {};\n@include \"%s\"\n", outer);
+	main_conf = put(dir, "main.conf", text);
+	g_free(text);
+	msg = load_path(main_conf);
+	ck_assert_str_eq(msg, "");
+	g_free(msg);
+
+	/* A syntax error two files down names that file and line. */
+	g_free(put(sub, "inner.conf", "\nactions = { tag = = 2.5; };\n"));
+	msg = load_path(main_conf);
+	want = g_strdup_printf("%s:2: syntax error", inner);
+	ck_assert_str_eq(msg, want);
+	g_free(want);
+	g_free(msg);
+
+	/* 40 includes of a file of 40 includes: 1,600 > 1,000. */
+	g_free(put(sub, "inner.conf", "# nothing\n"));
+	for (int i = 0; i < 40; i++)
+		g_string_append(many, "@include \"inner.conf\"\n");
+	g_free(put(sub, "outer.conf", many->str));
+	g_string_truncate(many, 0);
+	for (int i = 0; i < 40; i++)
+		g_string_append(many, "@include \"conf.d/outer.conf\"\n");
+	g_free(put(dir, "main.conf", many->str));
+	msg = load_path(main_conf);
+	ck_assert_msg(strstr(msg, "outer.conf:") != NULL &&
+	    strstr(msg, "more than 1000 includes") != NULL, "got \"%s\"", msg);
+	g_free(msg);
+
+	g_string_free(many, TRUE);
+	unlink(inner);
+	unlink(outer);
+	unlink(main_conf);
+	g_rmdir(sub);
+	g_rmdir(dir);
+	g_free(inner);
+	g_free(outer);
+	g_free(main_conf);
+	g_free(sub);
+	g_free(dir);
+}
+END_TEST
+
 START_TEST(missing_file_is_io_error)
 {
 	struct emf_cfg *cfg;
@@ -269,6 +356,7 @@ main(void)
 	tcase_add_test(tc, scores_override_defaults);
 	tcase_add_test(tc, nul_byte_is_rejected_with_line);
 	tcase_add_test(tc, include_of_a_file_is_read);
+	tcase_add_test(tc, includes_absolute_nested_and_bounded);
 	tcase_add_test(tc, missing_file_is_io_error);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
