@@ -172,6 +172,7 @@ l = json.load(open(sys.argv[1]))
 assert [e["id"] for e in l] == sys.argv[2:5], l
 f = l[2]
 assert f["score"] == 23.5 and f["action"] == "reject" and not f["released"]
+assert f["policy"] == "finance" and l[1]["policy"] is None, (f, l[1])
 assert f["rcpts"] == ["keiri@corp.example", "soumu@corp.example"]
 assert f["symbols"] == ["MACRO_AUTOEXEC", "ARCHIVE_PASSWORD_IN_BODY"]
 EOF

@@ -103,6 +103,7 @@ list_json_entry(JsonBuilder *b, const struct qentry *e)
 	json_builder_set_member_name(b, "score");
 	json_builder_add_double_value(b, jnum(e->root, "score"));
 	qjson_add_string_member(b, "action", jstr(e->root, "action"));
+	qjson_add_string_member(b, "policy", jstr(e->root, "policy"));
 	json_builder_set_member_name(b, "released");
 	json_builder_add_boolean_value(b, e->released != NULL);
 	qjson_add_string_member(b, "envelope_from", jstr(env, "from"));
