@@ -41,6 +41,8 @@ static const struct emf_cfg_key keys[] = {
 	  "multipart and message/rfc822 nesting" },
 	{ "limits.mime_parts", EMF_CFG_INT, "1000", 1, 1000000, NULL,
 	  "MIME parts per message" },
+	{ "limits.header_field_bytes", EMF_CFG_INT, "102400", 1024, 1073741824.0, NULL,
+	  "a message header field is cut to this (Postfix header_size_limit)" },
 	{ "limits.container_depth", EMF_CFG_INT, "8", 1, 64, NULL,
 	  "mail part -> archive -> document -> ... nesting" },
 	{ "limits.max_objects", EMF_CFG_INT, "1000", 1, 1000000, NULL,

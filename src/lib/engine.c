@@ -40,6 +40,8 @@ take_limits(struct emf_limits *l, const struct emf_cfg *c)
 	l->max_message_bytes = (size_t)emf_cfg_int(c, "limits.max_message_bytes");
 	l->mime_depth = (unsigned)emf_cfg_int(c, "limits.mime_depth");
 	l->mime_parts = (unsigned)emf_cfg_int(c, "limits.mime_parts");
+	l->header_field_bytes =
+	    (size_t)emf_cfg_int(c, "limits.header_field_bytes");
 	l->container_depth = (unsigned)emf_cfg_int(c, "limits.container_depth");
 	l->max_objects = (unsigned)emf_cfg_int(c, "limits.max_objects");
 	l->object_bytes = (size_t)emf_cfg_int(c, "limits.object_bytes");

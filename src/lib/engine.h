@@ -19,6 +19,7 @@ struct emf_limits {
 	size_t max_message_bytes;	/* larger: not scanned, LIMIT_EXCEEDED */
 	unsigned mime_depth;		/* multipart / message nesting */
 	unsigned mime_parts;		/* MIME parts per message */
+	size_t header_field_bytes;	/* a message header field is cut */
 	unsigned container_depth;	/* mail part -> zip -> doc -> ... */
 	unsigned max_objects;		/* objects per message */
 	size_t object_bytes;		/* bytes extracted for one object */

@@ -457,6 +457,76 @@ parse_prefix(const uint8_t *msg, size_t len, unsigned max_parts,
 }
 
 /*
+ * A message's own header field longer than limits.header_field_bytes is
+ * cut to that, as Postfix's header_size_limit does: GMime keeps a field
+ * whole and grows its buffer by copying (a 10 MB field took 100 MiB).
+ * Only the header that opens the bytes given -- the mail's, or that of
+ * a message dug out as an object (an attached .eml) -- is cut: it runs
+ * unambiguously to the first empty line, whereas telling a part's header from a long body line that looks
+ * like "name:" needs the MIME state, and cutting body text would hide it
+ * from the scan. Returns NULL when no field is over the cap, else the
+ * copy; *ncut counts the fields cut and name holds the first one's.
+ */
+#define FIELD_NAME_LEN 64
+
+/* The printable name of the field at p, for the report. */
+static void
+field_name(const uint8_t *p, const uint8_t *end, char name[FIELD_NAME_LEN])
+{
+	size_t k = 0;
+
+	while (p + k < end && k + 1 < FIELD_NAME_LEN && p[k] > ' ' &&
+	    p[k] < 127 && p[k] != ':')
+		k++;
+	memcpy(name, p, k);
+	name[k] = '\0';
+}
+
+static GByteArray *
+cap_header_fields(const uint8_t *msg, size_t len, size_t cap,
+    unsigned *ncut, char name[FIELD_NAME_LEN])
+{
+	const uint8_t *p = msg, *end = msg + len, *start = msg;
+	GByteArray *out = NULL;
+	size_t field = 0;	/* bytes of the current field so far */
+	bool cutting = false;
+
+	*ncut = 0;
+	while (p < end) {
+		const uint8_t *eol = memchr(p, '\n', (size_t)(end - p));
+		const uint8_t *next = eol != NULL ? eol + 1 : end;
+		size_t n = (size_t)(next - p);
+
+		if (*p == '\n' || (n == 2 && p[0] == '\r' && p[1] == '\n'))
+			break;	/* the empty line: the body follows */
+		if (*p != ' ' && *p != '\t') {
+			start = p;
+			field = 0;
+			cutting = false;
+		}
+		if (!cutting && field + n > cap) {
+			if (out == NULL) {
+				out = g_byte_array_sized_new((guint)MIN(len,
+				    (size_t)G_MAXUINT));
+				g_byte_array_append(out, msg, (guint)(p - msg));
+			}
+			if ((*ncut)++ == 0)
+				field_name(start, end, name);
+			g_byte_array_append(out, p, (guint)(cap - field));
+			g_byte_array_append(out, (const guint8 *)"\n", 1);
+			cutting = true;
+		} else if (!cutting && out != NULL) {
+			g_byte_array_append(out, p, (guint)n);
+		}
+		field += n;
+		p = next;
+	}
+	if (out != NULL)
+		g_byte_array_append(out, p, (guint)(end - p));
+	return out;
+}
+
+/*
  * The message as a stream with CRLF turned into LF. GMime 3.2 decides
  * once whether a message uses CRLF and then strips two bytes before every
  * boundary: in a CRLF mail with one LF-only line before a boundary, the
@@ -492,6 +562,7 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 	GMimeStream *stream;
 	GMimeParser *parser;
 	GMimeMessage *m;
+	GByteArray *capped;
 
 	g_mime_parser_options_set_address_compliance_mode(opts,
 	    GMIME_RFC_COMPLIANCE_LOOSE);
@@ -514,6 +585,21 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 			    "too many %s: only the first %zu of %zu bytes "
 			    "parsed", why, n, len);
 			len = n;
+		}
+	}
+	{
+		unsigned ncut;
+		char name[FIELD_NAME_LEN] = "";
+
+		capped = cap_header_fields(msg, len,
+		    scan->limits->header_field_bytes, &ncut, name);
+		if (capped != NULL) {
+			emf_limit_hit(scan, "header_field_bytes", parent,
+			    "%u header field%s (first: %s) cut to %zu bytes",
+			    ncut, ncut == 1 ? "" : "s", name,
+			    scan->limits->header_field_bytes);
+			msg = capped->data;
+			len = capped->len;
 		}
 	}
 	stream = lf_stream(msg, len);
@@ -541,4 +627,6 @@ emf_mime_walk(struct emf_scan *scan, struct emf_object *parent,
 	g_object_unref(parser);
 	g_object_unref(stream);
 	g_mime_parser_options_free(opts);
+	if (capped != NULL)
+		g_byte_array_free(capped, TRUE);
 }

@@ -425,7 +425,7 @@ CASES = [
     ("many-parts",          gen_many_parts,           ["limit:mime_parts"],                          100),
     ("parts-3m-29mb",       gen_parts_max,            ["limit:mime_parts"],                          150),
     ("header-fields-3m",    gen_header_fields,        ["limit:header_fields"],                       200),
-    ("long-header",         gen_long_header,          ["limit:text_bytes"],                          250),
+    ("long-header",         gen_long_header,          ["limit:header_field_bytes"],                  100),
     ("unclosed-boundary",   gen_unclosed_boundary,    ["sym:MIME_MALFORMED", "objects>=2"],          100),
     ("bad-encodings",       gen_bad_encodings,        ["objects>=3"],                                100),
     ("iso2022-broken",      gen_iso2022_broken,       ["objects>=1"],                                100),

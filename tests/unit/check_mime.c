@@ -198,6 +198,64 @@ START_TEST(nested_message_rfc822)
 }
 END_TEST
 
+/*
+ * limits.header_field_bytes cuts a field of a message's own header (the
+ * mail's, an attached .eml's), folded lines and all, and nothing else:
+ * not a part's header inside a multipart, not a body line shaped like a
+ * field.
+ */
+START_TEST(long_header_fields_cut)
+{
+	struct emf_engine *e = tu_engine("limits = { header_field_bytes = 1024; };\n");
+	GString *m = g_string_new("X-Long: start");
+	GString *line = g_string_new("note:");
+	struct emf_report *r;
+	const GPtrArray *lim;
+	char *body, *json, *inner, *b64;
+	bool hit = false;
+
+	for (int i = 0; i < 30; i++)
+		g_string_append(m, "\r\n aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+	for (int i = 0; i < 300; i++)
+		g_string_append(line, "bbbbbbbbbb");
+	inner = g_strdup_printf("From: b@example.org\r\nSubject: inner\r\n"
+	    "Date: Mon, 25 Nov 2024 10:00:00 +0900\r\n"
+	    "X-Inner: %s\r\n\r\ninner text\r\n", line->str + 5);
+	b64 = g_base64_encode((const guchar *)inner, strlen(inner));
+	g_string_append_printf(m, "\r\nSubject: hello\r\nFrom: a@example.org\r\n"
+	    "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+	    "--b\r\nContent-Type: text/plain\r\nX-Part: %s\r\n\r\n"
+	    "part text\r\n%s\r\n"
+	    "--b\r\nContent-Type: application/octet-stream; name=\"fwd.eml\"\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--b--\r\n",
+	    line->str + 5, line->str, b64);
+	r = tu_scan(e, m->str);
+	ck_assert_str_eq(emf_report_scan(r)->msg.subject, "hello");
+	lim = emf_report_scan(r)->limits_hit;
+	for (guint i = 0; i < lim->len; i++)
+		hit |= strcmp(g_ptr_array_index(lim, i), "header_field_bytes") == 0;
+	ck_assert(hit);
+	ck_assert_ptr_nonnull(strstr(emf_report_symbol_detail(r, 0),
+	    "(first: X-Long) cut to 1024 bytes"));
+	/* The attached message's field too, the part's X-Part not. */
+	json = emf_report_json(r, false);
+	ck_assert_msg(strstr(json, "(first: X-Inner)") != NULL, "%s", json);
+	ck_assert_ptr_null(strstr(json, "X-Part)"));
+	emf_free(json);
+	body = texts(r, EMF_TEXT_BODY);
+	ck_assert_ptr_nonnull(strstr(body, "part text"));
+	ck_assert_ptr_nonnull(strstr(body, line->str));	/* whole */
+	ck_assert_ptr_nonnull(strstr(body, "inner text"));
+	g_free(body);
+	emf_report_free(r);
+	g_free(inner);
+	g_free(b64);
+	g_string_free(m, TRUE);
+	g_string_free(line, TRUE);
+	emf_engine_unref(e);
+}
+END_TEST
+
 /* An unclosed <head> or <style> must not hide the text after it. */
 START_TEST(html_unclosed_head_keeps_body)
 {
@@ -303,6 +361,7 @@ main(void)
 	tcase_add_test(tc, rfc2231_continuation_with_charset);
 	tcase_add_test(tc, transfer_encodings);
 	tcase_add_test(tc, nested_message_rfc822);
+	tcase_add_test(tc, long_header_fields_cut);
 	tcase_add_test(tc, unlabelled_iso2022jp_body);
 	tcase_add_test(tc, html_unclosed_head_keeps_body);
 	tcase_add_test(tc, mixed_line_ends_keep_attachment_tail);
