@@ -22,6 +22,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	    "limits = {\n"
 	    "  mime_depth = 3;\n"
 	    "  mime_parts = 12;\n"
+	    "  header_field_bytes = 1024;\n"
 	    "  container_depth = 2;\n"
 	    "  max_objects = 8;\n"
 	    "  object_bytes = 4096;\n"
