@@ -309,6 +309,28 @@ choice_ok(const char *choices, const char *s)
 }
 
 /* Check one setting against its key and store it. */
+/* A float or integer setting as a double; false for any other type. */
+static bool
+setting_number(const config_setting_t *s, double *out)
+{
+	int t = config_setting_type(s);
+
+	if (t == CONFIG_TYPE_FLOAT)
+		*out = config_setting_get_float(s);
+	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+		*out = (double)config_setting_get_int64(s);
+	else
+		return false;
+	return true;
+}
+
+/* A weight or threshold: a number in [-1000, 1000]. */
+static bool
+weight_ok(double w)
+{
+	return !isnan(w) && w >= -1000 && w <= 1000;
+}
+
 static bool
 take_value(const struct emf_cfg_key *k, config_setting_t *s,
     union emf_cfg_value *v, const struct emf_cfg_source *src, struct emf_error *err)
@@ -326,11 +348,7 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 		v->i = config_setting_get_int64(s);
 		return true;
 	case EMF_CFG_DOUBLE:
-		if (t == CONFIG_TYPE_FLOAT)
-			num = config_setting_get_float(s);
-		else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
-			num = (double)config_setting_get_int64(s);
-		else
+		if (!setting_number(s, &num))
 			goto type;
 		if (num < k->min || num > k->max || isnan(num))
 			goto range;
@@ -453,8 +471,7 @@ cfg_new_defaults(struct emf_error *err)
 
 static bool
 take_scores(struct emf_cfg *cfg, config_setting_t *group,
-    const struct emf_cfg_source *src,
-    struct emf_error *err)
+    const struct emf_cfg_source *src, struct emf_error *err)
 {
 	int n = config_setting_length(group);
 
@@ -466,30 +483,25 @@ take_scores(struct emf_cfg *cfg, config_setting_t *group,
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(group, i);
 		const char *name = config_setting_name(s);
-		int t = config_setting_type(s);
-		double *w;
+		double w;
 
 		if (emf_symbol_def(name) == NULL && !emf_symbol_is_yara(name)) {
 			set_error_at(err, src, s,
 			    "scores: unknown symbol %s", name);
 			return false;
 		}
-		if (t != CONFIG_TYPE_FLOAT && t != CONFIG_TYPE_INT &&
-		    t != CONFIG_TYPE_INT64) {
+		if (!setting_number(s, &w)) {
 			set_error_at(err, src, s,
 			    "scores.%s: wrong type (want a number)", name);
 			return false;
 		}
-		w = g_new(double, 1);
-		*w = t == CONFIG_TYPE_FLOAT ? config_setting_get_float(s) :
-		    (double)config_setting_get_int64(s);
-		if (isnan(*w) || *w < -1000 || *w > 1000) {
-			g_free(w);
+		if (!weight_ok(w)) {
 			set_error_at(err, src, s,
 			    "scores.%s: value out of range [-1000, 1000]", name);
 			return false;
 		}
-		g_hash_table_insert(cfg->scores, g_strdup(name), w);
+		g_hash_table_insert(cfg->scores, g_strdup(name),
+		    g_memdup2(&w, sizeof(w)));
 	}
 	return true;
 }
@@ -548,20 +560,6 @@ policy_entry(const char *s)
 	if (at == NULL && (s[0] == '\0' || strcmp(s, ".") == 0))
 		return NULL;
 	return g_utf8_strdown(s, -1);
-}
-
-static bool
-take_number(config_setting_t *s, double *out)
-{
-	int t = config_setting_type(s);
-
-	if (t == CONFIG_TYPE_FLOAT)
-		*out = config_setting_get_float(s);
-	else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
-		*out = (double)config_setting_get_int64(s);
-	else
-		return false;
-	return !isnan(*out) && *out >= -1000 && *out <= 1000;
 }
 
 /* recipients = [ "a@b", "c", ... ]: every entry valid and in no other policy. */
@@ -647,7 +645,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 		for (j = 0; j < G_N_ELEMENTS(th) && strcmp(k, th[j]) != 0; j++)
 			;
 		if (j < G_N_ELEMENTS(th)) {
-			if (!take_number(s, thv[j])) {
+			if (!setting_number(s, thv[j]) || !weight_ok(*thv[j])) {
 				set_error_at(err, src, s, "policy %s: "
 				    "%s must be a number in [-1000, 1000]",
 				    name, k);
@@ -671,8 +669,7 @@ take_policy(struct emf_cfg *cfg, config_setting_t *g, GHashTable *seen,
 
 static bool
 take_policies(struct emf_cfg *cfg, config_setting_t *list,
-    const struct emf_cfg_source *src,
-    struct emf_error *err)
+    const struct emf_cfg_source *src, struct emf_error *err)
 {
 	int n = config_setting_length(list);
 	GHashTable *seen;
