@@ -41,7 +41,8 @@ static const struct emf_cfg_key keys[] = {
 	  "multipart and message/rfc822 nesting" },
 	{ "limits.mime_parts", EMF_CFG_INT, "1000", 1, 1000000, NULL,
 	  "MIME parts per message" },
-	{ "limits.header_field_bytes", EMF_CFG_INT, "102400", 1024, 1073741824.0, NULL,
+	{ "limits.header_field_bytes", EMF_CFG_INT, "102400", 1024,
+	  1073741824.0, NULL,
 	  "a message header field is cut to this (Postfix header_size_limit)" },
 	{ "limits.container_depth", EMF_CFG_INT, "8", 1, 64, NULL,
 	  "mail part -> archive -> document -> ... nesting" },
@@ -333,7 +334,8 @@ weight_ok(double w)
 
 static bool
 take_value(const struct emf_cfg_key *k, config_setting_t *s,
-    union emf_cfg_value *v, const struct emf_cfg_source *src, struct emf_error *err)
+    union emf_cfg_value *v, const struct emf_cfg_source *src,
+    struct emf_error *err)
 {
 	int t = config_setting_type(s);
 	double num;
@@ -562,7 +564,7 @@ policy_entry(const char *s)
 	return g_utf8_strdown(s, -1);
 }
 
-/* recipients = [ "a@b", "c", ... ]: every entry valid and in no other policy. */
+/* recipients = [ "a@b", "c", ... ]: each valid and in no other policy. */
 static bool
 take_policy_rcpts(struct emf_cfg_policy *pol, config_setting_t *s,
     GHashTable *seen, const struct emf_cfg_source *src, struct emf_error *err)
