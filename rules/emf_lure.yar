@@ -6,7 +6,7 @@
  * as UTF-16LE (the .doc WordDocument stream, BIFF8 strings), so the
  * document rule looks for the wide form in the raw bytes; the text rule
  * sees the UTF-8 text emofilter extracts from bodies and documents.
- * The lure module (src/lib/lure.c) handles negations and security
+ * The lure module (src/lib/detect/lure.c) handles negations and security
  * notices; these rules do not, hence the low text score.
  */
 

@@ -46,7 +46,7 @@
 #include "qrender.h"
 #include "qsafe.h"
 #include "qstore.h"
-#include "quarantine.h"
+#include "store/quarantine.h"
 
 struct ctx {
 	const char *prog;

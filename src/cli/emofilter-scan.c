@@ -22,7 +22,7 @@
 #include <glib.h>
 
 #include "emf.h"
-#include "quarantine.h"
+#include "store/quarantine.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_FLAGGED 1

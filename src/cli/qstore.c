@@ -12,7 +12,7 @@
 #include "qjson.h"
 #include "qsafe.h"
 #include "qstore.h"
-#include "quarantine.h"
+#include "store/quarantine.h"
 
 /* Caps on what we read from the store. A release record is a few hundred
  * bytes. */

@@ -3,7 +3,7 @@
  * loaded (its report and release record), the times and ages the tool
  * takes and prints, the list/ioc filters, and selecting the entries that
  * match them. The files themselves are read and written by the library
- * (src/lib/quarantine.h); this is the tool's reading of them.
+ * (src/lib/store/quarantine.h); this is the tool's reading of them.
  *
  * Errors are returned, not printed: a failing call gives a message in
  * *why (the caller prints it after the program name, and frees it with

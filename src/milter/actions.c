@@ -18,9 +18,9 @@
 
 #include <glib.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "milter.h"
-#include "quarantine.h"
+#include "store/quarantine.h"
 
 /* What was done, for the log line and the X-Emofilter-Action header. */
 struct outcome {

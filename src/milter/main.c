@@ -31,7 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "milter.h"
 #include "pool.h"
 

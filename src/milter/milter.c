@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "milter.h"
 
 static pthread_mutex_t mc_lock = PTHREAD_MUTEX_INITIALIZER;

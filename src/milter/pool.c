@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "core/log.h"
 #include "pool.h"
 
 #define WMAGIC 0x456d6657u	/* "EmfW" */

@@ -16,9 +16,9 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "office.h"
-#include "ole.h"
-#include "xlm.h"
+#include "office/office.h"
+#include "office/ole.h"
+#include "office/xlm.h"
 
 #define NAMES_MAX 64
 #define TEXT_CAP (1u << 16)

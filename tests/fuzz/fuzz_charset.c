@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-#include "charset.h"
+#include "core/charset.h"
 #include "fuzz.h"
 
 int

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "ole.h"
+#include "office/ole.h"
 
 #define MAX_ENTRIES 4096
 #define CAP (1u << 20)

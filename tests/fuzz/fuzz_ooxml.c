@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "ooxml.h"
+#include "office/ooxml.h"
 
 #define CAP (1u << 16)
 

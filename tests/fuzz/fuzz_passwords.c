@@ -17,9 +17,9 @@
 
 #include <string.h>
 
-#include "engine.h"
+#include "core/engine.h"
 #include "fuzz.h"
-#include "passwords.h"
+#include "mail/passwords.h"
 
 #define CAND_MIN 3
 

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "vba.h"
+#include "office/vba.h"
 
 #define CAP (1u << 20)
 #define MAX_MODULES 100

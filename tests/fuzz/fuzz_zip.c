@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "zipscan.h"
+#include "archive/zipscan.h"
 
 #define CAP 65536
 

@@ -8,8 +8,8 @@
 
 #include <glib/gstdio.h>
 
-#include "cfg.h"
-#include "engine.h"
+#include "core/cfg.h"
+#include "core/engine.h"
 #include "testutil.h"
 
 /* Load text; return the error message ("" on success). */

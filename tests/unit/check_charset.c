@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "charset.h"
+#include "core/charset.h"
 #include "testutil.h"
 
 static const struct {

@@ -5,9 +5,9 @@
  */
 #include "config.h"
 
-#include "engine.h"
-#include "heuristics.h"
-#include "scan.h"
+#include "core/engine.h"
+#include "detect/heuristics.h"
+#include "core/scan.h"
 #include "testutil.h"
 
 static const char *const mail_symbols[] = {

@@ -4,9 +4,9 @@
  */
 #include "config.h"
 
-#include "engine.h"
-#include "lure.h"
-#include "scan.h"
+#include "core/engine.h"
+#include "detect/lure.h"
+#include "core/scan.h"
 #include "testutil.h"
 
 static const struct {

@@ -4,8 +4,8 @@
  */
 #include "config.h"
 
-#include "report.h"
-#include "scan.h"
+#include "core/report.h"
+#include "core/scan.h"
 #include "testutil.h"
 
 static struct emf_engine *engine;

@@ -9,11 +9,11 @@
 
 #include <zlib.h>
 
-#include "office.h"
-#include "ole.h"
-#include "ooxml.h"
+#include "office/office.h"
+#include "office/ole.h"
+#include "office/ooxml.h"
 #include "testutil.h"
-#include "xlm.h"
+#include "office/xlm.h"
 
 /* ---- builders ------------------------------------------------------------- */
 

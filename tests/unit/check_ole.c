@@ -5,7 +5,7 @@
  */
 #include "config.h"
 
-#include "ole.h"
+#include "office/ole.h"
 #include "testutil.h"
 
 #define SS 512

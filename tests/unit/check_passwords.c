@@ -8,9 +8,9 @@
 
 #include <unistd.h>
 
-#include "cfg.h"
-#include "engine.h"
-#include "passwords.h"
+#include "core/cfg.h"
+#include "core/engine.h"
+#include "mail/passwords.h"
 #include "reportutil.h"
 
 static struct emf_engine *engine;

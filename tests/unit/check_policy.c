@@ -6,8 +6,8 @@
 
 #include <json-glib/json-glib.h>
 
-#include "engine.h"
-#include "policy.h"
+#include "core/engine.h"
+#include "core/policy.h"
 #include "testutil.h"
 
 /* Two .exe attachments: EXECUTABLE_ATTACHMENT once, weight 8 below. */

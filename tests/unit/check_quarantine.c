@@ -13,7 +13,7 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include "quarantine.h"
+#include "store/quarantine.h"
 #include "testutil.h"
 
 #define ID1 "20261125T054100Z-1a2b3c4d"

@@ -5,8 +5,8 @@
  */
 #include "config.h"
 
-#include "report.h"
-#include "scan.h"
+#include "core/report.h"
+#include "core/scan.h"
 #include <json-glib/json-glib.h>
 
 #include "testutil.h"

@@ -5,7 +5,7 @@
 #include "config.h"
 
 #include "testutil.h"
-#include "vba.h"
+#include "office/vba.h"
 
 /* ---- decompression -------------------------------------------------------- */
 

@@ -6,9 +6,9 @@
 
 #include <glib/gstdio.h>
 
-#include "engine.h"
-#include "scan.h"
-#include "yarascan.h"
+#include "core/engine.h"
+#include "core/scan.h"
+#include "detect/yarascan.h"
 #include "testutil.h"
 
 /* A config text naming the source tree's rules/ directory. */

@@ -30,7 +30,7 @@
 
 #include <string.h>
 
-#include "modules.h"
+#include "core/modules.h"
 
 /* Below this many bytes no member is called inflated, whatever the ratio. */
 #define INFLATED_MIN ((uint64_t)1 << 20)

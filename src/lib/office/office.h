@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "scan.h"
+#include "core/scan.h"
 #include "xlm.h"
 
 /*

@@ -12,11 +12,11 @@
 
 #include <glib.h>
 
-#include "charset.h"
-#include "cfg.h"
-#include "engine.h"
+#include "core/charset.h"
+#include "core/cfg.h"
+#include "core/engine.h"
 #include "lure.h"
-#include "scan.h"
+#include "core/scan.h"
 
 /* Button labels and the usual instructions around them. */
 static const char *const builtin_phrases[] = {

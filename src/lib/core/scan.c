@@ -23,7 +23,6 @@
 #include "report.h"
 #include "scan.h"
 #include "symbols.h"
-#include "yarascan.h"
 
 /* Detail lines kept per symbol, and entries kept per object list. */
 #define SYMBOL_HITS_MAX 20

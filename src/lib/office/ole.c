@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <glib.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-#include "modules.h"
+#include "core/modules.h"
 #include "office.h"
 #include "ooxml.h"
 #include "xlm.h"

@@ -10,7 +10,7 @@
 #define EMF_MODULES_H
 
 #include "scan.h"
-#include "zipscan.h"
+#include "archive/zipscan.h"
 
 /*
  * mime.c: walk a message, keep its texts and queue its leaf parts as
@@ -51,8 +51,8 @@ void emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
     struct emf_zip *zip);
 
 /* ---- heuristics, lure, yara ---- */
-#include "heuristics.h"
-#include "lure.h"
-#include "yarascan.h"
+#include "detect/heuristics.h"
+#include "detect/lure.h"
+#include "detect/yarascan.h"
 
 #endif /* EMF_MODULES_H */

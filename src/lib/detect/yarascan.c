@@ -10,9 +10,9 @@
 #include <glib.h>
 #include <yara.h>
 
-#include "cfg.h"
-#include "engine.h"
-#include "scan.h"
+#include "core/cfg.h"
+#include "core/engine.h"
+#include "core/scan.h"
 #include "yarascan.h"
 
 struct emf_yara {

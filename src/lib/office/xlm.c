@@ -3,7 +3,7 @@
  */
 #include "config.h"
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <string.h>
 

@@ -4,12 +4,12 @@
  */
 #include "config.h"
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <string.h>
 #include <zlib.h>
 
-#include "modules.h"
+#include "core/modules.h"
 #include "office.h"
 #include "ole.h"
 #include "vba.h"

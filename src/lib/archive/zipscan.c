@@ -6,7 +6,7 @@
  */
 #include "config.h"
 
-#include "bytes.h"
+#include "core/bytes.h"
 
 #include <stdarg.h>
 #include <string.h>

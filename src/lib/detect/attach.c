@@ -4,7 +4,7 @@
  */
 #include "config.h"
 
-#include "modules.h"
+#include "core/modules.h"
 
 static bool
 executable_type(enum emf_ftype t)

@@ -18,13 +18,13 @@
 
 #include <glib.h>
 
-#include "cfg.h"
-#include "charset.h"
+#include "core/cfg.h"
+#include "core/charset.h"
 #include "domains.h"
-#include "engine.h"
+#include "core/engine.h"
 #include "heuristics.h"
 #include "lure.h"
-#include "scan.h"
+#include "core/scan.h"
 
 struct net {
 	int family;

@@ -17,9 +17,9 @@
 
 #include <gmime/gmime.h>
 
-#include "charset.h"
+#include "core/charset.h"
 #include "html.h"
-#include "modules.h"
+#include "core/modules.h"
 
 void
 emf_mime_init(void)

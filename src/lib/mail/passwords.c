@@ -6,9 +6,9 @@
 
 #include <string.h>
 
-#include "cfg.h"
-#include "modules.h"
-#include "charset.h"
+#include "core/cfg.h"
+#include "core/modules.h"
+#include "core/charset.h"
 #include "passwords.h"
 
 /* Bare tokens kept per message, and neighbour names looked for. */
