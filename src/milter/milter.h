@@ -56,6 +56,7 @@ struct emf_msg {
 	struct emf_spool *spool;
 	enum emf_rc spool_rc;		/* first spool failure */
 	char *subject;			/* first Subject value, as received */
+	char *msgid;			/* first Message-ID value, for the log */
 	GHashTable *hdr_count;		/* lower-case name -> count */
 	struct emf_strip strip[EMF_MAX_STRIP];
 	int nstrip;
