@@ -20,6 +20,7 @@
 
 #include "core/log.h"
 #include "hdrtext.h"
+#include "metrics.h"
 #include "milter.h"
 #include "store/quarantine.h"
 
@@ -324,5 +325,8 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 		    do_tempfail(ctx, &o, "internal error");
 	}
 	log_line(m, v, &o, len);
+	emf_metrics_message(o.action, o.done, v->summary != NULL ? v->summary :
+	    o.oversize ? "LIMIT_EXCEEDED" : "SCAN_FAILED",
+	    rc == EMF_OK && !o.oversize && v->id != NULL ? v->scan_ms : -1);
 	return st;
 }

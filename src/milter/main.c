@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "metrics.h"
 #include "milter.h"
 #include "pool.h"
 
@@ -502,6 +503,9 @@ check_runtime(const struct opts *o, const struct emf_cfg *cfg)
 	errs += check_socket(sock, &ra, pidfile[0] != '\0' &&
 	    pidfile_holder(pidfile) != 0);
 	errs += check_qdir(emf_cfg_str(cfg, "quarantine.dir"), &ra);
+	if (emf_cfg_str(cfg, "metrics.listen")[0] != '\0')
+		t_line(true, "metrics", "GET http://%s/metrics (opened at "
+		    "start)", emf_cfg_str(cfg, "metrics.listen"));
 	return errs;
 }
 
@@ -627,6 +631,9 @@ socket_takeover_ok(const char *sock)
 	return true;
 }
 
+/* The metrics endpoint's socket (-1: off), served by the milter process. */
+static int metrics_fd = -1;
+
 /* Fork the milter process. */
 static pid_t
 spawn_milter(const char *conf, struct emf_pool *pool)
@@ -653,6 +660,7 @@ spawn_milter(const char *conf, struct emf_pool *pool)
 	 * The signal mask is inherited blocked: libmilter's own signal
 	 * thread sigwaits SIGTERM/SIGHUP/SIGINT (stop), ours SIGUSR1 (reload).
 	 */
+	emf_metrics_start(metrics_fd, emf_milter_inflight);
 	_exit(emf_milter_run(conf, emf_mconf_new(cfg), pool));
 }
 
@@ -726,10 +734,15 @@ serve(const struct opts *o, struct emf_engine *engine)
 		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 			if (pid == milter) {
 				milter = 0;
-				if (!stopping)
+				if (!stopping) {
 					emf_log(EMF_LOG_WARNING, "milter process "
 					    "ended (status %d)", st);
+					emf_metrics_milter_restart();
+				}
 			} else {
+				if (!stopping && (WIFSIGNALED(st) ||
+				    WEXITSTATUS(st) != 0))
+					emf_metrics_worker_restart();
 				emf_pool_reaped(pool, pid, st);
 			}
 		}
@@ -833,6 +846,21 @@ main(int argc, char **argv)
 	if (!socket_takeover_ok(o.sock)) {
 		pidfile_release();
 		return 1;
+	}
+	/* Off unless metrics.listen is set; a bad or taken address stops
+	 * the start. */
+	if (emf_cfg_str(cfg, "metrics.listen")[0] != '\0') {
+		if (!emf_metrics_init()) {
+			emf_log(EMF_LOG_ERR, "metrics: %s", strerror(errno));
+			pidfile_release();
+			return 1;
+		}
+		if (!emf_metrics_listen(emf_cfg_str(cfg, "metrics.listen"),
+		    &metrics_fd, why, sizeof(why))) {
+			emf_log(EMF_LOG_ERR, "%s", why);
+			pidfile_release();
+			return 1;
+		}
 	}
 	/* The group may connect to a unix socket; others may not. */
 	umask(007);

@@ -31,6 +31,17 @@ static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t inflight_zero = PTHREAD_COND_INITIALIZER;
 static int inflight;			/* messages between MAIL and eom/abort */
 
+int
+emf_milter_inflight(void)
+{
+	int n;
+
+	pthread_mutex_lock(&inflight_lock);
+	n = inflight;
+	pthread_mutex_unlock(&inflight_lock);
+	return n;
+}
+
 struct emf_mconf *
 emf_mconf_new(struct emf_cfg *cfg)
 {

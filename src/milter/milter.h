@@ -88,6 +88,9 @@ bool emf_milter_setup(const char *sock, struct emf_error *err);
 int emf_milter_run(const char *conf_path, struct emf_mconf *mc,
     struct emf_pool *pool);
 
+/* Messages now between MAIL FROM and end of message (for the metrics). */
+int emf_milter_inflight(void);
+
 /* actions.c: apply a verdict; returns the sfsistat for eom. */
 sfsistat emf_actions_apply(SMFICTX *ctx, struct emf_conn *c,
     enum emf_rc rc, struct emf_verdict *v, const uint8_t *data, size_t len);

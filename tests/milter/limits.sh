@@ -6,7 +6,8 @@
 # (on_oversize = "reject", after a SIGHUP); one below it is scanned; a
 # Japanese subject_prefix is RFC 2047-encoded in front of an ISO-2022-JP
 # and a plain subject; the log line carries queue ID, Message-ID, sender,
-# recipients, score, action and symbols. Exit 77 without miltertest.
+# recipients, score, action and symbols; the metrics endpoint counts the
+# same messages (and survives the reload). Exit 77 without miltertest.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -32,6 +33,17 @@ user=
 [ "$(id -u)" -eq 0 ] && user=nobody
 mkdir -p "$work/run" && [ -n "$user" ] && chown "$user" "$work/run"
 conf=$work/test.conf
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+# GET $1 from the metrics endpoint: the body, or "HTTP <code>"
+fetch() {
+	python3 - "http://127.0.0.1:$mport$1" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    print(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode(), end="")
+except urllib.error.HTTPError as e:
+    print("HTTP %d" % e.code)
+PY
+}
 # $1: on_oversize
 write_conf() {
 	{
@@ -49,6 +61,7 @@ milter = {
   subject_prefix = "【要注意】";
   on_oversize = "$1";
 };
+metrics = { listen = "127.0.0.1:$mport"; };
 EOF2
 	} > "$conf"
 	chmod 644 "$conf"
@@ -69,6 +82,23 @@ grep -q 'QSMALL1: id=[^ ]* msgid=<size.emftest@example.org> from=<alice@example.
 grep -q 'QJP1: .*action=tag .*symbols=\[FILE_TYPE_MISMATCH' "$work/log" ||
     bad "tag: no log line with the symbols"
 
+# the metrics count the same four messages
+fetch /metrics > "$work/metrics"
+for want in 'emofilter_messages_total{action="tag",result="accepted"} 2' \
+    'emofilter_messages_total{action="accept",result="accepted"} 1' \
+    'emofilter_messages_total{action="unscanned",result="accepted"} 1' \
+    'emofilter_messages_total{action="quarantine",result="held"} 0' \
+    'emofilter_symbols_total{symbol="FILE_TYPE_MISMATCH"} 2' \
+    'emofilter_symbols_total{symbol="LIMIT_EXCEEDED"} 1' \
+    'emofilter_scan_seconds_count 3' \
+    'emofilter_scan_seconds_bucket{le="+Inf"} 3' \
+    'emofilter_tempfails_total 0' \
+    'emofilter_worker_restarts_total 0' \
+    'emofilter_messages_in_flight 0'; do
+	grep -qxF "$want" "$work/metrics" || bad "metrics: no line '$want'"
+done
+[ "$(fetch /)" = "HTTP 404" ] || bad "metrics: / is not 404"
+
 write_conf reject
 kill -HUP "$pid"
 i=0
@@ -76,6 +106,10 @@ until grep -q 'milter settings reloaded' "$work/log" || [ $i -gt 50 ]; do sleep 
 EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" EMF_CASE=oversize-reject \
     miltertest -s "$top_srcdir/tests/milter/limits.lua" || bad "limits.lua oversize-reject"
 grep -q 'QBIG2: .* action=unscanned result=rejected' "$work/log" || bad "oversize reject not logged"
+fetch /metrics > "$work/metrics2"
+grep -qxF 'emofilter_messages_total{action="unscanned",result="rejected"} 1' "$work/metrics2" &&
+    grep -qxF 'emofilter_messages_total{action="tag",result="accepted"} 2' "$work/metrics2" ||
+    bad "metrics after the reload: $(grep messages_total "$work/metrics2")"
 
 # the old second limit is gone: one size limit
 printf 'milter = { max_message_bytes = 52428800; };\n' > "$work/old.conf"

@@ -170,6 +170,8 @@ static const struct emf_cfg_key keys[] = {
 	  "a message above limits.max_message_bytes (not scanned): deliver "
 	  "it tagged X-Emofilter-Action: unscanned, tempfail or reject" },
 	/* -- end of milter keys -- */
+	{ "metrics.listen", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "host:port of the Prometheus text endpoint (GET /metrics); \"\" = off" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
