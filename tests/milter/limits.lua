@@ -1,7 +1,7 @@
 -- limits.lua - one size limit and Japanese-safe headers, through the
 -- milter protocol (run by tests/milter/limits.sh with miltertest).
 --   EMF_SOCKET the filter's socket, EMF_DATA the message directory,
---   EMF_CASE   "tag-and-size" or "oversize-reject".
+--   EMF_CASE   "tag-and-size", "sleep" or "oversize-reject".
 local sock = os.getenv("EMF_SOCKET")
 local data = os.getenv("EMF_DATA")
 local case = os.getenv("EMF_CASE")
@@ -96,6 +96,12 @@ if case == "tag-and-size" then
 	    "oversize: X-Emofilter-Symbols: LIMIT_EXCEEDED")
 	check(not mt.eom_check(conn, MT_HDRADD, "X-Emofilter-Action", " accept"),
 	    "oversize: not X-Emofilter-Action: accept")
+	mt.disconnect(conn)
+elseif case == "sleep" then
+	-- A scan past its deadline: the worker is killed, the mail tempfailed.
+	local hdrs, body = read_msg(data .. "/sleep.eml")
+	local conn = send("QSLEEP1", hdrs, body)
+	check(mt.getreply(conn) == SMFIR_REPLYCODE, "late scan: tempfailed")
 	mt.disconnect(conn)
 elseif case == "oversize-reject" then
 	local conn = send("QBIG2", plain, big)

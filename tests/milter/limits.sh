@@ -57,6 +57,7 @@ milter = {
   user = "$user";
   pidfile = "$work/run/pid";
   workers = 1;
+  scan_timeout_ms = 1000;
   spool_dir = "$work/run";
   subject_prefix = "【要注意】";
   on_oversize = "$1";
@@ -68,7 +69,7 @@ EOF2
 }
 write_conf tag
 "$emofilter" -t -c "$conf" >/dev/null || bad "-t rejects the config"
-"$emofilter" -f -c "$conf" 2>"$work/log" &
+EMOFILTER_TEST_HOOKS=1 "$emofilter" -f -c "$conf" 2>"$work/log" &
 pid=$!
 i=0
 while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -98,6 +99,22 @@ for want in 'emofilter_messages_total{action="tag",result="accepted"} 2' \
 	grep -qxF "$want" "$work/metrics" || bad "metrics: no line '$want'"
 done
 [ "$(fetch /)" = "HTTP 404" ] || bad "metrics: / is not 404"
+
+# a worker killed at its deadline: counted as a restart and a tempfail
+EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" EMF_CASE=sleep \
+    miltertest -s "$top_srcdir/tests/milter/limits.lua" || bad "limits.lua sleep"
+i=0
+until fetch /metrics | grep -qxF 'emofilter_worker_restarts_total 1' || [ $i -gt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+fetch /metrics > "$work/metrics"
+for want in 'emofilter_worker_restarts_total 1' 'emofilter_tempfails_total 1' \
+    'emofilter_messages_total{action="unscanned",result="tempfailed"} 1' \
+    'emofilter_symbols_total{symbol="SCAN_FAILED"} 1' \
+    'emofilter_scan_seconds_count 3'; do
+	grep -qxF "$want" "$work/metrics" || bad "metrics after a killed worker: no line '$want'"
+done
 
 write_conf reject
 kill -HUP "$pid"
