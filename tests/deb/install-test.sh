@@ -120,6 +120,8 @@ for f in /usr/sbin/emofilter /usr/bin/emofilter-scan /usr/bin/emofilter-quaranti
 done
 dpkg-query -W -f='${Conffiles}\n' emofilter | grep -q '/etc/emofilter/local.conf' &&
     ok "/etc/emofilter/*.conf are conffiles" || bad "local.conf is not a conffile"
+[ -L /etc/systemd/system/multi-user.target.wants/emofilter.service ] &&
+    ok "unit enabled (multi-user.target.wants)" || echo "note: unit not enabled (no systemd helper?)"
 getent passwd emofilter >/dev/null && getent group emofilter-csirt >/dev/null &&
     ok "user emofilter, group emofilter-csirt" || bad "user or CSIRT group missing"
 q=/var/lib/emofilter/quarantine
@@ -255,6 +257,8 @@ apt-get -o DPkg::Lock::Timeout=600 purge -y -q emofilter >"$work/purge.log" 2>&1
 left=$(while read -r f; do [ -e "$f" ] && echo "$f"; done <"$work/files")
 [ -z "$left" ] && ok "no file of the package left" || bad "left after purge: $left"
 [ -e /etc/emofilter ] && bad "/etc/emofilter left after purge" || ok "/etc/emofilter removed"
+wants=$(find /etc/systemd/system -name 'emofilter*' 2>/dev/null)
+[ -z "$wants" ] && ok "no unit links left in /etc/systemd/system" || bad "left: $wants"
 n=$(find "$q" -name '*.eml' 2>/dev/null | wc -l)
 [ "$n" -ge 1 ] && ok "the quarantine is kept ($n entries in $q)" || bad "quarantine lost at purge"
 other=$(find /var/lib/emofilter -mindepth 1 -not -path "$q" -not -path "$q/*" 2>/dev/null)
