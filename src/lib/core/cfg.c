@@ -36,7 +36,8 @@
 static const struct emf_cfg_key keys[] = {
 	/* limits: every bound of a scan */
 	{ "limits.max_message_bytes", EMF_CFG_INT, "31457280", 1024, 1073741824.0, NULL,
-	  "larger messages are not scanned (LIMIT_EXCEEDED)" },
+	  "larger messages are not scanned (LIMIT_EXCEEDED; the milter "
+	  "applies milter.on_oversize)" },
 	{ "limits.mime_depth", EMF_CFG_INT, "32", 1, 1000, NULL,
 	  "multipart and message/rfc822 nesting" },
 	{ "limits.mime_parts", EMF_CFG_INT, "1000", 1, 1000000, NULL,
@@ -164,12 +165,13 @@ static const struct emf_cfg_key keys[] = {
 	  "message bytes kept in memory before spilling to a temp file" },
 	{ "milter.spool_dir", EMF_CFG_STR, "\"/tmp\"", 0, 0, NULL,
 	  "directory for spilled messages (private temp files)" },
-	{ "milter.max_message_bytes", EMF_CFG_INT, "52428800", 1024, 4294967296.0, NULL,
-	  "larger messages are not spooled nor scanned: on_oversize" },
-	{ "milter.on_oversize", EMF_CFG_STR, "\"accept\"", 0, 0,
-	  "accept|tempfail|reject",
-	  "a message above max_message_bytes: accept tagged unscanned, tempfail or reject" },
+	{ "milter.on_oversize", EMF_CFG_STR, "\"tag\"", 0, 0,
+	  "tag|tempfail|reject",
+	  "a message above limits.max_message_bytes (not scanned): deliver "
+	  "it tagged X-Emofilter-Action: unscanned, tempfail or reject" },
 	/* -- end of milter keys -- */
+	{ "metrics.listen", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "host:port of the Prometheus text endpoint (GET /metrics); \"\" = off" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
