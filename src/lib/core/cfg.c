@@ -105,7 +105,7 @@ static const struct emf_cfg_key keys[] = {
 	/* active content: what the composites' archive symbols look for
 	 * (composite.c) */
 	{ "active_content.symbols", EMF_CFG_STRLIST,
-	  "[ \"OFFICE_MACRO\", \"XLM_MACRO\", \"MACRO_AUTOEXEC\", \"EXECUTABLE_ATTACHMENT\" ]",
+	  "[ \"OFFICE_MACRO\", \"XLM_MACRO\", \"MACRO_AUTOEXEC\", \"EXECUTABLE_ATTACHMENT\", \"OFFICE_ENCRYPTED\" ]",
 	  0, 0, NULL,
 	  "symbols that mark active content (code that can run when opened)" },
 	{ "active_content.inert_extensions", EMF_CFG_STRLIST,
@@ -794,6 +794,10 @@ static const char default_composites[] =
     "    expression = \"(OFFICE_MACRO | XLM_MACRO) & !TRUSTED_SENDER\";\n"
     "    score = 2.0;\n"
     "    description = \"macro document from outside the organisation\"; },\n"
+    "  { name = \"UNSOLICITED_AUTOEXEC\";\n"
+    "    expression = \"UNSOLICITED_MACRO & MACRO_AUTOEXEC\";\n"
+    "    score = 2.0;\n"
+    "    description = \"macro from outside that runs by itself\"; },\n"
     "  { name = \"UNSOLICITED_MACRO_FORGED\";\n"
     "    expression = \"UNSOLICITED_MACRO & FORGERY_SIGN\";\n"
     "    score = 5.0;\n"

@@ -134,6 +134,41 @@ bare_address(const char *v)
 	return g_strstrip(g_strdup(v));
 }
 
+
+/*
+ * Whether an Outlook Thread-Index says the message continues a
+ * conversation: the index is a 22-byte header block, and each reply or
+ * forward appends a 5-byte child block ([MS-OXOMSG] PidTagConversation-
+ * Index), so a reply made in Outlook carries at least 27 bytes. A bare
+ * 22-byte index is a conversation's first message: it proves no thread.
+ */
+static bool
+thread_index_continues(const char *v)
+{
+	char *s;
+	guchar *raw;
+	gsize n = 0;
+
+	if (v == NULL || strlen(v) > 1024)
+		return v != NULL;
+	s = g_strdup(v);
+	g_strdelimit(s, " \t\r\n", ' ');
+	g_strstrip(s);
+	{
+		/* Folded values: drop inner blanks before decoding. */
+		char *w = s;
+
+		for (char *r = s; *r != '\0'; r++)
+			if (*r != ' ')
+				*w++ = *r;
+		*w = '\0';
+	}
+	raw = g_base64_decode(s, &n);
+	g_free(s);
+	g_free(raw);
+	return n > 22;
+}
+
 static void
 take_headers(struct emf_scan *scan, GMimeMessage *m)
 {
@@ -183,8 +218,8 @@ take_headers(struct emf_scan *scan, GMimeMessage *m)
 	mi->references = utf8_or_null(refs);
 	/* Outlook threads by Thread-Index and often sends replies without
 	 * In-Reply-To; the heuristics need to tell that from a forgery. */
-	mi->has_thread_index = g_mime_object_get_header(o, "Thread-Index") !=
-	    NULL;
+	mi->has_thread_index = thread_index_continues(
+	    g_mime_object_get_header(o, "Thread-Index"));
 	mi->has_thread_headers = (irt != NULL && *irt != '\0') ||
 	    (refs != NULL && *refs != '\0');
 	if (mi->subject != NULL)
