@@ -136,37 +136,35 @@ bare_address(const char *v)
 
 
 /*
- * Whether an Outlook Thread-Index says the message continues a
- * conversation: the index is a 22-byte header block, and each reply or
- * forward appends a 5-byte child block ([MS-OXOMSG] PidTagConversation-
- * Index), so a reply made in Outlook carries at least 27 bytes. A bare
- * 22-byte index is a conversation's first message: it proves no thread.
+ * Whether an Outlook Thread-Index may stand for thread headers. The index
+ * is a 22-byte header block, and each reply or forward appends a 5-byte
+ * child block ([MS-OXOMSG] PidTagConversationIndex), so a reply made in
+ * Outlook carries 27 bytes or more. A well-formed 22-byte index is a
+ * conversation's first message: it proves no thread. Anything else
+ * (longer, or not readable as an index) is given the benefit of the doubt.
  */
 static bool
 thread_index_continues(const char *v)
 {
-	char *s;
+	char *s, *w;
 	guchar *raw;
 	gsize n = 0;
 
-	if (v == NULL || strlen(v) > 1024)
-		return v != NULL;
+	if (v == NULL)
+		return false;
+	if (strlen(v) > 1024)
+		return true;
+	/* Folded values: drop the blanks before decoding. */
 	s = g_strdup(v);
-	g_strdelimit(s, " \t\r\n", ' ');
-	g_strstrip(s);
-	{
-		/* Folded values: drop inner blanks before decoding. */
-		char *w = s;
-
-		for (char *r = s; *r != '\0'; r++)
-			if (*r != ' ')
-				*w++ = *r;
-		*w = '\0';
-	}
+	w = s;
+	for (const char *r = s; *r != '\0'; r++)
+		if (!g_ascii_isspace(*r))
+			*w++ = *r;
+	*w = '\0';
 	raw = g_base64_decode(s, &n);
 	g_free(s);
 	g_free(raw);
-	return n > 22;
+	return n != 22;
 }
 
 static void
