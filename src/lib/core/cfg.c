@@ -105,11 +105,14 @@ static const struct emf_cfg_key keys[] = {
 	/* active content: what the composites' archive symbols look for
 	 * (composite.c) */
 	{ "active_content.symbols", EMF_CFG_STRLIST,
-	  "[ \"OFFICE_MACRO\", \"XLM_MACRO\", \"MACRO_AUTOEXEC\", \"EXECUTABLE_ATTACHMENT\", \"OFFICE_ENCRYPTED\" ]",
+	  "[ \"OFFICE_MACRO\", \"XLM_MACRO\", \"MACRO_AUTOEXEC\", "
+	  "\"EXECUTABLE_ATTACHMENT\", \"OFFICE_ENCRYPTED\" ]",
 	  0, 0, NULL,
 	  "symbols that mark active content (code that can run when opened)" },
 	{ "active_content.inert_extensions", EMF_CFG_STRLIST,
-	  "[ \"pdf\", \"txt\", \"csv\", \"jpg\", \"jpeg\", \"png\", \"gif\", \"bmp\", \"tif\", \"tiff\", \"docx\", \"xlsx\", \"pptx\" ]",
+	  "[ \"pdf\", \"txt\", \"csv\", \"jpg\", \"jpeg\", \"png\", "
+	  "\"gif\", \"bmp\", \"tif\", \"tiff\", \"docx\", \"xlsx\", "
+	  "\"pptx\" ]",
 	  0, 0, NULL,
 	  "file name extensions of types that carry no code" },
 	/* -- end of active_content keys -- */
@@ -766,13 +769,16 @@ static const char default_composites[] =
     "                \"YARA_EMF_PASSWORD_ZIP_TEXT\" ];\n"
     "    description = \"password zip opened: only inert files inside\"; },\n"
     "  { name = \"PPAP_UNOPENED_DOCUMENTS\";\n"
-    "    expression = \"ARCHIVE_UNOPENED_INERT_NAMES & ARCHIVE_PASSWORD_UNKNOWN\";\n"
+    "    expression = \"ARCHIVE_UNOPENED_INERT_NAMES & \"\n"
+    "                 \"ARCHIVE_PASSWORD_UNKNOWN\";\n"
     "    score = 1.0;\n"
     "    consume = [ \"ARCHIVE_ENCRYPTED\", \"ARCHIVE_PASSWORD_UNKNOWN\",\n"
     "                \"YARA_EMF_PASSWORD_ZIP_TEXT\" ];\n"
-    "    description = \"password zip not opened, members named as inert types\"; },\n"
+    "    description = \"password zip not opened, members named inert\"; },\n"
     "  { name = \"FORGERY_SIGN\";\n"
-    "    expression = \"DISPLAY_NAME_SPOOF | SIGNATURE_DOMAIN_MISMATCH | FROM_ENVELOPE_MISMATCH | REPLY_TO_MISMATCH | FAKE_ORIGINAL_MESSAGE | REPLY_WITHOUT_THREAD\";\n"
+    "    expression = \"DISPLAY_NAME_SPOOF | SIGNATURE_DOMAIN_MISMATCH | \"\n"
+    "                 \"FROM_ENVELOPE_MISMATCH | REPLY_TO_MISMATCH | \"\n"
+    "                 \"FAKE_ORIGINAL_MESSAGE | REPLY_WITHOUT_THREAD\";\n"
     "    score = 0.0;\n"
     "    description = \"a sender or reply forgery sign\"; },\n"
     "  { name = \"ENCRYPTED_ACTIVE_CONTENT\";\n"
@@ -780,13 +786,16 @@ static const char default_composites[] =
     "    score = 9.0;\n"
     "    consume = [ \"ARCHIVE_ENCRYPTED\", \"ARCHIVE_PASSWORD_IN_BODY\",\n"
     "                \"YARA_EMF_PASSWORD_ZIP_TEXT\" ];\n"
-    "    description = \"active content inside a password zip, password in the mail\"; },\n"
+    "    description = \"active content in a password zip opened\"; },\n"
     "  { name = \"ENCRYPTED_ACTIVE_WITH_SIGN\";\n"
-    "    expression = \"ENCRYPTED_ACTIVE_CONTENT & (FORGERY_SIGN | LURE_ENABLE_CONTENT_BODY | LURE_ENABLE_CONTENT_DOC | MACRO_AUTOEXEC | MACRO_SUSPICIOUS)\";\n"
+    "    expression = \"ENCRYPTED_ACTIVE_CONTENT & (FORGERY_SIGN | \"\n"
+    "                 \"LURE_ENABLE_CONTENT_BODY | LURE_ENABLE_CONTENT_DOC | \"\n"
+    "                 \"MACRO_AUTOEXEC | MACRO_SUSPICIOUS)\";\n"
     "    score = 3.0;\n"
     "    description = \"encrypted active content and one more sign\"; },\n"
     "  { name = \"TRUSTED_ACTIVE_CONTENT\";\n"
-    "    expression = \"TRUSTED_SENDER & (OFFICE_MACRO | XLM_MACRO | MACRO_AUTOEXEC)\";\n"
+    "    expression = \"TRUSTED_SENDER & \"\n"
+    "                 \"(OFFICE_MACRO | XLM_MACRO | MACRO_AUTOEXEC)\";\n"
     "    score = 0.0;\n"
     "    consume = true;\n"
     "    description = \"macro document from a trusted sender\"; },\n"
@@ -801,7 +810,7 @@ static const char default_composites[] =
     "  { name = \"UNSOLICITED_MACRO_FORGED\";\n"
     "    expression = \"UNSOLICITED_MACRO & FORGERY_SIGN\";\n"
     "    score = 5.0;\n"
-    "    description = \"macro document from outside with a forgery sign\"; },\n"
+    "    description = \"macro from outside with a forgery sign\"; },\n"
     "  { name = \"ARCHIVED_MACRO\";\n"
     "    expression = \"UNSOLICITED_MACRO & ARCHIVE_ACTIVE_CONTENT\";\n"
     "    score = 5.0;\n"
