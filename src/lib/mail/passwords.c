@@ -382,8 +382,8 @@ pass_digits(const struct emf_pwrules *r, const char *s, size_t len,
 
 		if (g_match_info_fetch_pos(mi, 1, &a, &b) && a >= 0 &&
 		    b > a && take(out, s + a, (size_t)(b - a),
-		    line_at(s, (size_t)a, &pos, &line), EMF_PW_LABELLED, -1,
-		    maxlen, false))
+		    line_at(s, (size_t)a, &pos, &line),
+		    EMF_PW_LABELLED_DIGITS, -1, maxlen, false))
 			added++;
 		if (!g_match_info_next(mi, NULL))
 			break;
@@ -547,6 +547,7 @@ static char *
 source_of(const struct emf_text *t, const struct emf_pwcand *c)
 {
 	const char *how = c->how == EMF_PW_LABELLED ? "labelled" :
+	    c->how == EMF_PW_LABELLED_DIGITS ? "labelled digits" :
 	    c->how == EMF_PW_NEIGHBOUR ? "next to an attachment name" :
 	    "bare token of a short body";
 	GString *s = g_string_new(kind_name(t->kind));
