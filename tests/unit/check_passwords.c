@@ -105,6 +105,9 @@ static const struct {
 	{ "password 12.5", "" },
 	{ "password 12", "" },
 	{ "password policy 2022", "" },
+	{ "Dkim= Pass [0000000000000.JPNP255.PROD.OUTLOOK.COM]", "" },
+	{ "password 12345-A", "" },
+	{ "The password is 4821.", "4821" },
 	/* prose, not passwords */
 	{ "パスワードは別途お送りします。", "" },
 	{ "パスワード付きのファイルを送ります", "" },

@@ -32,10 +32,10 @@ struct emf_pwrules {
  * "is" and a token; here the separator may be any run of blanks and
  * punctuation (a cell boundary is a line break) but the value must be 3
  * to 16 digits standing alone: not part of a date, a phone or an order
- * number ("2022/03/10", "03-5211-4830", "12.5", "No.12345-A" are
- * refused by the look-ahead). Over NFKC text, so full-width forms
- * qualify. Digits that are not labelled are never taken (pass_bare
- * wants letters with digits).
+ * number or a host name ("2022/03/10", "03-5211-4830", "12.5",
+ * "12345-A", "0000.PROD.OUTLOOK.COM" are refused by the look-ahead).
+ * Over NFKC text, so full-width forms qualify. Digits that are not
+ * labelled are never taken (pass_bare wants letters with digits).
  */
 static const char DIGITS_RE[] =
     "(?i)(?:(?<![[:alpha:]])(?:zip[[:space:]]*)?"
@@ -46,7 +46,7 @@ static const char DIGITS_RE[] =
     "(?:[[:space:]]+is(?![[:alpha:]]))?"
     "(?:[[:space:]:=\\-–—→⇒|]|は|「|『|【|】|』|」|（|）"
     "|\\(|\\)|\\[|\\]){1,16}"
-    "(?<![0-9])([0-9]{3,16})(?![0-9A-Za-z]|[-/.:][0-9])";
+    "(?<![0-9])([0-9]{3,16})(?![0-9A-Za-z_]|[-/.:@][0-9A-Za-z])";
 
 /* ---- compiled patterns --------------------------------------------------- */
 
