@@ -134,7 +134,6 @@ bare_address(const char *v)
 	return g_strstrip(g_strdup(v));
 }
 
-
 /*
  * Whether an Outlook Thread-Index may stand for thread headers. The index
  * is a 22-byte header block, and each reply or forward appends a 5-byte
