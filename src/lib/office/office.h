@@ -62,4 +62,28 @@ void emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
 void emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
     const struct emf_biff_info *bi);
 
+/*
+ * One Word field code (the instruction of a field: "DDEAUTO c:\\cmd.exe
+ * \"/c calc\""), from a .doc, .docx or RTF. A DDE or DDEAUTO field is
+ * recorded as an external link; one whose server is not an Office
+ * application (it launches a program) raises OFFICE_DDE, and its text
+ * goes to YARA as macro text. Returns true for a DDE field.
+ */
+bool emf_office_field_code(struct emf_scan *scan, struct emf_object *obj,
+    const char *code, size_t len);
+
+/*
+ * The field codes of a binary Word stream: each run from a field-begin
+ * mark (0x13) to its separator (0x14) or end (0x15), 8-bit or UTF-16LE,
+ * handed to emf_office_field_code(). At most max fields.
+ */
+void emf_office_doc_fields(struct emf_scan *scan, struct emf_object *obj,
+    const uint8_t *d, size_t len, unsigned max);
+
+/*
+ * A URI scheme that makes Office or Windows run something (ms-msdt:,
+ * search-ms:, mhtml:, ms-officecmd: ...): its name (static), else NULL.
+ */
+const char *emf_office_dangerous_scheme(const char *uri);
+
 #endif /* EMF_OFFICE_H */

@@ -310,12 +310,34 @@ has_scheme(const char *s)
 	    g_str_has_prefix(s, "\\\\");
 }
 
+/*
+ * A target fetched from elsewhere: a web, FTP or WebDAV URL, a UNC path
+ * (\\host\share, SMB, leaks the NTLM hash), a file: URL naming a host.
+ * A local file:///C:/... path (a template on the author's disk) is not.
+ */
+static bool
+remote_target(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	if (g_ascii_strncasecmp(s, "mhtml:", 6) == 0)
+		s += 6;
+	if (g_ascii_strncasecmp(s, "file:///", 8) == 0)
+		return false;
+	return g_ascii_strncasecmp(s, "http://", 7) == 0 ||
+	    g_ascii_strncasecmp(s, "https://", 8) == 0 ||
+	    g_ascii_strncasecmp(s, "ftp://", 6) == 0 ||
+	    g_ascii_strncasecmp(s, "file://", 7) == 0 ||
+	    g_str_has_prefix(s, "\\\\") || g_str_has_prefix(s, "//");
+}
+
 static void
 on_rel(void *ctx, const char *type, const char *target, bool external)
 {
 	struct pkg *p = ctx;
 	const char *slash = strrchr(type, '/');
 	const char *kind = slash ? slash + 1 : type;
+	const char *scheme;
 
 	if (!external) {
 		if (g_ascii_strcasecmp(kind, "vbaProject") == 0)
@@ -323,6 +345,9 @@ on_rel(void *ctx, const char *type, const char *target, bool external)
 			    resolve(p->rels_dir, target));
 		return;
 	}
+	if ((scheme = emf_office_dangerous_scheme(target)) != NULL)
+		emf_symbol(p->scan, "OFFICE_DANGEROUS_SCHEME", p->obj,
+		    "%s %s", kind, target);
 	if (g_ascii_strcasecmp(kind, "hyperlink") == 0) {
 		/* Ordinary links: indicators, not a loading mechanism. */
 		if (has_scheme(target))
@@ -337,6 +362,101 @@ on_rel(void *ctx, const char *type, const char *target, bool external)
 	}
 	if (has_scheme(target))
 		emf_strlist_add(&p->obj->urls, target);
+	if (!remote_target(target))
+		return;
+	/* Loaded when the document opens: template injection, OLE links
+	 * (CVE-2017-0199, Follina's carrier), frames, sub-documents. */
+	if (g_ascii_strcasecmp(kind, "attachedTemplate") == 0)
+		emf_symbol(p->scan, "OFFICE_EXTERNAL_TEMPLATE", p->obj, "%s",
+		    target);
+	else if (g_ascii_strcasecmp(kind, "oleObject") == 0 ||
+	    g_ascii_strcasecmp(kind, "frame") == 0 ||
+	    g_ascii_strcasecmp(kind, "subDocument") == 0)
+		emf_symbol(p->scan, "OFFICE_EXTERNAL_OBJECT", p->obj,
+		    "%s %s", kind, target);
+}
+
+/* ---- fields (DDE) --------------------------------------------------------- */
+
+/*
+ * The field codes of a WordprocessingML part: the instrText of each
+ * complex field (from its begin fldChar to its separate or end), and the
+ * w:instr of every fldSimple. Bounded by the part and 4 KiB a code.
+ */
+static void
+word_fields(struct pkg *p, const char *xml, size_t len)
+{
+	GString *code = g_string_new(NULL);
+	bool in_field = false, in_instr = false;
+	unsigned found = 0;
+
+	for (size_t i = 0; i < len && found < 256;) {
+		const char *lt = memchr(xml + i, '<', len - i);
+		size_t end = lt ? (size_t)(lt - xml) : len;
+		const char *gt, *name;
+		size_t tlen, nlen;
+		bool closing;
+
+		if (in_instr && end > i && code->len < 4096)
+			append_decoded(code, xml + i, end - i);
+		if (lt == NULL)
+			break;
+		gt = memchr(xml + end, '>', len - end);
+		if (gt == NULL)
+			break;
+		tlen = (size_t)(gt - xml) - end - 1;
+		closing = tlen > 0 && xml[end + 1] == '/';
+		tag_name(xml + end + 1, tlen, &name, &nlen);
+		if (name_is(name, nlen, "instrText")) {
+			in_instr = !closing && xml[end + tlen] != '/';
+			if (!in_field)
+				in_field = in_instr;
+		} else if (!closing && name_is(name, nlen, "fldChar")) {
+			char *t = attr(xml + end + 1, tlen, "w:fldCharType");
+
+			if (t != NULL && g_ascii_strcasecmp(t, "begin") == 0) {
+				if (code->len > 0 && emf_office_field_code(
+				    p->scan, p->obj, code->str, code->len))
+					found++;
+				g_string_truncate(code, 0);
+				in_field = true;
+			} else if (t != NULL) {
+				if (in_field && emf_office_field_code(p->scan,
+				    p->obj, code->str, code->len))
+					found++;
+				g_string_truncate(code, 0);
+				in_field = false;
+			}
+			g_free(t);
+		} else if (!closing && name_is(name, nlen, "fldSimple")) {
+			char *t = attr(xml + end + 1, tlen, "w:instr");
+
+			if (t != NULL && emf_office_field_code(p->scan, p->obj,
+			    t, strlen(t)))
+				found++;
+			g_free(t);
+		}
+		i = (size_t)(gt - xml) + 1;
+	}
+	if (in_field && code->len > 0)
+		emf_office_field_code(p->scan, p->obj, code->str, code->len);
+	g_string_free(code, TRUE);
+}
+
+/* An Excel externalLink part: <ddeLink ddeService= ddeTopic=>. */
+static void
+dde_link_tag(void *ctx, const char *t, size_t n)
+{
+	struct pkg *p = ctx;
+	char *svc = attr(t, n, "ddeService");
+	char *topic = attr(t, n, "ddeTopic");
+	char *code = g_strdup_printf("DDE %s %s", svc ? svc : "",
+	    topic ? topic : "");
+
+	emf_office_field_code(p->scan, p->obj, code, strlen(code));
+	g_free(code);
+	g_free(svc);
+	g_free(topic);
 }
 
 static void
@@ -560,12 +680,25 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 				    on_defined_name, &p);
 				g_free(part);
 			}
-		} else if (text_part(lname) && text->len < l->text_bytes) {
+		} else if (lower_has_prefix(lname, "xl/externallinks/") &&
+		    lower_has_suffix(lname, ".xml")) {
 			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
 			    &cut)) != NULL) {
-				emf_ooxml_xml_text(part, len, "t", text,
-				    l->text_bytes);
-				g_string_append_c(text, '\n');
+				each_tag(part, len, "ddeLink", dde_link_tag,
+				    &p);
+				g_free(part);
+			}
+		} else if (text_part(lname) && (text->len < l->text_bytes ||
+		    lower_has_prefix(lname, "word/"))) {
+			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				if (text->len < l->text_bytes) {
+					emf_ooxml_xml_text(part, len, "t",
+					    text, l->text_bytes);
+					g_string_append_c(text, '\n');
+				}
+				if (lower_has_prefix(lname, "word/"))
+					word_fields(&p, part, len);
 				g_free(part);
 			}
 		}

@@ -7,8 +7,10 @@
  * at) and embedded objects handed back to the dispatcher as children,
  * Excel 4.0 macro sheets (xl/macrosheets/) with their formulas and
  * Auto_Open defined names, external relationships (remote templates:
- * attachedTemplate with TargetMode="External", OLE links, frames), and
- * the document text of the Word, Excel and PowerPoint parts.
+ * attachedTemplate with TargetMode="External", OLE links, frames,
+ * sub-documents; dangerous URI schemes such as ms-msdt: in any of them),
+ * DDE: Word field codes (instrText, fldSimple) and Excel ddeLink parts,
+ * and the document text of the Word, Excel and PowerPoint parts.
  * Zip access goes through zipscan.h only.
  *
  * The XML is read with a small tolerant scanner, not a parser: it only
