@@ -50,6 +50,9 @@ void emf_office_sylk_handle(struct emf_scan *scan, struct emf_object *obj);
 void emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
     struct emf_zip *zip);
 
+/* rtf.c: an RTF document (OLE objects, packages, DDE fields, text). */
+void emf_rtf_handle(struct emf_scan *scan, struct emf_object *obj);
+
 /* ---- heuristics, lure, yara ---- */
 #include "detect/heuristics.h"
 #include "detect/lure.h"

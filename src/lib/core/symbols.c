@@ -68,6 +68,11 @@ static const struct emf_symbol_def defs[] = {
 	{ "OFFICE_DANGEROUS_SCHEME", 10.0,
 	  "a link uses a handler that runs code (ms-msdt:, search-ms:...)" },
 	{ "OFFICE_DDE", 10.0, "a DDE field or link launches a program" },
+	{ "RTF_OBJECT", 2.0, "an RTF document embeds or links an OLE object" },
+	{ "RTF_EXPLOIT_CLASS", 10.0,
+	  "an embedded object of an exploited class (Equation Editor, OLE2Link)" },
+	{ "OFFICE_PACKAGE_EXECUTABLE", 4.0,
+	  "an embedded OLE package or OneNote file holds an executable or script" },
 	/* the scan itself */
 	{ "MIME_MALFORMED", 0.5, "the MIME structure is broken" },
 	{ "LIMIT_EXCEEDED", 1.0, "a limit stopped part of the scan" },
