@@ -896,6 +896,38 @@ START_TEST(dde_fields)
 }
 END_TEST
 
+/* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
+START_TEST(corpus_ole_packages)
+{
+	const char *const exe[] = {
+		"oletools-testdata/oleobj/sample_with_calc_embedded.doc",
+		"oletools-testdata/oleobj/sample_with_lnk_file.ppt", NULL };
+	char *json;
+
+	for (size_t i = 0; exe[i] != NULL; i++) {
+		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
+			"\"EXECUTABLE_ATTACHMENT\"",
+			"\"action\":\"quarantine\"", NULL };
+
+		if ((json = scan_corpus(exe[i], "x.bin")) == NULL)
+			continue;
+		want_in(json, w, true);
+		g_free(json);
+	}
+	/* A package holding a text file: a child, no sign. */
+	if ((json = scan_corpus("oletools-testdata/oleobj/"
+	    "embedded-simple-2007.doc", "x.doc")) != NULL) {
+		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
+			"\"EXECUTABLE_ATTACHMENT\"", NULL };
+
+		want_in(json, w, false);
+		ck_assert_msg(strstr(json, "\"children\":[{") != NULL,
+		    "no embedded object unpacked:\n%.3000s", json);
+		g_free(json);
+	}
+}
+END_TEST
+
 static Suite *
 office_suite(void)
 {
@@ -915,6 +947,7 @@ office_suite(void)
 	tcase_add_test(tc, corpus_excel4_formulas);
 	tcase_add_test(tc, ooxml_external_links_and_schemes);
 	tcase_add_test(tc, dde_fields);
+	tcase_add_test(tc, corpus_ole_packages);
 	suite_add_tcase(s, tc);
 	return s;
 }

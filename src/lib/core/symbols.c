@@ -71,6 +71,8 @@ static const struct emf_symbol_def defs[] = {
 	{ "RTF_OBJECT", 2.0, "an RTF document embeds or links an OLE object" },
 	{ "RTF_EXPLOIT_CLASS", 10.0,
 	  "an embedded object of an exploited class (Equation Editor, OLE2Link)" },
+	{ "OFFICE_EXPLOIT_CLASS", 10.0,
+	  "an OLE object of an exploited class (Equation Editor 3.0, OLE2Link)" },
 	{ "OFFICE_PACKAGE_EXECUTABLE", 4.0,
 	  "an embedded OLE package or OneNote file holds an executable or script" },
 	/* the scan itself */

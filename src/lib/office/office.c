@@ -12,6 +12,7 @@
 #include "core/modules.h"
 #include "office.h"
 #include "ole.h"
+#include "rtf.h"
 #include "vba.h"
 #include "xlm.h"
 
@@ -561,6 +562,70 @@ emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
 		    EMF_XLM_TEXT_MAX, bi->nformulas);
 }
 
+/* ---- embedded objects ------------------------------------------------------ */
+
+/*
+ * The OLE objects a compound file carries: the file of every OLE Package
+ * ("\1Ole10Native") and the OOXML document of every "Package" stream go
+ * to the dispatcher as children; an Equation Editor object (its "Equation
+ * Native" stream, or an exploit CLSID on the root) raises
+ * OFFICE_EXPLOIT_CLASS.
+ */
+static void
+scan_embedded(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_ole *ole)
+{
+	const char *what = emf_rtf_exploit_clsid(obj->data, obj->len);
+	unsigned children = 0;
+
+	if (what != NULL)
+		emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj, "%s", what);
+	for (size_t i = 1; i < emf_ole_count(ole) && children < 64; i++) {
+		const struct emf_ole_entry *e = emf_ole_entry(ole, i);
+		bool native, pkg;
+		uint8_t *d = NULL;
+		size_t len = 0;
+		enum emf_ole_read how;
+		char *name = NULL;
+		const uint8_t *fd;
+		size_t flen;
+
+		if (e->type != EMF_OLE_STREAM || e->parent < 0)
+			continue;
+		if (g_ascii_strcasecmp(e->name, "Equation Native") == 0) {
+			emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj,
+			    "Equation Editor 3.0 object (Equation Native "
+			    "stream, CVE-2017-11882)");
+			continue;
+		}
+		native = g_ascii_strcasecmp(e->name, "\001Ole10Native") == 0;
+		pkg = g_ascii_strcasecmp(e->name, "Package") == 0;
+		if (!native && !pkg)
+			continue;
+		if (emf_scan_expired(scan) || emf_ole_read(ole, i,
+		    emf_budget_child_cap(scan), &d, &len, &how) != EMF_OK)
+			continue;
+		if (native && emf_ole_package(d, len, &name, &fd, &flen)) {
+			if (emf_filename_is_executable(name))
+				emf_symbol(scan, "OFFICE_PACKAGE_EXECUTABLE",
+				    obj, "OLE package %s (%zu bytes)", name,
+				    flen);
+			if (emf_budget_bytes(scan, flen)) {
+				children++;
+				emf_object_child(scan, obj, name, NULL,
+				    g_memdup2(fd, flen), flen);
+			}
+			g_free(name);
+			g_free(d);
+		} else if (pkg && len > 0 && emf_budget_bytes(scan, len)) {
+			children++;
+			emf_object_child(scan, obj, "Package", NULL, d, len);
+		} else {
+			g_free(d);
+		}
+	}
+}
+
 /* ---- the handlers --------------------------------------------------------- */
 
 struct ppt_ctx {
@@ -739,6 +804,8 @@ emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj)
 	obj->format = g_strdup(fmt);
 
 	scan_vba(scan, obj, ole);
+	if (!encrypted)
+		scan_embedded(scan, obj, ole);
 
 	if (main_stream != NULL && !encrypted) {
 		GString *t = g_string_new(NULL);
