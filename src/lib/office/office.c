@@ -474,6 +474,50 @@ vba_project(struct emf_scan *scan, struct emf_object *obj,
 	return more;
 }
 
+/*
+ * The text of the UserForms and their controls: the "o" stream of each
+ * form or frame storage (one with an "f" stream beside it) holds the
+ * captions, values and tags of its controls, where droppers keep their
+ * URLs and command lines. Each form's text is analysed like a module.
+ */
+static void
+scan_forms(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_ole *ole)
+{
+	const struct emf_limits *l = scan->limits;
+	unsigned forms = 0;
+
+	for (size_t i = 1; i < emf_ole_count(ole) && forms < 64; i++) {
+		const struct emf_ole_entry *e = emf_ole_entry(ole, i);
+		const struct emf_ole_entry *p;
+		uint8_t *d = NULL;
+		size_t len = 0;
+		enum emf_ole_read how;
+		GString *t;
+		char *name;
+
+		if (e->type != EMF_OLE_STREAM || strcmp(e->name, "o") != 0 ||
+		    e->parent < 0 || emf_ole_child(ole, e->parent, "f") < 0)
+			continue;
+		if (emf_scan_expired(scan) || emf_ole_read(ole, i,
+		    l->vba_module_bytes, &d, &len, &how) != EMF_OK)
+			continue;
+		t = g_string_new(NULL);
+		emf_office_text_runs(d, len, t, l->vba_module_bytes);
+		g_free(d);
+		p = emf_ole_entry(ole, (size_t)e->parent);
+		if (t->len > 0 && emf_budget_bytes(scan, t->len)) {
+			forms++;
+			name = g_strdup_printf("%s (form text)",
+			    p ? p->name : "?");
+			emf_office_macro_report(scan, obj, name, t->str,
+			    t->len, false);
+			g_free(name);
+		}
+		g_string_free(t, TRUE);
+	}
+}
+
 static void
 scan_vba(struct emf_scan *scan, struct emf_object *obj, struct emf_ole *ole)
 {
@@ -525,6 +569,7 @@ scan_vba(struct emf_scan *scan, struct emf_object *obj, struct emf_ole *ole)
 	g_free(obj->vba_sha256);
 	obj->vba_sha256 = g_strdup(g_checksum_get_string(ck));
 	emf_symbol(scan, "OFFICE_MACRO", obj, "VBA project: %s", names->str);
+	scan_forms(scan, obj, ole);
 	g_string_free(names, TRUE);
 	g_checksum_free(ck);
 	g_ptr_array_free(srcs, TRUE);
