@@ -5,7 +5,7 @@
 #   tests/fuzz/make-seeds.sh OUTDIR
 #
 # Writes OUTDIR/<harness>/ for every harness (message mime charset html
-# config zip passwords ole vba ooxml biff office). Seeds are at most 64 KiB
+# config zip passwords ole vba ooxml biff office rtf). Seeds are at most 64 KiB
 # (the largest -max_len of run.sh) and sampled evenly from each corpus
 # folder so every source is represented without thousands of
 # near-duplicates. The Office harnesses get what their parser reads, not
@@ -41,7 +41,7 @@ from zlib import error as zlib_error
 top, out, corpus, samples = sys.argv[1:5]
 MAX = 65536
 harnesses = ["message", "mime", "charset", "html", "config", "zip",
-             "passwords", "ole", "vba", "ooxml", "biff", "office"]
+             "passwords", "ole", "vba", "ooxml", "biff", "office", "rtf"]
 seen = {h: set() for h in harnesses}
 count = {h: 0 for h in harnesses}
 
@@ -347,6 +347,12 @@ for p in [os.path.join(top, "conf", "emofilter.conf")] + \
     if os.path.isfile(p):
         data = read(p).replace(b'@include "../conf/emofilter.conf"', b"")
         add("config", data)
+# RTF: the corpus's RTF files (cut to the seed size), OneNote sections.
+if have_corpus:
+    for d in office_dirs:
+        for p in files(os.path.join(corpus, d)):
+            if p.lower().endswith((".rtf", ".one")):
+                add("rtf", read(p)[:MAX])
 print("seeds:", " ".join("%s=%d" % (h, count[h]) for h in harnesses),
       "" if have_corpus else "(no corpus at %s: samples and regression inputs only)" % corpus)
 PY
