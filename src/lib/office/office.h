@@ -5,10 +5,13 @@
  * Owns: the OLE2 and SYLK handlers (declared in modules.h): format,
  * encryption detection (EncryptedPackage, Excel FilePass, Word fEncrypted,
  * PowerPoint encrypted Current User), the VBA projects of every "VBA"
- * storage (modules, source, triggers, keywords, URLs, SHA-256), Excel 4.0
- * macro sheets (xlm.c), the VBA storages PowerPoint keeps zlib-compressed
- * inside its "PowerPoint Document" stream (handed back to the dispatcher
- * as child objects), and the readable text of the main streams.
+ * storage (modules, source, triggers, keywords, URLs, SHA-256, stomping,
+ * the text of UserForm controls), Excel 4.0 macro sheets and their
+ * decoded formulas (xlm.c), the VBA storages PowerPoint keeps
+ * zlib-compressed inside its "PowerPoint Document" stream, embedded OLE
+ * objects (Ole10Native packages, Package streams: handed back to the
+ * dispatcher as child objects; Equation Editor objects), Word field codes
+ * (DDE), and the readable text of the main streams.
  * Does not own: OOXML (ooxml.c), the container format (ole.c), MS-OVBA
  * (vba.c), the lure phrases (lure.c matches EMF_TEXT_DOCUMENT texts).
  *

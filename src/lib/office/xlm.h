@@ -5,8 +5,9 @@
  * Owns: the record walk over the "Workbook" (BIFF8) or "Book" (BIFF5/7)
  * stream or a lone BIFF2-4 file: sheet names and types (BoundSheet8,
  * [MS-XLS] 2.4.28), substream types (BOF, 2.4.21), Auto_Open-style defined
- * names (Lbl, 2.4.150), encryption (FilePass, 2.4.117). SYLK (.slk)
- * macro sheets (the "O;...;E" record) and names.
+ * names (Lbl, 2.4.150), encryption (FilePass, 2.4.117), the formulas of
+ * macro sheets (Formula, 2.4.127, decoded from their parsed tokens).
+ * SYLK (.slk) macro sheets (the "O;...;E" record) and names.
  * Does not own: finding the stream (office.c), decrypting it.
  *
  * LIMITATIONS: shared and array formulas (PtgExp, PtgArray) are named,
