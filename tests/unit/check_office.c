@@ -1012,6 +1012,48 @@ START_TEST(vba_stomped)
 }
 END_TEST
 
+/* BIFF12 (.xlsb) macro sheet cells and workbook names. */
+START_TEST(xlsb_formulas)
+{
+	/* BrtRowHdr row 4; BrtFmlaBool at column 1: EXEC("calc.exe"). */
+	static const uint8_t sheet[] = { 0x00, 0x04, 0x04, 0x00, 0x00, 0x00,
+		0x0a, 0x2a, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x17, 0x00, 0x00, 0x00, 0x17, 0x08, 0x00,
+		'c', 0, 'a', 0, 'l', 0, 'c', 0, '.', 0, 'e', 0, 'x', 0, 'e', 0,
+		0x42, 0x01, 0x6e, 0x00, 0x00, 0x00, 0x00, 0x00 };
+	/* BrtName "Auto_Open" (flags, chKey, itab, name). */
+	static const uint8_t book[] = { 0x27, 0x1f, 0x20, 0, 0, 0, 0, 0xff,
+		0xff, 0xff, 0xff, 0x09, 0, 0, 0, 'A', 0, 'u', 0, 't', 0, 'o', 0,
+		'_', 0, 'O', 0, 'p', 0, 'e', 0, 'n', 0 };
+	GString *out = g_string_new(NULL);
+	struct emf_biff_info bi = { 0 };
+	char *json;
+
+	ck_assert_uint_eq(emf_xlsb_formulas(sheet, sizeof(sheet), NULL, out),
+	    1);
+	ck_assert_str_eq(out->str, "B5: =EXEC(\"calc.exe\")\n");
+	for (size_t n = 0; n < sizeof(sheet); n++) {
+		g_string_truncate(out, 0);
+		emf_xlsb_formulas(sheet, n, NULL, out);
+	}
+	emf_xlsb_names(book, sizeof(book), &bi);
+	ck_assert_msg(bi.auto_names != NULL && strcmp(g_ptr_array_index(
+	    bi.auto_names, 0), "Auto_Open") == 0, "Auto_Open not read");
+	emf_biff_info_clear(&bi);
+	g_string_free(out, TRUE);
+	/* The real sample: the same formulas as its .xls twin. */
+	if ((json = scan_corpus("oletools-testdata/excel4-macros/"
+	    "excel4_sample_macro.xlsb", "x.xlsb")) != NULL) {
+		const char *const w[] = { "\"MACRO_AUTOEXEC\"",
+			"\"XLM formulas\",\"sha256\":\"a58292c4b26a1d33",
+			NULL };
+
+		want_in(json, w, true);
+		g_free(json);
+	}
+}
+END_TEST
+
 /* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
 START_TEST(corpus_ole_packages)
 {
@@ -1066,6 +1108,7 @@ office_suite(void)
 	tcase_add_test(tc, corpus_ole_packages);
 	tcase_add_test(tc, userform_text);
 	tcase_add_test(tc, vba_stomped);
+	tcase_add_test(tc, xlsb_formulas);
 	suite_add_tcase(s, tc);
 	return s;
 }

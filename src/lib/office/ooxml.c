@@ -672,6 +672,21 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 				emf_ooxml_xml_text(part, len, "f", formulas,
 				    l->vba_module_bytes);
 				g_free(part);
+			} else if (lower_has_suffix(lname, ".bin") &&
+			    !lower_has_suffix(lname, "binaryindex1.bin") &&
+			    (part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				/* .xlsb: BIFF12 cells with parsed formulas. */
+				emf_xlsb_formulas((const uint8_t *)part, len,
+				    p.xlm.names, formulas);
+				g_free(part);
+			}
+		} else if (strcmp(lname, "xl/workbook.bin") == 0) {
+			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				emf_xlsb_names((const uint8_t *)part, len,
+				    &p.xlm);
+				g_free(part);
 			}
 		} else if (strcmp(lname, "xl/workbook.xml") == 0) {
 			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,

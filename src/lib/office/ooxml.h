@@ -17,8 +17,9 @@
  * needs element names, a few attributes and character data, and must
  * never fail or recurse on hostile markup.
  *
- * LIMITATIONS: XLSB binary parts (workbook.bin) are not decoded, so
- * Auto_Open names in an .xlsb are not seen (its macro sheets are); CDATA
+ * LIMITATIONS: of the XLSB binary parts only the macro sheets' formula
+ * cells and workbook.bin's defined names are decoded (not its external
+ * links: DDE in an .xlsb is not seen); CDATA
  * sections are taken as text; namespaces are ignored (local names only).
  */
 #ifndef EMF_OOXML_H

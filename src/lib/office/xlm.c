@@ -379,6 +379,16 @@ ptg_str(const uint8_t *p, size_t avail, unsigned biff, struct fstack *st)
 	char *body, *q;
 	GString *s;
 
+	if (biff == 12) {
+		if (avail < 2)
+			return 0;
+		cch = rd16(p);
+		if (2 + 2 * cch > avail)
+			return 0;
+		body = biff_string(p + 2, avail - 2, cch, true);
+		need = 2 + 2 * cch;
+		goto quote;
+	}
 	if (avail < 1)
 		return 0;
 	cch = p[0];
@@ -394,6 +404,7 @@ ptg_str(const uint8_t *p, size_t avail, unsigned biff, struct fstack *st)
 		return 0;
 	body = biff_string(p + (biff == 8 ? 2 : 1), avail - (biff == 8 ?
 	    2 : 1), cch, wide);
+quote:
 	s = g_string_new("\"");
 	for (q = body; *q; q++) {
 		if (*q == '"')
@@ -415,7 +426,8 @@ emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
 	static const char *const errs[] = { "#NULL!", "#DIV/0!", "#VALUE!",
 		"#REF!", "#NAME?", "#NUM!", "#N/A" };
 	struct fstack st = { .n = 0 };
-	bool b8 = biff == 8;
+	bool b12 = biff == 12;
+	bool b8 = biff == 8 || b12;	/* BIFF12 as BIFF8, wider cells */
 	size_t i = 0;
 	bool ok = true;
 
@@ -428,9 +440,12 @@ emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
 
 		switch (base) {
 		case 0x01: case 0x02:	/* PtgExp, PtgTbl: shared formula */
-			need = b8 ? 4 : 4;
+			need = 4;
+			if (b12 && base == 0x02)
+				need = 6;
 			if (need <= rest) {
-				a = cell_name(rd16(p), rd16(p + 2) & 0xFF);
+				a = b12 ? cell_name(rd32(p), 0) :
+				    cell_name(rd16(p), rd16(p + 2) & 0xFF);
 				push(&st, g_strdup_printf("SHARED(%s)", a));
 				g_free(a);
 			}
@@ -495,7 +510,7 @@ emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
 			}
 			break;
 		case 0x20:		/* PtgArray: its values follow rgce */
-			need = 7;
+			need = b12 ? 14 : 7;
 			push(&st, g_strdup("{...}"));
 			break;
 		case 0x21: {		/* PtgFunc */
@@ -549,18 +564,23 @@ emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
 			break;
 		}
 		case 0x24: case 0x2A: case 0x2C:	/* Ref, RefErr, RefN */
-			need = b8 ? 4 : 3;
+			need = b12 ? 6 : b8 ? 4 : 3;
 			if (need <= rest)
 				push(&st, base == 0x2A ? g_strdup("#REF!") :
+				    b12 ? cell_name(rd32(p), rd16(p + 4)) :
 				    cell_name(b8 ? rd16(p) : rd16(p) & 0x3FFF,
 				    b8 ? rd16(p + 2) : p[2]));
 			break;
 		case 0x25: case 0x2B: case 0x2D:	/* Area, AreaErr, AreaN */
-			need = b8 ? 8 : 6;
+			need = b12 ? 12 : b8 ? 8 : 6;
 			if (need <= rest) {
 				char *c1, *c2;
 
-				if (b8) {
+				if (b12) {
+					c1 = cell_name(rd32(p), rd16(p + 8));
+					c2 = cell_name(rd32(p + 4),
+					    rd16(p + 10));
+				} else if (b8) {
 					c1 = cell_name(rd16(p), rd16(p + 4));
 					c2 = cell_name(rd16(p + 2),
 					    rd16(p + 6));
@@ -596,9 +616,10 @@ emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
 			}
 			break;
 		case 0x3A: case 0x3C:	/* Ref3d, RefErr3d */
-			need = b8 ? 6 : 17;
+			need = b12 ? 8 : b8 ? 6 : 17;
 			if (need <= rest) {
-				a = base == 0x3C ? g_strdup("#REF!") : b8 ?
+				a = base == 0x3C ? g_strdup("#REF!") : b12 ?
+				    cell_name(rd32(p + 2), rd16(p + 6)) : b8 ?
 				    cell_name(rd16(p + 2), rd16(p + 4)) :
 				    cell_name(rd16(p + 14) & 0x3FFF, p[16]);
 				push(&st, g_strdup_printf("!%s", a));
@@ -606,7 +627,7 @@ emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
 			}
 			break;
 		case 0x3B: case 0x3D:	/* Area3d, AreaErr3d */
-			need = b8 ? 10 : 20;
+			need = b12 ? 14 : b8 ? 10 : 20;
 			if (need <= rest)
 				push(&st, g_strdup("!AREA"));
 			break;
@@ -718,6 +739,111 @@ emf_xlm_analyse(const char *src, size_t len, GPtrArray **suspicious)
 	}
 	if (nchar >= 10)
 		add(suspicious, g_strdup("XLM CHAR() obfuscation"));
+}
+
+/* ---- BIFF12 (.xlsb) ---------------------------------------------------- */
+
+/*
+ * The next BIFF12 record of d[*pos..len) ([MS-XLSB] 2.1.4: type and size
+ * as 7-bit varints). False at the end or when it runs past it.
+ */
+static bool
+xlsb_record(const uint8_t *d, size_t len, size_t *pos, unsigned *type,
+    const uint8_t **body, size_t *n)
+{
+	size_t i = *pos, sz = 0;
+
+	if (i >= len)
+		return false;
+	*type = d[i] & 0x7F;
+	if (d[i++] & 0x80) {
+		if (i >= len)
+			return false;
+		*type |= (unsigned)(d[i++] & 0x7F) << 7;
+	}
+	for (int k = 0; k < 4; k++) {
+		if (i >= len)
+			return false;
+		sz |= (size_t)(d[i] & 0x7F) << (7 * k);
+		if (!(d[i++] & 0x80))
+			break;
+	}
+	if (sz > len - i)
+		return false;
+	*body = d + i;
+	*n = sz;
+	*pos = i + sz;
+	return true;
+}
+
+unsigned
+emf_xlsb_formulas(const uint8_t *d, size_t len, const GPtrArray *names,
+    GString *out)
+{
+	size_t pos = 0;
+	uint32_t row = 0;
+	unsigned type, count = 0;
+	const uint8_t *p;
+	size_t n;
+
+	while (count < 65536 && out->len < EMF_XLM_TEXT_MAX &&
+	    xlsb_record(d, len, &pos, &type, &p, &n)) {
+		size_t off = 8, cce;
+		GString *f;
+		char *cell;
+
+		if (type == 0 && n >= 4) {	/* BrtRowHdr */
+			row = rd32(p);
+			continue;
+		}
+		if (type < 8 || type > 11 || n < 8)	/* BrtFmla* */
+			continue;
+		if (type == 8) {		/* XLWideString value */
+			if (n < 12 || rd32(p + 8) > (n - 12) / 2)
+				continue;
+			off += 4 + 2 * (size_t)rd32(p + 8);
+		} else {
+			off += type == 9 ? 8 : 1;
+		}
+		off += 2;			/* grbitFlags */
+		if (off + 4 > n)
+			continue;
+		cce = rd32(p + off);
+		off += 4;
+		cce = MIN(cce, n - off);
+		f = g_string_new(NULL);
+		emf_xlm_formula(p + off, cce, 12, names, f);
+		cell = cell_name(row, rd32(p) & 0x3FFF);
+		g_string_append_printf(out, "%s: =%s\n", cell, f->str);
+		g_free(cell);
+		g_string_free(f, TRUE);
+		count++;
+	}
+	return count;
+}
+
+void
+emf_xlsb_names(const uint8_t *d, size_t len, struct emf_biff_info *info)
+{
+	size_t pos = 0;
+	unsigned type;
+	const uint8_t *p;
+	size_t n;
+
+	while (xlsb_record(d, len, &pos, &type, &p, &n)) {
+		size_t cch;
+		char *name;
+
+		/* BrtName: flags, chKey, itab, then the name. */
+		if (type != 39 || n < 13)
+			continue;
+		cch = rd32(p + 9);
+		if (cch > (n - 13) / 2)
+			continue;
+		name = biff_string(p + 13, n - 13, cch, true);
+		keep_name(info, name);
+		check_name(info, name);
+	}
 }
 
 bool

@@ -50,13 +50,26 @@ struct emf_biff_info {
 #define EMF_XLM_TEXT_MAX (1024u * 1024)
 
 /*
- * Decode one parsed formula rgce[0..len) (BIFF8 when biff == 8, else the
- * BIFF5 token sizes) into out, as Excel shows it without the "=". names
+ * Decode one parsed formula rgce[0..len) (BIFF8 when biff == 8, BIFF12
+ * when 12, else the BIFF5 token sizes) into out, as Excel shows it without the "=". names
  * (may be NULL) resolves PtgName. Returns false when a token could not
  * be read (out then holds what was decoded, tokens in order).
  */
 bool emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
     const GPtrArray *names, GString *out);
+
+/*
+ * The formulas of a BIFF12 macro sheet part (the xl/macrosheets/ parts of an
+ * .xlsb: BrtFmlaString/Num/Bool/Error cells, [MS-XLSB] 2.4.*), one cell a
+ * line as for BIFF8, appended to out until EMF_XLM_TEXT_MAX. names
+ * resolves PtgName (may be NULL). Returns how many were decoded.
+ */
+unsigned emf_xlsb_formulas(const uint8_t *d, size_t len,
+    const GPtrArray *names, GString *out);
+
+/* The defined names (BrtName) of an xl/workbook.bin: kept in info->names,
+ * Auto_Open-style ones in info->auto_names. */
+void emf_xlsb_names(const uint8_t *d, size_t len, struct emf_biff_info *info);
 
 /*
  * The XLM-specific findings of formula text (decoded BIFF, SYLK or
