@@ -53,8 +53,12 @@ emf_ole1_parse(const uint8_t *d, size_t len, struct emf_ole1 *o)
 	off += n;
 	/* TopicName, ItemName: LengthPrefixedAnsiString. */
 	for (int k = 0; k < 2; k++) {
-		if (len - off < 4)
-			return o->format_id == 1;
+		if (len - off < 4) {
+			if (o->format_id == 1)
+				return true;
+			emf_ole1_clear(o);
+			return false;
+		}
 		n = rd32(d + off);
 		off += 4;
 		if (n > len - off) {
