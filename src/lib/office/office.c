@@ -701,6 +701,40 @@ emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
  * Native" stream, or an exploit CLSID on the root) raises
  * OFFICE_EXPLOIT_CLASS.
  */
+/*
+ * An "Equation Native" stream ([MS-OLEDS]-style EQNOLEFILEHDR, then
+ * MTEF) whose FONT record carries a name longer than the editor's
+ * buffer: the CVE-2017-11882 / CVE-2018-0802 overflow. Real font names
+ * ("Times New Roman", "MT Extra") are short.
+ */
+static bool
+equation_overflow(const uint8_t *d, size_t len)
+{
+	size_t hdr, end;
+	const uint8_t *m;
+
+	if (len < 2 || (hdr = rd16(d)) >= len || len - hdr < 8)
+		return false;
+	m = d + hdr;
+	len -= hdr;
+	if (m[0] != 2 && m[0] != 3)	/* MTEF version */
+		return false;
+	end = MIN(len, (size_t)64);
+	for (size_t i = 5; i + 3 < end; i++) {
+		const uint8_t *name;
+		size_t n = 0;
+
+		if (m[i] != 0x08)	/* FONT record, no options */
+			continue;
+		name = m + i + 3;
+		while (i + 3 + n < len && name[n] != 0 && n < 256)
+			n++;
+		if (n > 32)
+			return true;
+	}
+	return false;
+}
+
 static void
 scan_embedded(struct emf_scan *scan, struct emf_object *obj,
     struct emf_ole *ole)
@@ -708,7 +742,9 @@ scan_embedded(struct emf_scan *scan, struct emf_object *obj,
 	const char *what = emf_rtf_exploit_clsid(obj->data, obj->len);
 	unsigned children = 0;
 
-	if (what != NULL)
+	/* An Equation Editor CLSID alone is not the exploit: its stream
+	 * is looked at below. */
+	if (what != NULL && strstr(what, "Equation") == NULL)
 		emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj, "%s", what);
 	for (size_t i = 1; i < emf_ole_count(ole) && children < 64; i++) {
 		const struct emf_ole_entry *e = emf_ole_entry(ole, i);
@@ -723,9 +759,18 @@ scan_embedded(struct emf_scan *scan, struct emf_object *obj,
 		if (e->type != EMF_OLE_STREAM || e->parent < 0)
 			continue;
 		if (g_ascii_strcasecmp(e->name, "Equation Native") == 0) {
-			emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj,
-			    "Equation Editor 3.0 object (Equation Native "
-			    "stream, CVE-2017-11882)");
+			if (emf_ole_read(ole, i, 1u << 20, &d, &len, &how) !=
+			    EMF_OK)
+				continue;
+			if (equation_overflow(d, len))
+				emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj,
+				    "Equation Editor 3.0 object with an "
+				    "overlong font name (CVE-2017-11882, "
+				    "CVE-2018-0802)");
+			else
+				emf_symbol(scan, "OFFICE_EQUATION_OBJECT", obj,
+				    "Equation Editor 3.0 object");
+			g_free(d);
 			continue;
 		}
 		native = g_ascii_strcasecmp(e->name, "\001Ole10Native") == 0;

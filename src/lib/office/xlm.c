@@ -697,10 +697,12 @@ void
 emf_xlm_analyse(const char *src, size_t len, GPtrArray **suspicious)
 {
 	/* Calls that run code, load DLL functions or write formulas. */
+	/* Not RUN, SET.VALUE, ON.TIME: ordinary macro sheets use them
+	 * (POI's 60405.xls runs its Auto_Open with RUN). */
 	static const char *const calls[] = { "EXEC", "CALL", "REGISTER",
-		"RUN", "FORMULA", "FORMULA.FILL", "FORMULA.ARRAY", "EXECUTE",
-		"FOPEN", "FWRITE", "FWRITELN", "SET.VALUE", "ON.TIME",
-		"FILE.DELETE", "REGISTER.ID", "CREATE.OBJECT", NULL };
+		"FORMULA", "FORMULA.FILL", "FORMULA.ARRAY", "EXECUTE",
+		"FOPEN", "FWRITE", "FWRITELN", "REGISTER.ID", "CREATE.OBJECT",
+		NULL };
 	unsigned nchar = 0;
 
 	for (size_t i = 0; i < len; i++) {
