@@ -1105,6 +1105,53 @@ START_TEST(equation_objects)
 }
 END_TEST
 
+/* Word 2003 XML, SpreadsheetML 2003, flat OPC: one XML file each. */
+START_TEST(office_xml_single_file)
+{
+	const char *w2003 = "<?xml version=\"1.0\"?><?mso-application "
+	    "progid=\"Word.Document\"?><w:wordDocument xmlns:w=\"x\"><w:body>"
+	    "<w:p><w:fldSimple w:instr=\" DDEAUTO cmd.exe &quot;/c calc&quot; "
+	    "\"/><w:r><w:t>Invoice</w:t></w:r></w:p><w:binData w:name=\""
+	    "wordml://payload.exe\">TVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAA</w:binData>"
+	    "</w:body></w:wordDocument>";
+	const char *plain = "<?xml version=\"1.0\"?><note><to>x</to>"
+	    "<body>=cmd|'/c calc'!A1</body></note>";
+	const char *const want[] = { "\"OFFICE_DDE\"", "\"Word 2003 XML\"",
+		"doc.xml/payload.exe", NULL };
+	const char *const none[] = { "\"OFFICE_DDE\"", NULL };
+	char *json;
+
+	json = scan_json((const uint8_t *)w2003, strlen(w2003), "doc.xml");
+	want_in(json, want, true);
+	g_free(json);
+	/* XML that is not Office's: not read as a document. */
+	json = scan_json((const uint8_t *)plain, strlen(plain), "note.xml");
+	want_in(json, none, false);
+	g_free(json);
+	if ((json = scan_corpus("oletools-testdata/msodde/dde-in-excel2003.xml",
+	    "a.xml")) != NULL) {
+		const char *const w[] = { "\"OFFICE_DDE\"", "DDE cmd '/c calc.exe'",
+			"\"SpreadsheetML 2003\"", NULL };
+
+		want_in(json, w, true);
+		g_free(json);
+	}
+	if ((json = scan_corpus("oletools-testdata/msodde/harmless-clean-2003"
+	    ".xml", "a.xml")) != NULL) {
+		want_in(json, none, false);
+		g_free(json);
+	}
+	if ((json = scan_corpus("oletools-testdata/oleobj/"
+	    "embedded-simple-2007.xml", "a.xml")) != NULL) {
+		const char *const w[] = { "a.xml/oleObject1.bin",
+			"\"OOXML flat package\"", NULL };
+
+		want_in(json, w, true);
+		g_free(json);
+	}
+}
+END_TEST
+
 /* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
 START_TEST(corpus_ole_packages)
 {
@@ -1161,6 +1208,7 @@ office_suite(void)
 	tcase_add_test(tc, vba_stomped);
 	tcase_add_test(tc, xlsb_formulas);
 	tcase_add_test(tc, equation_objects);
+	tcase_add_test(tc, office_xml_single_file);
 	suite_add_tcase(s, tc);
 	return s;
 }

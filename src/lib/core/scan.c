@@ -532,6 +532,7 @@ static const struct {
 	{ EMF_FT_SYLK, emf_office_sylk_handle },
 	{ EMF_FT_RTF, emf_rtf_handle },
 	{ EMF_FT_ONENOTE, emf_onenote_handle },
+	{ EMF_FT_XML, emf_ooxml_flat_handle },
 	{ EMF_FT_MAX, NULL }
 };
 

@@ -730,3 +730,154 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 	g_string_free(formulas, TRUE);
 	g_hash_table_destroy(p.vba_parts);
 }
+
+/* ---- Office XML in one file (Word 2003 XML, SpreadsheetML, flat OPC) --- */
+
+/* A DDE formula "=cmd|'/c calc'!A1": server, topic. */
+static void
+dde_formula(struct pkg *p, const char *f)
+{
+	const char *bar, *bang;
+	char *code;
+
+	while (*f == ' ' || *f == '=' || *f == '+' || *f == '-' || *f == '@')
+		f++;
+	if ((bar = strchr(f, '|')) == NULL || bar == f ||
+	    (bang = strchr(bar, '!')) == NULL)
+		return;
+	for (const char *c = f; c < bar; c++)
+		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' &&
+		    *c != '\\' && *c != ':')
+			return;
+	code = g_strdup_printf("DDE %.*s %.*s", (int)(bar - f), f,
+	    (int)(bang - bar - 1), bar + 1);
+	emf_office_field_code(p->scan, p->obj, code, strlen(code));
+	g_free(code);
+}
+
+static void
+cell_tag(void *ctx, const char *t, size_t n)
+{
+	char *f = attr(t, n, "ss:Formula");
+
+	if (f != NULL)
+		dde_formula(ctx, f);
+	g_free(f);
+}
+
+static bool
+image_name(const char *n)
+{
+	static const char *const ext[] = { ".emf", ".emz", ".wmf", ".wmz",
+		".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", NULL };
+
+	for (size_t k = 0; ext[k] != NULL; k++)
+		if (lower_has_suffix(n, ext[k]))
+			return true;
+	return false;
+}
+
+/*
+ * The base64 payloads: <w:binData w:name=...> (Word 2003: oledata.mso,
+ * the embedded objects) and <pkg:binaryData> of each <pkg:part
+ * pkg:name=...> (flat OPC: vbaProject.bin, embeddings), images left out.
+ */
+static void
+flat_binaries(struct pkg *p, const char *xml, size_t len)
+{
+	char *part = NULL;
+
+	for (size_t i = 0; i < len && p->children < EMBEDDED_MAX;) {
+		const char *lt = memchr(xml + i, '<', len - i);
+		const char *gt, *name, *close;
+		size_t s, nlen, tlen;
+		bool bin;
+
+		if (lt == NULL)
+			break;
+		s = (size_t)(lt - xml) + 1;
+		if ((gt = memchr(xml + s, '>', len - s)) == NULL)
+			break;
+		tlen = (size_t)(gt - xml) - s;
+		tag_name(xml + s, tlen, &name, &nlen);
+		i = (size_t)(gt - xml) + 1;
+		if (xml[s] == '/')
+			continue;
+		if (name_is(name, nlen, "part")) {
+			g_free(part);
+			part = attr(xml + s, tlen, "pkg:name");
+			continue;
+		}
+		bin = name_is(name, nlen, "binData");
+		if (!bin && !name_is(name, nlen, "binaryData"))
+			continue;
+		close = memchr(xml + i, '<', len - i);
+		if (close == NULL)
+			break;
+		{
+			char *nm = bin ? attr(xml + s, tlen, "w:name") :
+			    g_strdup(part ? part : "part");
+			size_t elen = (size_t)(close - (xml + i));
+			const char *base;
+
+			base = nm ? strrchr(nm, '/') : NULL;
+			base = base ? base + 1 : nm ? nm : "binData";
+			if (!image_name(base) && elen > 0 && elen / 4 * 3 <=
+			    emf_budget_child_cap(p->scan)) {
+				char *b64 = g_strndup(xml + i, elen);
+				gsize dlen = 0;
+				guchar *d = g_base64_decode_inplace(b64, &dlen)
+				    ? (guchar *)b64 : NULL;
+
+				if (d != NULL && dlen > 0 &&
+				    emf_budget_bytes(p->scan, dlen)) {
+					p->children++;
+					emf_object_child(p->scan, p->obj, base,
+					    NULL, g_memdup2(d, dlen), dlen);
+				}
+				g_free(b64);
+			}
+			g_free(nm);
+		}
+		i = (size_t)(close - xml);
+	}
+	g_free(part);
+}
+
+void
+emf_ooxml_flat_handle(struct emf_scan *scan, struct emf_object *obj)
+{
+	const char *xml = (const char *)obj->data;
+	size_t len = obj->len, head = MIN(len, (size_t)4096);
+	struct pkg p = { 0 };
+	GString *text;
+	const char *fmt;
+
+	/* Only Office's own single-file XML forms. */
+	if (g_strstr_len(xml, (gssize)head, "w:wordDocument") != NULL)
+		fmt = "Word 2003 XML";
+	else if (g_strstr_len(xml, (gssize)head,
+	    "urn:schemas-microsoft-com:office:spreadsheet") != NULL)
+		fmt = "SpreadsheetML 2003";
+	else if (g_strstr_len(xml, (gssize)head, "pkg:package") != NULL)
+		fmt = "OOXML flat package";
+	else
+		return;
+	g_free(obj->format);
+	obj->format = g_strdup(fmt);
+	p.scan = scan;
+	p.obj = obj;
+	p.rels_dir = "";
+	p.vba_parts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	emf_ooxml_rels(xml, len, on_rel, &p);
+	word_fields(&p, xml, len);
+	each_tag(xml, len, "Cell", cell_tag, &p);
+	flat_binaries(&p, xml, len);
+	text = g_string_new(NULL);
+	emf_ooxml_xml_text(xml, len, fmt[0] == 'S' ? "Data" : "t", text,
+	    scan->limits->text_bytes);
+	emf_text_add(scan, EMF_TEXT_DOCUMENT, obj, text->str, text->len);
+	g_string_free(text, TRUE);
+	g_hash_table_destroy(p.vba_parts);
+}

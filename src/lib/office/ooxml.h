@@ -10,7 +10,10 @@
  * attachedTemplate with TargetMode="External", OLE links, frames,
  * sub-documents; dangerous URI schemes such as ms-msdt: in any of them),
  * DDE: Word field codes (instrText, fldSimple) and Excel ddeLink parts,
- * and the document text of the Word, Excel and PowerPoint parts.
+ * and the document text of the Word, Excel and PowerPoint parts. The
+ * single-file XML forms (Word 2003 XML, SpreadsheetML 2003 with its
+ * ss:Formula DDE cells, flat OPC packages): the same links and fields,
+ * and their base64 binaries (w:binData, pkg:binaryData) as children.
  * Zip access goes through zipscan.h only.
  *
  * The XML is read with a small tolerant scanner, not a parser: it only
