@@ -1152,6 +1152,62 @@ START_TEST(office_xml_single_file)
 }
 END_TEST
 
+/*
+ * msodde's .doc and Word XML samples sit in password zips: mailed with
+ * the password in the body, as Emotet sends them, they are opened and
+ * their DDE fields found (binary .doc field codes, UTF-16 Korean text,
+ * Word 2003 and 2007 XML).
+ */
+START_TEST(corpus_dde_in_password_zips)
+{
+	const char *const zips[] = { "dde-test-from-office2003.doc.zip",
+		"dde-test-from-office2016.doc.zip",
+		"dde-test-from-office2013-utf_16le-korean.doc.zip",
+		"dde-in-word2003.xml.zip", "dde-in-word2007.xml.zip", NULL };
+	struct emf_engine *e = NULL;
+
+	for (size_t i = 0; zips[i] != NULL; i++) {
+		char *rel = g_strdup_printf("oletools-testdata/msodde/%s",
+		    zips[i]);
+		char *path = tu_corpus(rel);
+		gchar *d = NULL, *b64, *msg, *json;
+		gsize len;
+		struct emf_report *r = NULL;
+		const char *const w[] = { "\"OFFICE_DDE\"",
+			"\"ARCHIVE_PASSWORD_IN_BODY\"", NULL };
+
+		g_free(rel);
+		if (path == NULL || !g_file_get_contents(path, &d, &len,
+		    NULL)) {
+			g_free(path);
+			continue;
+		}
+		if (e == NULL)
+			e = tu_engine(NULL);
+		b64 = g_base64_encode((const guchar *)d, len);
+		msg = g_strdup_printf("From: a@example.com\r\nTo: b@example.org"
+		    "\r\nSubject: doc\r\nMIME-Version: 1.0\r\nContent-Type: "
+		    "multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: "
+		    "text/plain\r\n\r\nPassword: infected-test\r\n--B\r\n"
+		    "Content-Type: application/zip; name=\"%s\"\r\n"
+		    "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n--B--\r\n",
+		    zips[i], b64);
+		ck_assert_int_eq(emf_scan_message(e, msg, strlen(msg), NULL,
+		    &r), EMF_OK);
+		json = emf_report_json(r, false);
+		want_in(json, w, true);
+		g_free(json);
+		emf_report_free(r);
+		g_free(msg);
+		g_free(b64);
+		g_free(d);
+		g_free(path);
+	}
+	if (e != NULL)
+		emf_engine_unref(e);
+}
+END_TEST
+
 /* oleobj's samples: OLE packages inside .doc and .ppt, unpacked. */
 START_TEST(corpus_ole_packages)
 {
@@ -1167,6 +1223,15 @@ START_TEST(corpus_ole_packages)
 
 		if ((json = scan_corpus(exe[i], "x.bin")) == NULL)
 			continue;
+		want_in(json, w, true);
+		g_free(json);
+	}
+	/* A package that runs a command line (type 1, no file). */
+	if ((json = scan_corpus("oletools-testdata/oleobj/"
+	    "sample_with_lnk_to_calc.doc", "x.doc")) != NULL) {
+		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
+			"calc.exe (a link: runs it)", NULL };
+
 		want_in(json, w, true);
 		g_free(json);
 	}
@@ -1209,6 +1274,7 @@ office_suite(void)
 	tcase_add_test(tc, xlsb_formulas);
 	tcase_add_test(tc, equation_objects);
 	tcase_add_test(tc, office_xml_single_file);
+	tcase_add_test(tc, corpus_dde_in_password_zips);
 	suite_add_tcase(s, tc);
 	return s;
 }

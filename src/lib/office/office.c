@@ -783,9 +783,9 @@ scan_embedded(struct emf_scan *scan, struct emf_object *obj,
 		if (native && emf_ole_package(d, len, &name, &fd, &flen)) {
 			if (emf_filename_is_executable(name))
 				emf_symbol(scan, "OFFICE_PACKAGE_EXECUTABLE",
-				    obj, "OLE package %s (%zu bytes)", name,
-				    flen);
-			if (emf_budget_bytes(scan, flen)) {
+				    obj, "OLE package %s (%s)", name, flen ?
+				    "embedded file" : "a link: runs it");
+			if (flen > 0 && emf_budget_bytes(scan, flen)) {
 				children++;
 				emf_object_child(scan, obj, name, NULL,
 				    g_memdup2(fd, flen), flen);

@@ -135,7 +135,23 @@ emf_ole_package(const uint8_t *d, size_t len, char **name,
 	if ((label = cstring(d, len, &off)) == NULL ||
 	    (src = cstring(d, len, &off)) == NULL)
 		goto out;
-	/* Reserved 0, type 3 (embedded file; 1 is a link). */
+	/* Reserved 0, type 3 (embedded file) or 1 (a link: a command). */
+	if (len - off >= 6 && rd16(d + off + 2) == 1) {
+		size_t c = off + 4;
+		char *cmd;
+
+		while (c < len && c < off + 8 && d[c] < 0x20)
+			c++;
+		if ((cmd = cstring(d, len, &c)) == NULL || *cmd == '\0') {
+			g_free(cmd);
+			goto out;
+		}
+		*name = cmd;
+		*data = d;
+		*dlen = 0;
+		ok = true;
+		goto out;
+	}
 	if (len - off < 8 || rd16(d + off + 2) != 3)
 		goto out;
 	off += 4;
@@ -474,7 +490,8 @@ object_done(struct rtf *r, const uint8_t *d, size_t len, bool datastore,
 			if (emf_filename_is_executable(fname))
 				emf_symbol(r->scan,
 				    "OFFICE_PACKAGE_EXECUTABLE", r->obj,
-				    "RTF package %s (%zu bytes)", fname, flen);
+				    "RTF package %s (%s)", fname, flen ?
+				    "embedded file" : "a link: runs it");
 			child(r, fname, fd, flen);
 			g_free(fname);
 			emf_ole1_clear(&o);

@@ -57,7 +57,8 @@ void emf_ole1_clear(struct emf_ole1 *o);
  * An OLE Package ([MS-OLEDS] Packager "Ole10Native" layout: label,
  * source path, temporary path, data). On success *name is the file name
  * (UTF-8 basename of the best path, g_free) and *data / *dlen point into
- * d. Returns false when d is not a package holding a file.
+ * d. A package of type 1 (a link that runs a command line) gives the
+ * command as *name and *dlen 0. Returns false when d is not a package.
  */
 bool emf_ole_package(const uint8_t *d, size_t len, char **name,
     const uint8_t **data, size_t *dlen);
