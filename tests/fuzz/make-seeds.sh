@@ -5,7 +5,7 @@
 #   tests/fuzz/make-seeds.sh OUTDIR
 #
 # Writes OUTDIR/<harness>/ for every harness (message mime charset html
-# config zip passwords ole vba ooxml biff office composite). Seeds are at most 64 KiB
+# config zip passwords ole vba ooxml biff office composite rtf). Seeds are at most 64 KiB
 # (the largest -max_len of run.sh) and sampled evenly from each corpus
 # folder so every source is represented without thousands of
 # near-duplicates. The Office harnesses get what their parser reads, not
@@ -42,7 +42,7 @@ top, out, corpus, samples = sys.argv[1:5]
 MAX = 65536
 harnesses = ["message", "mime", "charset", "html", "config", "zip",
              "passwords", "ole", "vba", "ooxml", "biff", "office",
-             "composite"]
+             "composite", "rtf"]
 seen = {h: set() for h in harnesses}
 count = {h: 0 for h in harnesses}
 
@@ -353,6 +353,12 @@ conf = read(os.path.join(top, "conf", "emofilter.conf")).decode("utf-8", "replac
 for i, x in enumerate(re.findall(r'expression = "([^"]*)"', conf)):
     for m in (b"\x00\x00", b"\xff\xff\xff\xff", bytes([i, 255 - i, 7 * i % 256, 3])):
         add("composite", x.encode() + b"\n" + m)
+# RTF: the corpus's RTF files (cut to the seed size), OneNote sections.
+if have_corpus:
+    for d in office_dirs:
+        for p in files(os.path.join(corpus, d)):
+            if p.lower().endswith((".rtf", ".one")):
+                add("rtf", read(p)[:MAX])
 print("seeds:", " ".join("%s=%d" % (h, count[h]) for h in harnesses),
       "" if have_corpus else "(no corpus at %s: samples and regression inputs only)" % corpus)
 PY

@@ -15,8 +15,8 @@
 #      CPU seconds, executions, coverage, features, corpus size, peak RSS,
 #      result).
 # HARNESS: message mime charset html config zip passwords ole vba ooxml
-#      biff office composite (default: all thirteen, in that order; see
-#      the fuzz_*.c headers for what each one drives).
+#      biff office composite rtf (default: all fourteen, in that order;
+#      see the fuzz_*.c headers for what each one drives).
 #
 # Environment: EMF_FUZZ_SEED=N passes -seed=N to every harness (same
 # seeds and corpus: the same run, as contrib/test.sh uses it);
@@ -41,7 +41,7 @@ while getopts t:j:w: o; do
 	esac
 done
 shift $((OPTIND - 1))
-all="message mime charset html config zip passwords ole vba ooxml biff office composite"
+all="message mime charset html config zip passwords ole vba ooxml biff office composite rtf"
 harnesses=${*:-$all}
 
 cc=${FUZZ_CC:-clang}
@@ -101,13 +101,14 @@ dicts() {
 	zip) echo zip;;
 	biff) echo "biff ole";;
 	office) echo "ole vba ooxml biff zip";;
+	rtf) echo "rtf ole";;
 	*) echo "$1";;
 	esac
 }
 # Whole files and whole streams need room; texts and XML parts do not.
 maxlen() {
 	case $1 in
-	message|mime|zip|ole|biff|office) echo 65536;;
+	message|mime|zip|ole|biff|office|rtf) echo 65536;;
 	*) echo 16384;;
 	esac
 }

@@ -418,6 +418,38 @@ def gen_yara_heavy():
     return mail(b"Content-Type: multipart/mixed; boundary=y\r\n", body)
 
 
+def gen_rtf_deep():
+    # Two million nested groups, never closed, around an Equation.3
+    # object: the group state stack is bounded, the object still found.
+    obj = (b"{\\object\\objemb{\\*\\objdata 01050000020000000b000000"
+           + b"Equation.3\0".hex().encode() + b"0000000000000000"
+           + b"00000000}}")
+    return attach("deep.rtf", b"{\\rtf1" + b"{" * (2 * MB) + obj, b"application/rtf")
+
+
+def gen_rtf_huge_hex():
+    # 20 MB of hex digits in one \objdata, broken by white space and
+    # control words every 64 digits (what obfuscators emit).
+    unit = b"41424344" * 8 + b"\r\n\\par "
+    hexes = unit * (20 * MB // len(unit))
+    return attach("big.rtf", b"{\\rtf1{\\object{\\*\\objdata 0105000002000000"
+                  + b"08000000" + b"Package\0".hex().encode() + b"00000000"
+                  + b"00000000ffffff7f" + hexes + b"}}}", b"application/rtf")
+
+
+def gen_rtf_many_objects():
+    one = (b"{\\object{\\*\\objdata 0105000002000000010000000000000000"
+           b"00000000000000}}")
+    return attach("many.rtf", b"{\\rtf1" + one * 200000 + b"}", b"application/rtf")
+
+
+def gen_onenote_many_files():
+    guid = bytes.fromhex("e716e3bd65261145a4c48d4d0b7a9eac")
+    fdso = guid + struct.pack("<Q", 4) + bytes(12) + b"MZ\x90\x00"
+    head = bytes.fromhex("e4525c7b8cd8a74daeb15378d02996d3") + bytes(64)
+    return attach("note.one", head + fdso * 300000, b"application/onenote")
+
+
 CASES = [
     # name                  generator                 expectations                                   cap MiB
     ("deep-multipart",      gen_deep_multipart,       ["limit:mime_depth"],                          100),
@@ -439,6 +471,10 @@ CASES = [
     ("zip-100k-entries",    gen_zip_100k_entries,     ["limit:archive_entries|limit:max_objects"],   200),
     ("ooxml-1gb-sst",       gen_ooxml_1gb_shared_strings, ["limit:object_bytes|sym:OFFICE_MALFORMED|sym:ARCHIVE_MALFORMED"], 150),
     ("doc-600mb-in-zip",    gen_doc_600mb_in_zip,     ["limit:object_bytes|sym:INFLATED_FILE"],      150),
+    ("rtf-deep-nesting",    gen_rtf_deep,             ["limit:rtf_depth", "sym:RTF_EXPLOIT_CLASS"],  150),
+    ("rtf-20mb-hex",        gen_rtf_huge_hex,         ["sym:RTF_OBJECT"],                            300),
+    ("rtf-200k-objects",    gen_rtf_many_objects,     ["limit:rtf_objects"],                         150),
+    ("onenote-300k-files",  gen_onenote_many_files,   ["limit:onenote_files"],                       150),
     ("yara-many-matches",   gen_yara_heavy,           ["sym:YARA_EMF_LURE_ENABLE_CONTENT_WIDE", "sym:YARA_EMF_LURE_ENABLE_CONTENT_TEXT"], 250),
 ]
 

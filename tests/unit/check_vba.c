@@ -377,6 +377,52 @@ START_TEST(analyse_benign_and_obfuscated)
 }
 END_TEST
 
+START_TEST(analyse_activex_triggers)
+{
+	const char *src =
+	    "Attribute VB_Name = \"UserForm1\"\r\n"
+	    "Private Sub InkPicture2_Painted(ByVal hDC As Long)\r\n"
+	    "End Sub\r\n"
+	    "Sub Image1_MouseMove(ByVal Button As Integer)\r\n"
+	    "End Sub\r\n"
+	    "Private Sub TextBox1_Change()\r\nEnd Sub\r\n"
+	    "Private Sub WebBrowser1_DocumentComplete(ByVal p As Object)\r\n"
+	    "End Sub\r\n"
+	    /* A click needs the user; a worksheet edit too. */
+	    "Private Sub CommandButton1_Click()\r\nEnd Sub\r\n"
+	    "Private Sub Worksheet_Change(ByVal Target As Range)\r\n"
+	    "End Sub\r\n"
+	    /* Only a declaration counts, not a call or a comment. */
+	    "' Frame1_Layout is not declared here\r\n"
+	    "Call Label9_Layout\r\n";
+	const char *xlm =
+	    "Sub Go()\r\n"
+	    "  Set s = Excel4IntlMacroSheets.Add\r\n"
+	    "  Application.Run n & \"1\"\r\n"
+	    "  Application.Run \"Literal\"\r\nEnd Sub\r\n";
+	struct emf_vba_findings f = { 0 };
+
+	emf_vba_analyse(src, strlen(src), &f);
+	ck_assert_msg(has(f.autoexec, "InkPicture2_Painted"), "Painted");
+	ck_assert_msg(has(f.autoexec, "Image1_MouseMove"), "MouseMove");
+	ck_assert_msg(has(f.autoexec, "TextBox1_Change"), "Change");
+	ck_assert_msg(has(f.autoexec, "WebBrowser1_DocumentComplete"),
+	    "DocumentComplete");
+	ck_assert_uint_eq(f.autoexec->len, 4);
+	emf_vba_findings_clear(&f);
+	emf_vba_analyse(xlm, strlen(xlm), &f);
+	ck_assert_msg(f.autoexec == NULL, "no trigger in Sub Go");
+	ck_assert_msg(has(f.suspicious, "Excel4IntlMacroSheets"),
+	    "Excel4IntlMacroSheets");
+	ck_assert_msg(has(f.suspicious, "Application.Run (built name)"),
+	    "Application.Run of a built name");
+	emf_vba_findings_clear(&f);
+	emf_vba_analyse("Application.Run \"Macro1\"\r\n", 26, &f);
+	ck_assert_msg(f.suspicious == NULL, "Application.Run of a literal");
+	emf_vba_findings_clear(&f);
+}
+END_TEST
+
 static Suite *
 vba_suite(void)
 {
@@ -390,6 +436,7 @@ vba_suite(void)
 	tcase_add_test(tc, dir_parse_garbage);
 	tcase_add_test(tc, analyse_dropper);
 	tcase_add_test(tc, analyse_benign_and_obfuscated);
+	tcase_add_test(tc, analyse_activex_triggers);
 	suite_add_tcase(s, tc);
 	return s;
 }

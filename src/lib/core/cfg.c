@@ -107,7 +107,10 @@ static const struct emf_cfg_key keys[] = {
 	 * (composite.c) */
 	{ "active_content.symbols", EMF_CFG_STRLIST,
 	  "[ \"OFFICE_MACRO\", \"XLM_MACRO\", \"MACRO_AUTOEXEC\", "
-	  "\"EXECUTABLE_ATTACHMENT\", \"OFFICE_ENCRYPTED\" ]",
+	  "\"EXECUTABLE_ATTACHMENT\", \"OFFICE_ENCRYPTED\", "
+	  "\"RTF_EXPLOIT_CLASS\", \"OFFICE_EXPLOIT_CLASS\", \"OFFICE_DDE\", "
+	  "\"OFFICE_EXTERNAL_TEMPLATE\", \"OFFICE_DANGEROUS_SCHEME\", "
+	  "\"OFFICE_PACKAGE_EXECUTABLE\", \"VBA_STOMPED\" ]",
 	  0, 0, NULL,
 	  "symbols that mark active content (code that can run when opened)" },
 	{ "active_content.inert_extensions", EMF_CFG_STRLIST,

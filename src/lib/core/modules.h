@@ -50,6 +50,16 @@ void emf_office_sylk_handle(struct emf_scan *scan, struct emf_object *obj);
 void emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
     struct emf_zip *zip);
 
+/* ooxml.c: an XML file; Word 2003 XML, SpreadsheetML 2003 and flat OPC
+ * packages are read (links, DDE, embedded binaries, text). */
+void emf_ooxml_flat_handle(struct emf_scan *scan, struct emf_object *obj);
+
+/* rtf.c: an RTF document (OLE objects, packages, DDE fields, text). */
+void emf_rtf_handle(struct emf_scan *scan, struct emf_object *obj);
+
+/* onenote.c: a OneNote section (its embedded files). */
+void emf_onenote_handle(struct emf_scan *scan, struct emf_object *obj);
+
 /* ---- heuristics, lure, yara ---- */
 #include "detect/heuristics.h"
 #include "detect/lure.h"

@@ -12,6 +12,7 @@
 #include "core/modules.h"
 #include "office.h"
 #include "ole.h"
+#include "rtf.h"
 #include "vba.h"
 #include "xlm.h"
 
@@ -192,6 +193,8 @@ emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
 	m->sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256,
 	    (const guchar *)src, len);
 	emf_vba_analyse(src, len, &f);
+	if (is_xlm)
+		emf_xlm_analyse(src, len, &f.suspicious);
 	m->autoexec = f.autoexec;
 	m->suspicious = f.suspicious;
 	m->urls = f.urls;
@@ -218,12 +221,142 @@ emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
 	}
 }
 
+/* ---- fields and links ------------------------------------------------------ */
+
+const char *
+emf_office_dangerous_scheme(const char *uri)
+{
+	/* Handlers abused from documents: Follina (ms-msdt), search-ms
+	 * lures, MHTML/ITS loading of script, ms-officecmd, the app
+	 * installer. */
+	static const char *const schemes[] = { "ms-msdt:", "search-ms:",
+		"search:", "ms-search:", "mhtml:", "ms-its:", "its:", "mk:",
+		"ms-officecmd:", "ms-appinstaller:", "ms-cxh:", "ms-cxh-full:",
+		"ms-excel:ofv|u|file", "vbscript:", "javascript:", NULL };
+
+	while (*uri == ' ' || *uri == '\t' || *uri == '"')
+		uri++;
+	for (size_t k = 0; schemes[k] != NULL; k++)
+		if (g_ascii_strncasecmp(uri, schemes[k], strlen(schemes[k]))
+		    == 0)
+			return schemes[k];
+	return NULL;
+}
+
+/* The next token of s[*i..len): a quoted string or a run of non-spaces. */
+static char *
+field_token(const char *s, size_t len, size_t *i)
+{
+	size_t j;
+
+	while (*i < len && g_ascii_isspace(s[*i]))
+		(*i)++;
+	if (*i >= len)
+		return NULL;
+	if (s[*i] == '"') {
+		j = ++(*i);
+		while (j < len && s[j] != '"')
+			j++;
+	} else {
+		j = *i;
+		while (j < len && !g_ascii_isspace(s[j]))
+			j++;
+	}
+	{
+		char *t = g_strndup(s + *i, j - *i);
+
+		*i = j < len ? j + 1 : j;
+		return t;
+	}
+}
+
+bool
+emf_office_field_code(struct emf_scan *scan, struct emf_object *obj,
+    const char *code, size_t len)
+{
+	/* DDE servers that are Office applications: a live link, no code. */
+	static const char *const office[] = { "Excel", "WinWord", "Word",
+		"PowerPnt", "PowerPoint", "MSAccess", "Access", "Excel.Sheet",
+		"Excel.Sheet.8", "Excel.Sheet.12", "Word.Document.8",
+		"Word.Document.12", NULL };
+	size_t i = 0;
+	char *kw, *app, *line, *valid;
+	bool program = true;
+	const char *base;
+
+	if ((kw = field_token(code, len, &i)) == NULL)
+		return false;
+	if (g_ascii_strcasecmp(kw, "DDE") != 0 &&
+	    g_ascii_strcasecmp(kw, "DDEAUTO") != 0) {
+		g_free(kw);
+		return false;
+	}
+	app = field_token(code, len, &i);
+	if (app == NULL)
+		app = g_strdup("");
+	base = strrchr(app, '\\');
+	base = base ? base + 1 : app;
+	for (size_t k = 0; office[k] != NULL; k++)
+		if (g_ascii_strcasecmp(base, office[k]) == 0)
+			program = false;
+	valid = g_utf8_make_valid(code, (gssize)MIN(len, (size_t)512));
+	g_strstrip(valid);
+	line = g_strdup_printf("DDE: %s", valid);
+	emf_strlist_add(&obj->external_links, line);
+	if (program && *app != '\0') {
+		emf_symbol(scan, "OFFICE_DDE", obj, "%s", valid);
+		emf_text_add(scan, EMF_TEXT_MACRO, obj, valid, strlen(valid));
+	}
+	g_free(line);
+	g_free(valid);
+	g_free(app);
+	g_free(kw);
+	return true;
+}
+
+void
+emf_office_doc_fields(struct emf_scan *scan, struct emf_object *obj,
+    const uint8_t *d, size_t len, unsigned max)
+{
+	unsigned found = 0;
+
+	for (size_t i = 0; i + 1 < len && found < max; i++) {
+		bool wide;
+		GString *code;
+		size_t j;
+
+		if (d[i] != 0x13)
+			continue;
+		/* UTF-16LE when the mark is followed by a zero byte and the
+		 * text after it is too. */
+		wide = i + 3 < len && d[i + 1] == 0 && d[i + 3] == 0;
+		code = g_string_new(NULL);
+		for (j = i + (wide ? 2 : 1); j < len && code->len < 1024;
+		    j += wide ? 2 : 1) {
+			unsigned c = wide ? (j + 1 < len ? rd16(d + j) : 0) :
+			    d[j];
+
+			if (c == 0x13 || c == 0x14 || c == 0x15 || c == 0)
+				break;
+			if (c < 0x20 && c != '\t')
+				c = ' ';
+			g_string_append_unichar(code, c < 0xD800 ||
+			    c > 0xDFFF ? c : 0xFFFD);
+		}
+		if (emf_office_field_code(scan, obj, code->str, code->len))
+			found++;
+		g_string_free(code, TRUE);
+	}
+}
+
 /* ---- VBA projects in a compound file ------------------------------------ */
 
 struct vba_src {
 	char *module;
 	char *src;
 	size_t len;
+	size_t pcode_len;	/* bytes before the source: the p-code */
+	GPtrArray *pcode_marks;	/* keywords and URLs in the p-code */
 };
 
 static void
@@ -233,6 +366,8 @@ vba_src_free(gpointer p)
 
 	g_free(s->module);
 	g_free(s->src);
+	if (s->pcode_marks != NULL)
+		g_ptr_array_free(s->pcode_marks, TRUE);
 	g_free(s);
 }
 
@@ -243,6 +378,82 @@ vba_src_cmp(gconstpointer a, gconstpointer b)
 	const struct vba_src *y = *(struct vba_src *const *)b;
 
 	return strcmp(x->module, y->module);
+}
+
+/*
+ * The keywords and URLs that the compiled part of a module stream (its
+ * PerformanceCache, before the source) holds as literal text: string
+ * constants and declared names survive compilation. Only single tokens
+ * (no derived findings such as "Chr() obfuscation").
+ */
+static GPtrArray *
+vba_pcode_marks(const uint8_t *raw, size_t n)
+{
+	struct emf_vba_findings f = { 0 };
+	GPtrArray *marks = NULL;
+
+	if (n == 0)
+		return NULL;
+	emf_vba_analyse((const char *)raw, n, &f);
+	for (int k = 0; k < 2; k++) {
+		GPtrArray *a = k == 0 ? f.suspicious : f.urls;
+
+		for (guint i = 0; a != NULL && i < a->len; i++)
+			if (strchr(g_ptr_array_index(a, i), ' ') == NULL)
+				emf_strlist_add(&marks,
+				    g_ptr_array_index(a, i));
+	}
+	emf_vba_findings_clear(&f);
+	return marks;
+}
+
+static bool
+has_ci(const char *s, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++)
+		if (g_ascii_strncasecmp(s + i, needle, n) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * VBA stomping (the source replaced or removed, the p-code Office runs
+ * kept): a module whose p-code holds keywords or URLs its source lacks.
+ * Two other signs were measured and left out: "kilobytes of p-code, no
+ * code in the source" and "auto-run or suspicious names in the
+ * _VBA_PROJECT identifier table that no source uses" each fired on
+ * legitimate POI test workbooks (an emptied sheet module keeps its
+ * p-code; the identifier table keeps names of deleted code).
+ */
+static void
+vba_stomping(struct emf_scan *scan, struct emf_object *obj,
+    GPtrArray *srcs)
+{
+	GString *why = g_string_new(NULL);
+	unsigned shown = 0;
+
+	for (guint i = 0; i < srcs->len; i++) {
+		struct vba_src *s = g_ptr_array_index(srcs, i);
+
+		for (guint k = 0; s->pcode_marks != NULL &&
+		    k < s->pcode_marks->len; k++) {
+			const char *m = g_ptr_array_index(s->pcode_marks, k);
+
+			if (has_ci(s->src, s->len, m) || shown >= 8)
+				continue;
+			g_string_append_printf(why, "%s%s: p-code has %s",
+			    why->len ? "; " : "", s->module, m);
+			shown++;
+			/* What the stomped code downloads: an indicator. */
+			if (strstr(m, "://") != NULL)
+				emf_strlist_add(&obj->urls, m);
+		}
+	}
+	if (why->len > 0)
+		emf_symbol(scan, "VBA_STOMPED", obj, "%s", why->str);
+	g_string_free(why, TRUE);
 }
 
 /* Read one module's source; false when the message budget is spent. */
@@ -258,6 +469,7 @@ vba_module(struct emf_scan *scan, struct emf_object *obj,
 	size_t rawlen, srclen;
 	bool capped;
 	struct vba_src *s;
+	GPtrArray *pcode;
 
 	if (idx < 0) {
 		emf_symbol(scan, "OFFICE_MALFORMED", obj,
@@ -278,6 +490,7 @@ vba_module(struct emf_scan *scan, struct emf_object *obj,
 	    l->vba_module_bytes, &src, &srclen, &capped) != EMF_OK)
 		emf_symbol(scan, "OFFICE_MALFORMED", obj,
 		    "VBA module %s: bad compressed source", m->name);
+	pcode = vba_pcode_marks(raw, m->offset);
 	g_free(raw);
 	if (capped)
 		emf_limit_hit(scan, "vba_module_bytes", obj,
@@ -290,6 +503,8 @@ vba_module(struct emf_scan *scan, struct emf_object *obj,
 	s->module = g_strdup(m->name);
 	s->src = emf_vba_to_utf8(src, srclen, proj->codepage);
 	s->len = strlen(s->src);
+	s->pcode_len = m->offset;
+	s->pcode_marks = pcode;
 	g_free(src);
 	g_ptr_array_add(srcs, s);
 	return true;
@@ -343,6 +558,50 @@ vba_project(struct emf_scan *scan, struct emf_object *obj,
 	return more;
 }
 
+/*
+ * The text of the UserForms and their controls: the "o" stream of each
+ * form or frame storage (one with an "f" stream beside it) holds the
+ * captions, values and tags of its controls, where droppers keep their
+ * URLs and command lines. Each form's text is analysed like a module.
+ */
+static void
+scan_forms(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_ole *ole)
+{
+	const struct emf_limits *l = scan->limits;
+	unsigned forms = 0;
+
+	for (size_t i = 1; i < emf_ole_count(ole) && forms < 64; i++) {
+		const struct emf_ole_entry *e = emf_ole_entry(ole, i);
+		const struct emf_ole_entry *p;
+		uint8_t *d = NULL;
+		size_t len = 0;
+		enum emf_ole_read how;
+		GString *t;
+		char *name;
+
+		if (e->type != EMF_OLE_STREAM || strcmp(e->name, "o") != 0 ||
+		    e->parent < 0 || emf_ole_child(ole, e->parent, "f") < 0)
+			continue;
+		if (emf_scan_expired(scan) || emf_ole_read(ole, i,
+		    l->vba_module_bytes, &d, &len, &how) != EMF_OK)
+			continue;
+		t = g_string_new(NULL);
+		emf_office_text_runs(d, len, t, l->vba_module_bytes);
+		g_free(d);
+		p = emf_ole_entry(ole, (size_t)e->parent);
+		if (t->len > 0 && emf_budget_bytes(scan, t->len)) {
+			forms++;
+			name = g_strdup_printf("%s (form text)",
+			    p ? p->name : "?");
+			emf_office_macro_report(scan, obj, name, t->str,
+			    t->len, false);
+			g_free(name);
+		}
+		g_string_free(t, TRUE);
+	}
+}
+
 static void
 scan_vba(struct emf_scan *scan, struct emf_object *obj, struct emf_ole *ole)
 {
@@ -394,6 +653,8 @@ scan_vba(struct emf_scan *scan, struct emf_object *obj, struct emf_ole *ole)
 	g_free(obj->vba_sha256);
 	obj->vba_sha256 = g_strdup(g_checksum_get_string(ck));
 	emf_symbol(scan, "OFFICE_MACRO", obj, "VBA project: %s", names->str);
+	vba_stomping(scan, obj, srcs);
+	scan_forms(scan, obj, ole);
 	g_string_free(names, TRUE);
 	g_checksum_free(ck);
 	g_ptr_array_free(srcs, TRUE);
@@ -421,6 +682,122 @@ emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
 		emf_symbol(scan, "MACRO_AUTOEXEC", obj, "defined name %s",
 		    list);
 		g_free(list);
+	}
+	if (bi->formulas != NULL && bi->formulas->len > 0)
+		emf_office_macro_report(scan, obj, "XLM formulas",
+		    bi->formulas->str, bi->formulas->len, true);
+	if (bi->formulas_cut)
+		emf_limit_hit(scan, "xlm_formula_bytes", obj,
+		    "XLM formulas cut at %u bytes (%u formulas)",
+		    EMF_XLM_TEXT_MAX, bi->nformulas);
+}
+
+/* ---- embedded objects ------------------------------------------------------ */
+
+/*
+ * The OLE objects a compound file carries: the file of every OLE Package
+ * ("\1Ole10Native") and the OOXML document of every "Package" stream go
+ * to the dispatcher as children; an Equation Editor object (its "Equation
+ * Native" stream, or an exploit CLSID on the root) raises
+ * OFFICE_EXPLOIT_CLASS.
+ */
+/*
+ * An "Equation Native" stream ([MS-OLEDS]-style EQNOLEFILEHDR, then
+ * MTEF) whose FONT record carries a name longer than the editor's
+ * buffer: the CVE-2017-11882 / CVE-2018-0802 overflow. Real font names
+ * ("Times New Roman", "MT Extra") are short.
+ */
+static bool
+equation_overflow(const uint8_t *d, size_t len)
+{
+	size_t hdr, end;
+	const uint8_t *m;
+
+	if (len < 2 || (hdr = rd16(d)) >= len || len - hdr < 8)
+		return false;
+	m = d + hdr;
+	len -= hdr;
+	if (m[0] != 2 && m[0] != 3)	/* MTEF version */
+		return false;
+	end = MIN(len, (size_t)64);
+	for (size_t i = 5; i + 3 < end; i++) {
+		const uint8_t *name;
+		size_t n = 0;
+
+		if (m[i] != 0x08)	/* FONT record, no options */
+			continue;
+		name = m + i + 3;
+		while (i + 3 + n < len && name[n] != 0 && n < 256)
+			n++;
+		if (n > 32)
+			return true;
+	}
+	return false;
+}
+
+static void
+scan_embedded(struct emf_scan *scan, struct emf_object *obj,
+    struct emf_ole *ole)
+{
+	const char *what = emf_rtf_exploit_clsid(obj->data, obj->len);
+	unsigned children = 0;
+
+	/* An Equation Editor CLSID alone is not the exploit: its stream
+	 * is looked at below. */
+	if (what != NULL && strstr(what, "Equation") == NULL)
+		emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj, "%s", what);
+	for (size_t i = 1; i < emf_ole_count(ole) && children < 64; i++) {
+		const struct emf_ole_entry *e = emf_ole_entry(ole, i);
+		bool native, pkg;
+		uint8_t *d = NULL;
+		size_t len = 0;
+		enum emf_ole_read how;
+		char *name = NULL;
+		const uint8_t *fd;
+		size_t flen;
+
+		if (e->type != EMF_OLE_STREAM || e->parent < 0)
+			continue;
+		if (g_ascii_strcasecmp(e->name, "Equation Native") == 0) {
+			if (emf_ole_read(ole, i, 1u << 20, &d, &len, &how) !=
+			    EMF_OK)
+				continue;
+			if (equation_overflow(d, len))
+				emf_symbol(scan, "OFFICE_EXPLOIT_CLASS", obj,
+				    "Equation Editor 3.0 object with an "
+				    "overlong font name (CVE-2017-11882, "
+				    "CVE-2018-0802)");
+			else
+				emf_symbol(scan, "OFFICE_EQUATION_OBJECT", obj,
+				    "Equation Editor 3.0 object");
+			g_free(d);
+			continue;
+		}
+		native = g_ascii_strcasecmp(e->name, "\001Ole10Native") == 0;
+		pkg = g_ascii_strcasecmp(e->name, "Package") == 0;
+		if (!native && !pkg)
+			continue;
+		if (emf_scan_expired(scan) || emf_ole_read(ole, i,
+		    emf_budget_child_cap(scan), &d, &len, &how) != EMF_OK)
+			continue;
+		if (native && emf_ole_package(d, len, &name, &fd, &flen)) {
+			if (emf_filename_is_executable(name))
+				emf_symbol(scan, "OFFICE_PACKAGE_EXECUTABLE",
+				    obj, "OLE package %s (%s)", name, flen ?
+				    "embedded file" : "a link: runs it");
+			if (flen > 0 && emf_budget_bytes(scan, flen)) {
+				children++;
+				emf_object_child(scan, obj, name, NULL,
+				    g_memdup2(fd, flen), flen);
+			}
+			g_free(name);
+			g_free(d);
+		} else if (pkg && len > 0 && emf_budget_bytes(scan, len)) {
+			children++;
+			emf_object_child(scan, obj, "Package", NULL, d, len);
+		} else {
+			g_free(d);
+		}
 	}
 }
 
@@ -544,6 +921,9 @@ emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj)
 			    "Word RC4 / RC4 CryptoAPI");
 			encrypted = true;
 		}
+		if (!encrypted)
+			emf_office_doc_fields(scan, obj, main_stream,
+			    main_len, 256);
 	} else if (book >= 0) {
 		struct emf_biff_info bi;
 
@@ -599,6 +979,8 @@ emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj)
 	obj->format = g_strdup(fmt);
 
 	scan_vba(scan, obj, ole);
+	if (!encrypted)
+		scan_embedded(scan, obj, ole);
 
 	if (main_stream != NULL && !encrypted) {
 		GString *t = g_string_new(NULL);

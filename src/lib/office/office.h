@@ -5,10 +5,13 @@
  * Owns: the OLE2 and SYLK handlers (declared in modules.h): format,
  * encryption detection (EncryptedPackage, Excel FilePass, Word fEncrypted,
  * PowerPoint encrypted Current User), the VBA projects of every "VBA"
- * storage (modules, source, triggers, keywords, URLs, SHA-256), Excel 4.0
- * macro sheets (xlm.c), the VBA storages PowerPoint keeps zlib-compressed
- * inside its "PowerPoint Document" stream (handed back to the dispatcher
- * as child objects), and the readable text of the main streams.
+ * storage (modules, source, triggers, keywords, URLs, SHA-256, stomping,
+ * the text of UserForm controls), Excel 4.0 macro sheets and their
+ * decoded formulas (xlm.c), the VBA storages PowerPoint keeps
+ * zlib-compressed inside its "PowerPoint Document" stream, embedded OLE
+ * objects (Ole10Native packages, Package streams: handed back to the
+ * dispatcher as child objects; Equation Editor objects), Word field codes
+ * (DDE), and the readable text of the main streams.
  * Does not own: OOXML (ooxml.c), the container format (ole.c), MS-OVBA
  * (vba.c), the lure phrases (lure.c matches EMF_TEXT_DOCUMENT texts).
  *
@@ -61,5 +64,29 @@ void emf_office_macro_report(struct emf_scan *scan, struct emf_object *obj,
 /* Record macro sheets (XLM_MACRO) and Auto_Open-style names of bi. */
 void emf_office_xlm_report(struct emf_scan *scan, struct emf_object *obj,
     const struct emf_biff_info *bi);
+
+/*
+ * One Word field code (the instruction of a field: "DDEAUTO c:\\cmd.exe
+ * \"/c calc\""), from a .doc, .docx or RTF. A DDE or DDEAUTO field is
+ * recorded as an external link; one whose server is not an Office
+ * application (it launches a program) raises OFFICE_DDE, and its text
+ * goes to YARA as macro text. Returns true for a DDE field.
+ */
+bool emf_office_field_code(struct emf_scan *scan, struct emf_object *obj,
+    const char *code, size_t len);
+
+/*
+ * The field codes of a binary Word stream: each run from a field-begin
+ * mark (0x13) to its separator (0x14) or end (0x15), 8-bit or UTF-16LE,
+ * handed to emf_office_field_code(). At most max fields.
+ */
+void emf_office_doc_fields(struct emf_scan *scan, struct emf_object *obj,
+    const uint8_t *d, size_t len, unsigned max);
+
+/*
+ * A URI scheme that makes Office or Windows run something (ms-msdt:,
+ * search-ms:, mhtml:, ms-officecmd: ...): its name (static), else NULL.
+ */
+const char *emf_office_dangerous_scheme(const char *uri);
 
 #endif /* EMF_OFFICE_H */

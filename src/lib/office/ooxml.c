@@ -310,12 +310,34 @@ has_scheme(const char *s)
 	    g_str_has_prefix(s, "\\\\");
 }
 
+/*
+ * A target fetched from elsewhere: a web, FTP or WebDAV URL, a UNC path
+ * (\\host\share, SMB, leaks the NTLM hash), a file: URL naming a host.
+ * A local file:///C:/... path (a template on the author's disk) is not.
+ */
+static bool
+remote_target(const char *s)
+{
+	while (*s == ' ')
+		s++;
+	if (g_ascii_strncasecmp(s, "mhtml:", 6) == 0)
+		s += 6;
+	if (g_ascii_strncasecmp(s, "file:///", 8) == 0)
+		return false;
+	return g_ascii_strncasecmp(s, "http://", 7) == 0 ||
+	    g_ascii_strncasecmp(s, "https://", 8) == 0 ||
+	    g_ascii_strncasecmp(s, "ftp://", 6) == 0 ||
+	    g_ascii_strncasecmp(s, "file://", 7) == 0 ||
+	    g_str_has_prefix(s, "\\\\") || g_str_has_prefix(s, "//");
+}
+
 static void
 on_rel(void *ctx, const char *type, const char *target, bool external)
 {
 	struct pkg *p = ctx;
 	const char *slash = strrchr(type, '/');
 	const char *kind = slash ? slash + 1 : type;
+	const char *scheme;
 
 	if (!external) {
 		if (g_ascii_strcasecmp(kind, "vbaProject") == 0)
@@ -323,6 +345,9 @@ on_rel(void *ctx, const char *type, const char *target, bool external)
 			    resolve(p->rels_dir, target));
 		return;
 	}
+	if ((scheme = emf_office_dangerous_scheme(target)) != NULL)
+		emf_symbol(p->scan, "OFFICE_DANGEROUS_SCHEME", p->obj,
+		    "%s %s", kind, target);
 	if (g_ascii_strcasecmp(kind, "hyperlink") == 0) {
 		/* Ordinary links: indicators, not a loading mechanism. */
 		if (has_scheme(target))
@@ -337,6 +362,101 @@ on_rel(void *ctx, const char *type, const char *target, bool external)
 	}
 	if (has_scheme(target))
 		emf_strlist_add(&p->obj->urls, target);
+	if (!remote_target(target))
+		return;
+	/* Loaded when the document opens: template injection, OLE links
+	 * (CVE-2017-0199, Follina's carrier), frames, sub-documents. */
+	if (g_ascii_strcasecmp(kind, "attachedTemplate") == 0)
+		emf_symbol(p->scan, "OFFICE_EXTERNAL_TEMPLATE", p->obj, "%s",
+		    target);
+	else if (g_ascii_strcasecmp(kind, "oleObject") == 0 ||
+	    g_ascii_strcasecmp(kind, "frame") == 0 ||
+	    g_ascii_strcasecmp(kind, "subDocument") == 0)
+		emf_symbol(p->scan, "OFFICE_EXTERNAL_OBJECT", p->obj,
+		    "%s %s", kind, target);
+}
+
+/* ---- fields (DDE) --------------------------------------------------------- */
+
+/*
+ * The field codes of a WordprocessingML part: the instrText of each
+ * complex field (from its begin fldChar to its separate or end), and the
+ * w:instr of every fldSimple. Bounded by the part and 4 KiB a code.
+ */
+static void
+word_fields(struct pkg *p, const char *xml, size_t len)
+{
+	GString *code = g_string_new(NULL);
+	bool in_field = false, in_instr = false;
+	unsigned found = 0;
+
+	for (size_t i = 0; i < len && found < 256;) {
+		const char *lt = memchr(xml + i, '<', len - i);
+		size_t end = lt ? (size_t)(lt - xml) : len;
+		const char *gt, *name;
+		size_t tlen, nlen;
+		bool closing;
+
+		if (in_instr && end > i && code->len < 4096)
+			append_decoded(code, xml + i, end - i);
+		if (lt == NULL)
+			break;
+		gt = memchr(xml + end, '>', len - end);
+		if (gt == NULL)
+			break;
+		tlen = (size_t)(gt - xml) - end - 1;
+		closing = tlen > 0 && xml[end + 1] == '/';
+		tag_name(xml + end + 1, tlen, &name, &nlen);
+		if (name_is(name, nlen, "instrText")) {
+			in_instr = !closing && xml[end + tlen] != '/';
+			if (!in_field)
+				in_field = in_instr;
+		} else if (!closing && name_is(name, nlen, "fldChar")) {
+			char *t = attr(xml + end + 1, tlen, "w:fldCharType");
+
+			if (t != NULL && g_ascii_strcasecmp(t, "begin") == 0) {
+				if (code->len > 0 && emf_office_field_code(
+				    p->scan, p->obj, code->str, code->len))
+					found++;
+				g_string_truncate(code, 0);
+				in_field = true;
+			} else if (t != NULL) {
+				if (in_field && emf_office_field_code(p->scan,
+				    p->obj, code->str, code->len))
+					found++;
+				g_string_truncate(code, 0);
+				in_field = false;
+			}
+			g_free(t);
+		} else if (!closing && name_is(name, nlen, "fldSimple")) {
+			char *t = attr(xml + end + 1, tlen, "w:instr");
+
+			if (t != NULL && emf_office_field_code(p->scan, p->obj,
+			    t, strlen(t)))
+				found++;
+			g_free(t);
+		}
+		i = (size_t)(gt - xml) + 1;
+	}
+	if (in_field && code->len > 0)
+		emf_office_field_code(p->scan, p->obj, code->str, code->len);
+	g_string_free(code, TRUE);
+}
+
+/* An Excel externalLink part: <ddeLink ddeService= ddeTopic=>. */
+static void
+dde_link_tag(void *ctx, const char *t, size_t n)
+{
+	struct pkg *p = ctx;
+	char *svc = attr(t, n, "ddeService");
+	char *topic = attr(t, n, "ddeTopic");
+	char *code = g_strdup_printf("DDE %s %s", svc ? svc : "",
+	    topic ? topic : "");
+
+	emf_office_field_code(p->scan, p->obj, code, strlen(code));
+	g_free(code);
+	g_free(svc);
+	g_free(topic);
 }
 
 static void
@@ -552,6 +672,21 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 				emf_ooxml_xml_text(part, len, "f", formulas,
 				    l->vba_module_bytes);
 				g_free(part);
+			} else if (lower_has_suffix(lname, ".bin") &&
+			    !lower_has_suffix(lname, "binaryindex1.bin") &&
+			    (part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				/* .xlsb: BIFF12 cells with parsed formulas. */
+				emf_xlsb_formulas((const uint8_t *)part, len,
+				    p.xlm.names, formulas);
+				g_free(part);
+			}
+		} else if (strcmp(lname, "xl/workbook.bin") == 0) {
+			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				emf_xlsb_names((const uint8_t *)part, len,
+				    &p.xlm);
+				g_free(part);
 			}
 		} else if (strcmp(lname, "xl/workbook.xml") == 0) {
 			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
@@ -560,12 +695,25 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 				    on_defined_name, &p);
 				g_free(part);
 			}
-		} else if (text_part(lname) && text->len < l->text_bytes) {
+		} else if (lower_has_prefix(lname, "xl/externallinks/") &&
+		    lower_has_suffix(lname, ".xml")) {
 			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
 			    &cut)) != NULL) {
-				emf_ooxml_xml_text(part, len, "t", text,
-				    l->text_bytes);
-				g_string_append_c(text, '\n');
+				each_tag(part, len, "ddeLink", dde_link_tag,
+				    &p);
+				g_free(part);
+			}
+		} else if (text_part(lname) && (text->len < l->text_bytes ||
+		    lower_has_prefix(lname, "word/"))) {
+			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				if (text->len < l->text_bytes) {
+					emf_ooxml_xml_text(part, len, "t",
+					    text, l->text_bytes);
+					g_string_append_c(text, '\n');
+				}
+				if (lower_has_prefix(lname, "word/"))
+					word_fields(&p, part, len);
 				g_free(part);
 			}
 		}
@@ -580,5 +728,156 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 	emf_biff_info_clear(&p.xlm);
 	g_string_free(text, TRUE);
 	g_string_free(formulas, TRUE);
+	g_hash_table_destroy(p.vba_parts);
+}
+
+/* ---- Office XML in one file (Word 2003 XML, SpreadsheetML, flat OPC) --- */
+
+/* A DDE formula "=cmd|'/c calc'!A1": server, topic. */
+static void
+dde_formula(struct pkg *p, const char *f)
+{
+	const char *bar, *bang;
+	char *code;
+
+	while (*f == ' ' || *f == '=' || *f == '+' || *f == '-' || *f == '@')
+		f++;
+	if ((bar = strchr(f, '|')) == NULL || bar == f ||
+	    (bang = strchr(bar, '!')) == NULL)
+		return;
+	for (const char *c = f; c < bar; c++)
+		if (!g_ascii_isalnum(*c) && *c != '.' && *c != '_' &&
+		    *c != '\\' && *c != ':')
+			return;
+	code = g_strdup_printf("DDE %.*s %.*s", (int)(bar - f), f,
+	    (int)(bang - bar - 1), bar + 1);
+	emf_office_field_code(p->scan, p->obj, code, strlen(code));
+	g_free(code);
+}
+
+static void
+cell_tag(void *ctx, const char *t, size_t n)
+{
+	char *f = attr(t, n, "ss:Formula");
+
+	if (f != NULL)
+		dde_formula(ctx, f);
+	g_free(f);
+}
+
+static bool
+image_name(const char *n)
+{
+	static const char *const ext[] = { ".emf", ".emz", ".wmf", ".wmz",
+		".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", NULL };
+
+	for (size_t k = 0; ext[k] != NULL; k++)
+		if (lower_has_suffix(n, ext[k]))
+			return true;
+	return false;
+}
+
+/*
+ * The base64 payloads: <w:binData w:name=...> (Word 2003: oledata.mso,
+ * the embedded objects) and <pkg:binaryData> of each <pkg:part
+ * pkg:name=...> (flat OPC: vbaProject.bin, embeddings), images left out.
+ */
+static void
+flat_binaries(struct pkg *p, const char *xml, size_t len)
+{
+	char *part = NULL;
+
+	for (size_t i = 0; i < len && p->children < EMBEDDED_MAX;) {
+		const char *lt = memchr(xml + i, '<', len - i);
+		const char *gt, *name, *close;
+		size_t s, nlen, tlen;
+		bool bin;
+
+		if (lt == NULL)
+			break;
+		s = (size_t)(lt - xml) + 1;
+		if ((gt = memchr(xml + s, '>', len - s)) == NULL)
+			break;
+		tlen = (size_t)(gt - xml) - s;
+		tag_name(xml + s, tlen, &name, &nlen);
+		i = (size_t)(gt - xml) + 1;
+		if (xml[s] == '/')
+			continue;
+		if (name_is(name, nlen, "part")) {
+			g_free(part);
+			part = attr(xml + s, tlen, "pkg:name");
+			continue;
+		}
+		bin = name_is(name, nlen, "binData");
+		if (!bin && !name_is(name, nlen, "binaryData"))
+			continue;
+		close = memchr(xml + i, '<', len - i);
+		if (close == NULL)
+			break;
+		{
+			char *nm = bin ? attr(xml + s, tlen, "w:name") :
+			    g_strdup(part ? part : "part");
+			size_t elen = (size_t)(close - (xml + i));
+			const char *base;
+
+			base = nm ? strrchr(nm, '/') : NULL;
+			base = base ? base + 1 : nm ? nm : "binData";
+			if (!image_name(base) && elen > 0 && elen / 4 * 3 <=
+			    emf_budget_child_cap(p->scan)) {
+				char *b64 = g_strndup(xml + i, elen);
+				gsize dlen = 0;
+				guchar *d = g_base64_decode_inplace(b64, &dlen)
+				    ? (guchar *)b64 : NULL;
+
+				if (d != NULL && dlen > 0 &&
+				    emf_budget_bytes(p->scan, dlen)) {
+					p->children++;
+					emf_object_child(p->scan, p->obj, base,
+					    NULL, g_memdup2(d, dlen), dlen);
+				}
+				g_free(b64);
+			}
+			g_free(nm);
+		}
+		i = (size_t)(close - xml);
+	}
+	g_free(part);
+}
+
+void
+emf_ooxml_flat_handle(struct emf_scan *scan, struct emf_object *obj)
+{
+	const char *xml = (const char *)obj->data;
+	size_t len = obj->len, head = MIN(len, (size_t)4096);
+	struct pkg p = { 0 };
+	GString *text;
+	const char *fmt;
+
+	/* Only Office's own single-file XML forms. */
+	if (g_strstr_len(xml, (gssize)head, "w:wordDocument") != NULL)
+		fmt = "Word 2003 XML";
+	else if (g_strstr_len(xml, (gssize)head,
+	    "urn:schemas-microsoft-com:office:spreadsheet") != NULL)
+		fmt = "SpreadsheetML 2003";
+	else if (g_strstr_len(xml, (gssize)head, "pkg:package") != NULL)
+		fmt = "OOXML flat package";
+	else
+		return;
+	g_free(obj->format);
+	obj->format = g_strdup(fmt);
+	p.scan = scan;
+	p.obj = obj;
+	p.rels_dir = "";
+	p.vba_parts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	    NULL);
+	emf_ooxml_rels(xml, len, on_rel, &p);
+	word_fields(&p, xml, len);
+	each_tag(xml, len, "Cell", cell_tag, &p);
+	flat_binaries(&p, xml, len);
+	text = g_string_new(NULL);
+	emf_ooxml_xml_text(xml, len, fmt[0] == 'S' ? "Data" : "t", text,
+	    scan->limits->text_bytes);
+	emf_text_add(scan, EMF_TEXT_DOCUMENT, obj, text->str, text->len);
+	g_string_free(text, TRUE);
 	g_hash_table_destroy(p.vba_parts);
 }

@@ -7,16 +7,22 @@
  * at) and embedded objects handed back to the dispatcher as children,
  * Excel 4.0 macro sheets (xl/macrosheets/) with their formulas and
  * Auto_Open defined names, external relationships (remote templates:
- * attachedTemplate with TargetMode="External", OLE links, frames), and
- * the document text of the Word, Excel and PowerPoint parts.
+ * attachedTemplate with TargetMode="External", OLE links, frames,
+ * sub-documents; dangerous URI schemes such as ms-msdt: in any of them),
+ * DDE: Word field codes (instrText, fldSimple) and Excel ddeLink parts,
+ * and the document text of the Word, Excel and PowerPoint parts. The
+ * single-file XML forms (Word 2003 XML, SpreadsheetML 2003 with its
+ * ss:Formula DDE cells, flat OPC packages): the same links and fields,
+ * and their base64 binaries (w:binData, pkg:binaryData) as children.
  * Zip access goes through zipscan.h only.
  *
  * The XML is read with a small tolerant scanner, not a parser: it only
  * needs element names, a few attributes and character data, and must
  * never fail or recurse on hostile markup.
  *
- * LIMITATIONS: XLSB binary parts (workbook.bin) are not decoded, so
- * Auto_Open names in an .xlsb are not seen (its macro sheets are); CDATA
+ * LIMITATIONS: of the XLSB binary parts only the macro sheets' formula
+ * cells and workbook.bin's defined names are decoded (not its external
+ * links: DDE in an .xlsb is not seen); CDATA
  * sections are taken as text; namespaces are ignored (local names only).
  */
 #ifndef EMF_OOXML_H

@@ -289,11 +289,56 @@ static const char *const autoexec_names[] = {
 	"Workbook_Open", "Workbook_Activate", "Workbook_Close",
 	"Workbook_BeforeClose", "Workbook_WindowActivate",
 	"Workbook_SheetActivate", "App_WindowActivate", "Auto_Ope",
-	"AutoOpen_", "InkPicture1_Painted", "Frame1_Layout",
-	"MultiPage1_Layout", "ImageCombo21_Change", "InkEdit1_GotFocus",
-	"UserForm_Initialize", "UserForm_Activate", "Presentation_Open",
-	"OnSlideShowPageChange", NULL
+	"AutoOpen_", "UserForm_Initialize", "UserForm_Activate",
+	"Presentation_Open", "OnSlideShowPageChange", NULL
 };
+
+/*
+ * Events of ActiveX and form controls that fire without the user clicking
+ * anything (as olevba lists them): when the document is opened and the
+ * control drawn, laid out or focused, when the mouse merely passes over
+ * it, or when an embedded browser loads. A procedure named Control_Event
+ * with one of these events is an auto-run trigger whatever the control is
+ * called (InkPicture2_Painted, Image1_MouseMove, TextBox1_Change). Click
+ * events are left out: they need a deliberate click.
+ */
+static const char *const activex_events[] = {
+	"Painted", "Painting", "GotFocus", "LostFocus", "MouseHover",
+	"MouseMove", "MouseEnter", "MouseLeave", "Change", "Resize",
+	"Layout", "Initialize", "Activate", "BeforeNavigate2",
+	"BeforeScriptExecute", "DocumentComplete", "DownloadBegin",
+	"DownloadComplete", "FileDownload", "NavigateComplete2",
+	"NavigateError", "ProgressChange", "PropertyChange",
+	"SetSecureLockIcon", "StatusTextChange", "TitleChange",
+	"OnConnecting", "ContentControlOnEnter", NULL
+};
+
+/*
+ * word (a procedure being declared) is Control_Event with an auto-firing
+ * event: returns the event, else NULL. The control part must be a
+ * plain identifier that is not empty.
+ */
+static const char *
+activex_trigger(const char *word)
+{
+	const char *us = strrchr(word, '_');
+
+	/* Object events that need the user (Worksheet_Change: an edit). */
+	static const char *const objects[] = { "Worksheet", "Workbook",
+		"Document", "Application", "App", "Class", "Chart", "Sheet",
+		"Presentation", NULL };
+
+	if (us == NULL || us == word || us[1] == '\0')
+		return NULL;
+	for (size_t k = 0; objects[k] != NULL; k++)
+		if (g_ascii_strncasecmp(word, objects[k], strlen(objects[k]))
+		    == 0 && word + strlen(objects[k]) == us)
+			return NULL;
+	for (size_t k = 0; activex_events[k] != NULL; k++)
+		if (g_ascii_strcasecmp(us + 1, activex_events[k]) == 0)
+			return activex_events[k];
+	return NULL;
+}
 
 /* Identifiers that matter alone (matched as whole words). */
 static const char *const suspicious_words[] = {
@@ -303,7 +348,8 @@ static const char *const suspicious_words[] = {
 	"VirtualAlloc", "VirtualAllocEx", "RtlMoveMemory", "CreateThread",
 	"CreateRemoteThread", "WriteProcessMemory", "EnumSystemLocalesA",
 	"SaveToFile", "CreateTextFile", "Kill", "MacroOptions",
-	"FollowHyperlink", "Wscript", NULL
+	"FollowHyperlink", "Wscript", "Excel4IntlMacroSheets",
+	"Excel4MacroSheets", NULL
 };
 
 /* Strings that matter anywhere (case-insensitive substrings). */
@@ -395,6 +441,7 @@ emf_vba_analyse(const char *src, size_t len, struct emf_vba_findings *f)
 {
 	unsigned nchr = 0, nconcat = 0;
 	char word[64];
+	bool decl = false;	/* the previous word was Sub or Function */
 
 	/* Whole-word matches, case-insensitive (VBA is). */
 	for (size_t i = 0; i < len;) {
@@ -406,6 +453,9 @@ emf_vba_analyse(const char *src, size_t len, struct emf_vba_findings *f)
 			    (memcmp(src + i, "\" & \"", 5) == 0 ||
 			    memcmp(src + i, "\" + \"", 5) == 0))
 				nconcat++;
+			/* "Sub" and the name it declares share a line. */
+			if (src[i] != ' ' && src[i] != '\t')
+				decl = false;
 			i++;
 			continue;
 		}
@@ -419,6 +469,11 @@ emf_vba_analyse(const char *src, size_t len, struct emf_vba_findings *f)
 				    autoexec_names[k]) == 0)
 					list_add(&f->autoexec,
 					    autoexec_names[k]);
+			/* By pattern only where a procedure is declared. */
+			if (decl && activex_trigger(word) != NULL)
+				list_add(&f->autoexec, word);
+			decl = g_ascii_strcasecmp(word, "Sub") == 0 ||
+			    g_ascii_strcasecmp(word, "Function") == 0;
 			for (size_t k = 0; suspicious_words[k] != NULL; k++)
 				if (g_ascii_strcasecmp(word,
 				    suspicious_words[k]) == 0)
@@ -428,12 +483,32 @@ emf_vba_analyse(const char *src, size_t len, struct emf_vba_findings *f)
 			    g_ascii_strcasecmp(word, "ChrW") == 0 ||
 			    g_ascii_strcasecmp(word, "ChrB") == 0)
 				nchr++;
+		} else {
+			decl = false;
 		}
 		i = j;
 	}
 	for (size_t k = 0; suspicious_strings[k] != NULL; k++)
 		if (find_ci(src, len, suspicious_strings[k]) != NULL)
 			list_add(&f->suspicious, suspicious_strings[k]);
+	/* Application.Run of a name built at run time, not a literal. */
+	for (const char *r = src; r != NULL && (size_t)(r - src) < len;) {
+		size_t rest = len - (size_t)(r - src);
+
+		if ((r = find_ci(r, rest, "Application.Run")) == NULL)
+			break;
+		r += strlen("Application.Run");
+		rest = len - (size_t)(r - src);
+		while (rest > 0 && (*r == ' ' || *r == '(')) {
+			r++;
+			rest--;
+		}
+		if (rest > 0 && *r != '"' && *r != '\r' && *r != '\n' &&
+		    (is_ident(*r) || *r == '&')) {
+			list_add(&f->suspicious, "Application.Run (built name)");
+			break;
+		}
+	}
 	/* Heavy use is what obfuscators leave; a few calls are normal. */
 	if (nchr >= 20)
 		list_add(&f->suspicious, "Chr() obfuscation");

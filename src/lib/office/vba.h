@@ -4,13 +4,14 @@
  *
  * Owns: MS-OVBA decompression with an output cap; the dir stream's module
  * records (names, stream names, source offsets, code page); the analysis of
- * module source for auto-run triggers, suspicious keywords, obfuscation and
- * URLs. Does not own: finding the VBA storage in a compound file (office.c)
+ * module source for auto-run triggers (fixed names, and ActiveX/form
+ * control events by pattern: Control_Painted, _MouseMove, _Change...),
+ * suspicious keywords, obfuscation and URLs. Does not own: finding the VBA storage in a compound file (office.c)
  * or reading streams (ole.c).
  *
- * LIMITATIONS: the p-code (performance cache) is not decompiled, so a
- * project whose source was stomped (VBA stomping) shows the decoy source;
- * the keyword analysis is lexical (it does not parse VBA); module names in
+ * LIMITATIONS: the p-code (performance cache) is not decompiled: VBA
+ * stomping is seen only when the p-code holds keywords or URLs as text
+ * that the decoy source lacks (office.c); the keyword analysis is lexical (it does not parse VBA); module names in
  * exotic code pages fall back to Latin-1.
  */
 #ifndef EMF_VBA_H

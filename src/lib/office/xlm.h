@@ -5,12 +5,16 @@
  * Owns: the record walk over the "Workbook" (BIFF8) or "Book" (BIFF5/7)
  * stream or a lone BIFF2-4 file: sheet names and types (BoundSheet8,
  * [MS-XLS] 2.4.28), substream types (BOF, 2.4.21), Auto_Open-style defined
- * names (Lbl, 2.4.150), encryption (FilePass, 2.4.117). SYLK (.slk)
- * macro sheets (the "O;...;E" record) and names.
+ * names (Lbl, 2.4.150), encryption (FilePass, 2.4.117), the formulas of
+ * macro sheets (Formula, 2.4.127, decoded from their parsed tokens).
+ * SYLK (.slk) macro sheets (the "O;...;E" record) and names.
  * Does not own: finding the stream (office.c), decrypting it.
  *
- * LIMITATIONS: formulas are not decoded (only the sheets are reported);
- * after a FilePass record the record bodies are encrypted, so sheet names
+ * LIMITATIONS: shared and array formulas (PtgExp, PtgArray) are named,
+ * not expanded; PtgExtended (BIFF8 chart tokens) ends a formula's
+ * decoding; values computed at run time (SET.VALUE, FORMULA writing a
+ * cell) are not emulated, only what the tokens say is shown; after a
+ * FilePass record the record bodies are encrypted, so sheet names
  * and defined names are no longer read, but the clear-text BOF of every
  * substream still tells a macro sheet.
  */
@@ -30,7 +34,50 @@ struct emf_biff_info {
 	bool encrypted;
 	const char *encryption;	/* "XOR", "RC4", "RC4 CryptoAPI" (static) */
 	bool malformed;		/* a record ran off the end */
+	/*
+	 * The formulas of the macro sheets, decoded from their parsed
+	 * tokens ([MS-XLS] 2.5.198), one cell a line: "A1: =EXEC(\"calc\")".
+	 * Literal concatenations and CHAR() of a constant are folded, so
+	 * "po"&"wer"&CHAR(115) reads "pows". NULL when there were none;
+	 * cut at EMF_XLM_TEXT_MAX bytes (formulas_cut set).
+	 */
+	GString *formulas;
+	unsigned nformulas;
+	bool formulas_cut;
+	GPtrArray *names;	/* char *: every defined name, by index - 1 */
 };
+
+#define EMF_XLM_TEXT_MAX (1024u * 1024)
+
+/*
+ * Decode one parsed formula rgce[0..len) (BIFF8 when biff == 8, BIFF12
+ * when 12, else the BIFF5 token sizes) into out, as Excel shows it without the "=". names
+ * (may be NULL) resolves PtgName. Returns false when a token could not
+ * be read (out then holds what was decoded, tokens in order).
+ */
+bool emf_xlm_formula(const uint8_t *rgce, size_t len, unsigned biff,
+    const GPtrArray *names, GString *out);
+
+/*
+ * The formulas of a BIFF12 macro sheet part (the xl/macrosheets/ parts of an
+ * .xlsb: BrtFmlaString/Num/Bool/Error cells, [MS-XLSB] 2.4.*), one cell a
+ * line as for BIFF8, appended to out until EMF_XLM_TEXT_MAX. names
+ * resolves PtgName (may be NULL). Returns how many were decoded.
+ */
+unsigned emf_xlsb_formulas(const uint8_t *d, size_t len,
+    const GPtrArray *names, GString *out);
+
+/* The defined names (BrtName) of an xl/workbook.bin: kept in info->names,
+ * Auto_Open-style ones in info->auto_names. */
+void emf_xlsb_names(const uint8_t *d, size_t len, struct emf_biff_info *info);
+
+/*
+ * The XLM-specific findings of formula text (decoded BIFF, SYLK or
+ * .xlsm): calls of EXEC, CALL, REGISTER, RUN, FORMULA, FORMULA.FILL...,
+ * heavy CHAR() use. Appends to *suspicious (created on demand, no
+ * duplicates).
+ */
+void emf_xlm_analyse(const char *src, size_t len, GPtrArray **suspicious);
 
 /*
  * Walk the BIFF records of d[0..len). Fills *info (lists created on
