@@ -718,10 +718,13 @@ START_TEST(xlm_dropper_end_to_end)
 	const char *const want[] = { "\"XLM_MACRO\"", "\"MACRO_AUTOEXEC\"",
 		"\"MACRO_SUSPICIOUS\"", "\"MACRO_URL\"", "XLM EXEC()",
 		"XLM REGISTER()", "URLDownloadToFileA", "powershell",
-		"http://evil.example/a.exe", "\"action\":\"quarantine\"",
-		NULL };
+		"http://evil.example/a.exe", NULL };
 
 	want_in(json, want, true);
+	/* Quarantine at least (the composites for an outside macro that
+	 * runs by itself may take it to reject). */
+	ck_assert_msg(strstr(json, "\"action\":\"quarantine\"") != NULL ||
+	    strstr(json, "\"action\":\"reject\"") != NULL, "%.2000s", json);
 	g_free(json);
 	g_byte_array_free(cfb, TRUE);
 	g_byte_array_free(book, TRUE);
