@@ -39,6 +39,7 @@
 #include <json-glib/json-glib.h>
 
 #include "emf.h"
+#include "qaction.h"
 #include "qexport.h"
 #include "qioc.h"
 #include "qjson.h"
@@ -244,30 +245,15 @@ static bool
 audit(struct ctx *c, const char *action, const char *id, const char *result,
     const char *const *to, const char *extra_key, const char *extra_val)
 {
-	JsonBuilder *b = json_builder_new();
-	char *now = iso_time((gint64)time(NULL)), *who = whoami(), *line;
-	struct emf_error err;
-	bool ok;
+	char *who = whoami();
+	char *fail = qaction_audit(c->store, who, action, id, result, to,
+	    extra_key, extra_val);
 
-	json_builder_begin_object(b);
-	qjson_add_string_member(b, "time", now);
-	qjson_add_string_member(b, "action", action);
-	qjson_add_string_member(b, "id", id);
-	qjson_add_string_member(b, "by", who);
-	if (to != NULL)
-		qjson_add_strv_member(b, "to", to);
-	if (extra_key != NULL)
-		qjson_add_string_member(b, extra_key, extra_val);
-	qjson_add_string_member(b, "result", result);
-	json_builder_end_object(b);
-	line = qjson_finish(b, false);
-	ok = emf_quarantine_audit(c->store, line, &err) == EMF_OK;
-	if (!ok)
-		fprintf(stderr, "%s: audit log: %s\n", c->prog, err.msg);
-	g_free(line);
-	g_free(now);
 	g_free(who);
-	return ok;
+	if (fail == NULL)
+		return true;
+	say(c, fail);
+	return false;
 }
 
 /* ---- release ----------------------------------------------------------- */
@@ -298,109 +284,21 @@ release_options(int argc, char **argv, GPtrArray *to, bool *force)
 	return EX_DONE;
 }
 
-/* A second release only with --force; a refusal is audited. */
+/* Release one entry; said on stdout once done, else why on stderr. */
 static int
-release_allowed(struct ctx *c, const struct qentry *e, bool force)
+release_one(struct ctx *c, const char *id, GPtrArray *to, bool force)
 {
-	if (e->released == NULL || force)
-		return EX_DONE;
-	fprintf(stderr, "%s: %s: already released %s by %s; use --force to "
-	    "send it again\n", c->prog, e->id,
-	    jstr_or(e->released, "time", "?"), jstr_or(e->released, "by", "?"));
-	audit(c, "release", e->id, "refused: already released", NULL, NULL,
-	    NULL);
-	return EX_NOTFOUND;
-}
+	char *who = whoami(), *why = NULL;
+	guint nto = 0;
+	int rc = qaction_release(c->store, c->cfg, who, id, to, force, &nto,
+	    &why);
 
-/*
- * The recipients: those of --to, else the envelope's, each one we accept.
- * On success to is NULL-terminated.
- */
-static int
-release_rcpts(struct ctx *c, const struct qentry *e, GPtrArray *to)
-{
-	if (to->len == 0)
-		qrelease_default_rcpts(e, to);
-	if (to->len == 0) {
-		fprintf(stderr, "%s: %s: the entry has no envelope recipients; "
-		    "give them with --to\n", c->prog, e->id);
-		return EX_NOTFOUND;
-	}
-	for (guint i = 0; i < to->len; i++)
-		if (!qrelease_addr_ok(g_ptr_array_index(to, i), false)) {
-			char *s = safe_dup(g_ptr_array_index(to, i));
-
-			fprintf(stderr, "%s: refusing recipient \"%s\"\n",
-			    c->prog, s);
-			g_free(s);
-			return EX_NOTFOUND;
-		}
-	g_ptr_array_add(to, NULL);
-	return EX_DONE;
-}
-
-/* The original envelope sender into *sender (caller frees), if we accept
- * it. */
-static int
-release_sender(struct ctx *c, const struct qentry *e, char **sender)
-{
-	char *s;
-
-	*sender = qrelease_sender(e);
-	if (qrelease_addr_ok(*sender, true))
-		return EX_DONE;
-	s = safe_dup(*sender);
-	fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
-	    c->prog, e->id, s);
-	g_free(s);
-	return EX_NOTFOUND;
-}
-
-/* Send msg with our header; a failure is said and audited. *via: how. */
-static int
-release_deliver(struct ctx *c, const struct qentry *e, const char *msg,
-    size_t len, const char *sender, const char *const *to, const char *now,
-    const char *who, const char **via)
-{
-	char *header = qrelease_header(now, who, e->id);
-	GString *out = qrelease_message(msg, len, header);
-	char *fail = qrelease_deliver(c->cfg, sender, to, out, via);
-	char *result;
-
-	g_free(header);
-	g_string_free(out, TRUE);
-	if (fail == NULL)
-		return EX_DONE;
-	fprintf(stderr, "%s: %s: release failed: %s\n", c->prog, e->id, fail);
-	result = g_strdup_printf("failed: %s", fail);
-	audit(c, "release", e->id, result, to, "via", *via);
-	g_free(result);
-	g_free(fail);
-	return EX_DELIVERY;
-}
-
-/* Once sent: audit, write the .released record, tell the user. */
-static int
-release_done(struct ctx *c, const struct qentry *e, const char *const *to,
-    guint nto, const char *now, const char *who, const char *via)
-{
-	char *rec = qrelease_record(now, who, to, via, e->released != NULL);
-	struct emf_error err;
-	int rc = EX_DONE;
-
-	audit(c, "release", e->id, e->released ? "ok (forced)" : "ok", to,
-	    "via", via);
-	if (emf_quarantine_put(c->store, e->id, "released", rec, strlen(rec),
-	    &err) != EMF_OK) {
-		/* Sent, but not recorded: say so loudly. */
-		fprintf(stderr, "%s: %s: released, but the release record "
-		    "could not be written: %s\n", c->prog, e->id, err.msg);
-		rc = EX_STORE;
-	} else {
-		printf("%s released to %u recipient%s\n", e->id, nto,
+	if (rc == EX_DONE)
+		printf("%s released to %u recipient%s\n", id, nto,
 		    nto == 1 ? "" : "s");
-	}
-	g_free(rec);
+	if (why != NULL)
+		say(c, why);
+	g_free(who);
 	return rc;
 }
 
@@ -409,38 +307,11 @@ cmd_release(struct ctx *c, int argc, char **argv)
 {
 	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
 	bool force = false;
-	struct qentry e = { 0 };
-	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
-	const char *via;
-	size_t len;
 	int rc;
 
-	if ((rc = release_options(argc, argv, to, &force)) != EX_DONE)
-		goto out;
-	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
-		goto out;
-	if ((rc = release_allowed(c, &e, force)) != EX_DONE)
-		goto out;
-	if ((rc = release_rcpts(c, &e, to)) != EX_DONE)
-		goto out;
-	if ((rc = release_sender(c, &e, &sender)) != EX_DONE)
-		goto out;
-	if ((rc = load_message(c, &e, &msg, &len)) != EX_DONE)
-		goto out;
-	who = whoami();
-	now = iso_time((gint64)time(NULL));
-	rc = release_deliver(c, &e, msg, len, sender,
-	    (const char *const *)to->pdata, now, who, &via);
-	if (rc == EX_DONE)
-		rc = release_done(c, &e, (const char *const *)to->pdata,
-		    to->len - 1, now, who, via);
-out:
+	if ((rc = release_options(argc, argv, to, &force)) == EX_DONE)
+		rc = release_one(c, argv[optind], to, force);
 	g_ptr_array_free(to, TRUE);
-	qentry_clear(&e);
-	g_free(msg);
-	g_free(sender);
-	g_free(who);
-	g_free(now);
 	return rc;
 }
 
@@ -449,29 +320,13 @@ out:
 static int
 remove_entry(struct ctx *c, const char *id, const char *action)
 {
-	struct emf_error err;
-	enum emf_rc rc;
-	char *s;
+	char *who = whoami(), *why = NULL;
+	int rc = qaction_delete(c->store, who, id, action, &why);
 
-	if (!emf_quarantine_id_valid(id)) {
-		s = safe_dup(id);
-		fprintf(stderr, "%s: \"%s\" is not an entry ID\n", c->prog, s);
-		g_free(s);
-		return EX_NOTFOUND;
-	}
-	rc = emf_quarantine_remove(c->store, id, &err);
-	if (rc == EMF_ERR_FORMAT) {
-		fprintf(stderr, "%s: %s: no such entry in %s\n", c->prog, id,
-		    c->store);
-		return EX_NOTFOUND;
-	}
-	if (rc != EMF_OK) {
-		fprintf(stderr, "%s: %s: %s\n", c->prog, id, err.msg);
-		audit(c, action, id, err.msg, NULL, NULL, NULL);
-		return EX_STORE;
-	}
-	audit(c, action, id, "ok", NULL, NULL, NULL);
-	return EX_DONE;
+	if (why != NULL)
+		say(c, why);
+	g_free(who);
+	return rc;
 }
 
 static int
