@@ -146,7 +146,7 @@ send_resp(struct MHD_Connection *mc, struct resp *p)
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(r, "Content-Security-Policy",
 	    "default-src 'none'; style-src 'self'; img-src 'self'; "
 	    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
@@ -277,6 +277,13 @@ route(struct server *sv, struct req *r, struct resp *p, struct conn *c)
 		p->status = 200;
 		p->body = g_string_new(web_css);
 		p->ctype = "text/css; charset=utf-8";
+		return;
+	}
+	if (is(r->url, "/favicon.ico")) {
+		/* None; and no redirect to a login form that would replace
+		 * the form token of the page that asked. */
+		p->status = 404;
+		p->ctype = "text/plain; charset=utf-8";
 		return;
 	}
 	if (post && (c->too_big || c->bad_body)) {
