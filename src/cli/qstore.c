@@ -367,11 +367,14 @@ icontains(const char *hay, const char *needle)
 bool
 qfilter_match_id(const struct qfilter *f, const char *id)
 {
-	gint64 t = id_time(id);
+	gint64 t;
 
 	if (f->id != NULL && *f->id != '\0' &&
 	    strncmp(id, f->id, strlen(f->id)) != 0)
 		return false;
+	if (f->since == G_MININT64 && f->until < 0)
+		return true;	/* no time filter: no need to parse the ID */
+	t = id_time(id);
 	return !(t < f->since || (f->until >= 0 && t > f->until));
 }
 

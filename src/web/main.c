@@ -554,6 +554,27 @@ default_conf(void)
 	return access(path, R_OK) == 0 ? path : NULL;
 }
 
+/* Read the store once before serving, so that the first list page does
+ * not wait for every report to be parsed. */
+static void
+preload(struct web *w)
+{
+	gint64 t0 = g_get_monotonic_time();
+	unsigned skipped = 0;
+	char *why = NULL;
+	GPtrArray *all = cache_entries(w, &skipped, &why);
+
+	if (all == NULL) {
+		fprintf(stderr, PROG ": %s\n", why);
+		g_free(why);
+		return;
+	}
+	fprintf(stderr, PROG ": %u entries read in %ld ms%s\n", all->len,
+	    (long)((g_get_monotonic_time() - t0) / 1000), skipped ?
+	    " (some unreadable: see above)" : "");
+	g_ptr_array_free(all, TRUE);
+}
+
 /* Serve until SIGINT or SIGTERM. */
 static int
 serve(struct server *sv, const char *listen)
@@ -627,6 +648,7 @@ main(int argc, char **argv)
 	    qentry_free);
 	sv.w.failures = g_hash_table_new_full(g_str_hash, g_str_equal,
 	    g_free, g_free);
+	preload(&sv.w);
 	rc = serve(&sv, o.listen);
 	g_hash_table_destroy(sv.w.sessions);
 	g_hash_table_destroy(sv.w.cache);

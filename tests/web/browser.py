@@ -32,8 +32,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
-BASE, STORE, SHOTS, EXPECT = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3], sys.argv[4]
-X = json.load(open(EXPECT))
+BASE = STORE = SHOTS = None
+X = {}
 passed = failed = 0
 
 
@@ -408,6 +408,9 @@ def browser_tests(page):
 
 
 def main():
+    global BASE, STORE, SHOTS, X
+    BASE, STORE, SHOTS = sys.argv[1].rstrip("/"), sys.argv[2], sys.argv[3]
+    X = json.load(open(sys.argv[4]))
     os.makedirs(SHOTS, exist_ok=True)
     http_tests()
     exe = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -431,4 +434,5 @@ def main():
     sys.exit(1 if failed else 0)
 
 
-main()
+if __name__ == "__main__":
+    main()
