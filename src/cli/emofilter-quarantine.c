@@ -44,6 +44,7 @@
 #include "qhash.h"
 #include "qioc.h"
 #include "qjson.h"
+#include "qmacro.h"
 #include "qrelease.h"
 #include "qrender.h"
 #include "qsafe.h"
@@ -234,7 +235,8 @@ static int
 cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct qentry e;
-	char *text;
+	char *text, *msg;
+	size_t len;
 	int rc;
 
 	if (argc != 2) {
@@ -246,8 +248,20 @@ cmd_show(struct ctx *c, int argc, char **argv)
 	text = qrender_show(&e);
 	fputs(text, stdout);
 	g_free(text);
+	/* The macro source, from the stored message. */
+	if (load_message(c, &e, &msg, &len) == EX_DONE) {
+		GPtrArray *macros = qmacro_sources(msg, len, &e);
+
+		text = qmacro_render_text(macros);
+		fputs(text, stdout);
+		g_free(text);
+		g_ptr_array_free(macros, TRUE);
+		g_free(msg);
+	} else {
+		rc = EX_STORE;
+	}
 	qentry_clear(&e);
-	return EX_DONE;
+	return rc;
 }
 
 /* ---- stats ------------------------------------------------------------- */

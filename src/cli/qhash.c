@@ -18,14 +18,16 @@
 #define MAX_OBJECT_DEPTH 64
 
 struct walk {
-	GHashTable *out;
 	GPtrArray *passwords;	/* char *, borrowed from the report */
 	size_t total;
+	qhash_visit visit;
+	void *ud;
 };
 
 static void
-add_hashes(struct walk *w, const void *data, size_t len)
+add_hashes(const void *data, size_t len, const char *parent, void *ud)
 {
+	GHashTable *out = ud;
 	struct qhash *h = g_new0(struct qhash, 1);
 	char *sha256 = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data,
 	    len);
@@ -34,7 +36,8 @@ add_hashes(struct walk *w, const void *data, size_t len)
 
 	g_strlcpy(h->md5, md5, sizeof(h->md5));
 	g_strlcpy(h->sha1, sha1, sizeof(h->sha1));
-	g_hash_table_replace(w->out, sha256, h);
+	(void)parent;
+	g_hash_table_replace(out, sha256, h);
 	g_free(md5);
 	g_free(sha1);
 }
@@ -68,12 +71,13 @@ read_member(zip_t *z, zip_uint64_t i, zip_uint64_t size, const char *pw)
 }
 
 static void walk_data(struct walk *w, const void *data, size_t len,
-    int depth);
+    const char *parent, int depth);
 
 /* Each member of the zip in data, with a password if it needs one. */
 static void
 walk_zip(struct walk *w, const void *data, size_t len, int depth)
 {
+	char *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
 	zip_error_t zerr;
 	zip_source_t *src;
 	zip_t *z;
@@ -86,6 +90,7 @@ walk_zip(struct walk *w, const void *data, size_t len, int depth)
 		if (src)
 			zip_source_free(src);
 		zip_error_fini(&zerr);
+		g_free(sha);
 		return;
 	}
 	n = zip_get_num_entries(z, 0);
@@ -108,17 +113,19 @@ walk_zip(struct walk *w, const void *data, size_t len, int depth)
 			continue;
 		w->total += st.size;
 		walk_data(w, g_bytes_get_data(b, NULL), g_bytes_get_size(b),
-		    depth + 1);
+		    sha, depth + 1);
 		g_bytes_unref(b);
 	}
 	zip_discard(z);
 	zip_error_fini(&zerr);
+	g_free(sha);
 }
 
 static void
-walk_data(struct walk *w, const void *data, size_t len, int depth)
+walk_data(struct walk *w, const void *data, size_t len, const char *parent,
+    int depth)
 {
-	add_hashes(w, data, len);
+	w->visit(data, len, parent, w->ud);
 	if (depth < MAX_DEPTH && len > 4 && memcmp(data, "PK\003\004", 4) == 0)
 		walk_zip(w, data, len, depth);
 }
@@ -137,14 +144,16 @@ collect_passwords(GPtrArray *out, JsonArray *objs, int depth)
 	}
 }
 
-GHashTable *
-qhash_files(const char *msg, size_t len, const struct qentry *e)
+void
+qhash_walk(const char *msg, size_t len, const struct qentry *e,
+    qhash_visit visit, void *ud)
 {
 	struct walk w = { 0 };
 	JsonArray *pw = jarr(e->root, "passwords");
 	GPtrArray *parts = qexport_parts(msg, len);
 
-	w.out = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	w.visit = visit;
+	w.ud = ud;
 	w.passwords = g_ptr_array_new();
 	collect_passwords(w.passwords, jarr(e->root, "objects"), 0);
 	for (guint i = 0; pw && i < json_array_get_length(pw); i++)
@@ -159,9 +168,18 @@ qhash_files(const char *msg, size_t len, const struct qentry *e)
 		if (w.total + n > MAX_TOTAL)
 			break;
 		w.total += n;
-		walk_data(&w, d, n, 0);
+		walk_data(&w, d, n, NULL, 0);
 	}
 	g_ptr_array_free(w.passwords, TRUE);
 	qexport_parts_free(parts);
-	return w.out;
+}
+
+GHashTable *
+qhash_files(const char *msg, size_t len, const struct qentry *e)
+{
+	GHashTable *out = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, g_free);
+
+	qhash_walk(msg, len, e, add_hashes, out);
+	return out;
 }

@@ -26,4 +26,13 @@ struct qhash {
  * Never NULL; free with g_hash_table_destroy(). */
 GHashTable *qhash_files(const char *msg, size_t len, const struct qentry *e);
 
+/*
+ * Call visit for each of those files, with its bytes and the SHA-256 of
+ * the file it was in (NULL for an attachment), in the order found.
+ */
+typedef void (*qhash_visit)(const void *data, size_t len,
+    const char *parent_sha256, void *ud);
+void qhash_walk(const char *msg, size_t len, const struct qentry *e,
+    qhash_visit visit, void *ud);
+
 #endif /* EMF_QHASH_H */

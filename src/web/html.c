@@ -36,6 +36,23 @@ html_text(GString *out, const char *s)
 }
 
 void
+html_lines(GString *out, const char *s)
+{
+	char **lines = g_strsplit(s ? s : "", "\n", -1);
+
+	for (char **l = lines; *l; l++) {
+		size_t n = strlen(*l);
+
+		if (n > 0 && (*l)[n - 1] == '\r')
+			(*l)[n - 1] = '\0';
+		html_text(out, *l);
+		if (l[1] != NULL)
+			g_string_append_c(out, '\n');
+	}
+	g_strfreev(lines);
+}
+
+void
 html_cut(GString *out, const char *s, long max)
 {
 	char *safe = safe_cut(s ? s : "", max);

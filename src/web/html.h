@@ -19,6 +19,9 @@
 void html_text(GString *out, const char *s);
 /* The same, for a quoted attribute value (the same escaping). */
 #define html_attr html_text
+/* Multi-line text for a <pre>: each line as html_text() (a '\r' before
+ * the line end dropped), joined by newlines. */
+void html_lines(GString *out, const char *s);
 /* The first max characters of s, made safe, "…" when cut, escaped. */
 void html_cut(GString *out, const char *s, long max);
 /* s percent-encoded for a query string value (RFC 3986 unreserved kept). */

@@ -19,6 +19,7 @@
 #include "qhash.h"
 #include "qioc.h"
 #include "qjson.h"
+#include "qmacro.h"
 #include "qrender.h"
 #include "qstats.h"
 #include "qstore.h"
@@ -655,6 +656,40 @@ object_tree(GString *b, JsonArray *a, int depth)
 	g_string_append(b, "</ul>\n");
 }
 
+/* The macro source of the entry's documents, from the stored message. */
+static void
+entry_macros(GString *b, const char *store, const struct qentry *e)
+{
+	GPtrArray *macros;
+	char *msg, *why = NULL;
+	size_t len;
+
+	if (qentry_read_message(store, e, &msg, &len, &why) != EX_DONE) {
+		g_string_append(b, "<p class=\"msg err\">");
+		html_text(b, why);
+		g_string_append(b, "</p>");
+		g_free(why);
+		return;
+	}
+	macros = qmacro_sources(msg, len, e);
+	g_free(msg);
+	if (macros->len > 0)
+		g_string_append(b, "<h2>Macro source</h2>");
+	for (guint i = 0; i < macros->len; i++) {
+		struct qmacro *m = g_ptr_array_index(macros, i);
+
+		g_string_append(b, "<h3 class=\"mono\">");
+		html_text(b, m->module);
+		g_string_append(b, " <small>in ");
+		html_text(b, m->where);
+		g_string_append_printf(b, "%s</small></h3><pre class=\"macro\">",
+		    m->cut ? " (cut at 1 MiB)" : "");
+		html_lines(b, m->source);
+		g_string_append(b, "</pre>\n");
+	}
+	g_ptr_array_free(macros, TRUE);
+}
+
 void
 page_entry(struct req *r, struct resp *p)
 {
@@ -686,10 +721,11 @@ page_entry(struct req *r, struct resp *p)
 	g_string_append(p->body, "<h2>Objects</h2>");
 	object_tree(p->body, jarr(e.root, "objects"), 0);
 	kv_list(p->body, "Limits hit", jarr(e.root, "limits_hit"));
+	entry_macros(p->body, r->w->store, &e);
 	/* The same report as emofilter-quarantine show prints it. */
 	text = qrender_show(&e);
 	g_string_append(p->body, "<h2>Report as text</h2><pre id=\"report\">");
-	html_text(p->body, text);
+	html_lines(p->body, text);
 	g_string_append(p->body, "</pre>");
 	g_free(text);
 	page_end(p->body);

@@ -160,6 +160,12 @@ def http_tests():
     check("list: hostile subject escaped too",
           "&lt;script&gt;" in body and "<script" not in body.lower() and "\u202e" not in body)
 
+    if "carol:analyst:$6$" in open(os.path.join(os.path.dirname(X["sendmail_msg"]), "users")).read():
+        cop, st, h, _ = login("carol", "carol-pass-1")
+        check("a sha512-crypt ($6$) user logs in", st == 303, st)
+        cop2, st, h, _ = login("carol", "carol-pass-2")
+        check("a sha512-crypt user with a wrong password is refused", st == 403, st)
+
     aop, st, h, _ = login("bob", "analyst-pass")
     st, _, body = req(aop, "/")
     atok = csrf_of(body)

@@ -83,6 +83,7 @@ rich = idof("emotet-password-zip")
 rep = json.load(open(f"{store}/{rich[:8]}/{rich}.json"))
 expect = [s["name"] for s in rep["symbols"]][:3] + [rep["objects"][-1]["path"]]
 expect += [p["password"] for p in rep["passwords"] if p["used"]]
+expect += ["Macro source", "Private Sub Workbook_Open()", "Passwords found"]
 pending = idof("emotet-velvet-lure")
 d = f"{store}/{pending[:8]}/{pending}"
 json.dump({"total": len(lst), "symbol": sym, "symbol_count": syms[sym],
@@ -92,6 +93,15 @@ json.dump({"total": len(lst), "symbol": sym, "symbol_count": syms[sym],
           open(f"{t}/expect.json", "w"), indent=1)
 EOS
 
+RICH=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["rich"])' "$T/expect.json")
+"$Q" -c "$T/web.conf" show "$RICH" >"$T/show.txt" || { echo "not ok - show"; exit 1; }
+if grep -q '^Macro source' "$T/show.txt" && grep -q -- '--- module ThisWorkbook in 2/' "$T/show.txt" &&
+    grep -q '^    Private Sub Workbook_Open()' "$T/show.txt" &&
+    grep -q 'password       L51ylaH (from body 1 line 6' "$T/show.txt"; then
+	echo "ok - show: macro source from the password zip, and the password with where it was found"
+else
+	echo "not ok - show: macro source"; sed -n '/Macro source/,+5p' "$T/show.txt"; exit 1
+fi
 printf 'secret-pass\n' | "$WEB" -u "$T/users" --add-user alice --role releaser >/dev/null || exit 1
 printf 'analyst-pass\n' | "$WEB" -u "$T/users" --add-user bob >/dev/null || exit 1
 [ "$(stat -c %a "$T/users")" = 600 ] && echo "ok - users file is 0600" || { echo "not ok - users file mode"; exit 1; }
@@ -100,8 +110,13 @@ grep -q 'secret-pass' "$T/users" && { echo "not ok - password in clear"; exit 1;
 printf 'short\n' | "$WEB" -u "$T/users" --add-user carol >/dev/null 2>&1 && { echo "not ok - short password accepted"; exit 1; }
 printf 'long-enough\n' | "$WEB" -u "$T/users" --add-user '../x' >/dev/null 2>&1 && { echo "not ok - bad name accepted"; exit 1; }
 echo "ok - short password and bad user name refused"
+# A sha512-crypt ("$6$") line, as an admin may copy from elsewhere.
+if command -v openssl >/dev/null 2>&1; then
+	echo "carol:analyst:$(openssl passwd -6 carol-pass-1)" >>"$T/users"
+fi
 
 # ---- the server ---------------------------------------------------------------
+: >"$T/web.log"
 "$WEB" -c "$T/web.conf" -u "$T/users" --listen 127.0.0.1:0 2>"$T/web.log" &
 WEB_PID=$!
 i=0
