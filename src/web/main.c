@@ -615,10 +615,12 @@ main(int argc, char **argv)
 	o.users = EMF_SYSCONFDIR "/web-users";
 	o.listen = DEFAULT_LISTEN;
 	o.page_size = 50;
-	if ((rc = parse_options(argc, argv, &o)) >= 0)
+	if ((rc = parse_options(argc, argv, &o)) >= 0 || o.add != NULL) {
+		if (rc < 0)
+			rc = add_user(o.users, o.add, o.role);
+		g_ptr_array_free(o.own, TRUE);
 		return rc;
-	if (o.add != NULL)
-		return add_user(o.users, o.add, o.role);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	if (emf_library_init() != EMF_OK) {
 		fprintf(stderr, PROG ": library initialisation failed\n");
@@ -627,12 +629,17 @@ main(int argc, char **argv)
 	if (emf_cfg_load(o.conf ? o.conf : default_conf(), &sv.w.cfg,
 	    &err) != EMF_OK) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
+		g_ptr_array_free(o.own, TRUE);
+		emf_library_shutdown();
 		return EX_USAGEERR;
 	}
 	sv.w.store = o.store ? o.store : emf_cfg_str(sv.w.cfg,
 	    "quarantine.dir");
 	if (emf_quarantine_check(sv.w.store, &err) != EMF_OK) {
 		fprintf(stderr, PROG ": %s\n", err.msg);
+		g_ptr_array_free(o.own, TRUE);
+		emf_cfg_free(sv.w.cfg);
+		emf_library_shutdown();
 		return EX_STORE;
 	}
 	/* Trusted sender domains are ours too: not shared as indicators. */

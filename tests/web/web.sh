@@ -138,4 +138,14 @@ assert any(e["action"] == "release" and e["result"] == "ok" and e["by"].startswi
            for e in log), log
 assert any(e["action"] == "release" and e["result"].startswith("refused") for e in log)
 EOS
+# Stop the server: it must exit 0 and cleanly (under ASan: no report).
+kill "$WEB_PID"
+wait "$WEB_PID"
+wrc=$?
+WEB_PID=
+if [ $wrc -eq 0 ] && ! grep -q 'Sanitizer' "$T/web.log"; then
+	echo "ok - server stops on SIGTERM, exit 0, no sanitizer report"
+else
+	echo "not ok - server exit $wrc"; grep -A20 'Sanitizer' "$T/web.log" | head -40; rc=1
+fi
 exit $rc
