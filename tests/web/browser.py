@@ -166,6 +166,16 @@ def http_tests():
         cop2, st, h, _ = login("carol", "carol-pass-2")
         check("a sha512-crypt user with a wrong password is refused", st == 403, st)
 
+    st, _, _ = req(rop, "/bulk", [("op", "delete"), ("csrf", tok)] + [("id", "x" * 1000)] * 100)
+    check("a request body over 64 KiB is refused (413)", st == 413, st)
+    st, _, _ = req(rop, "/no/such/page")
+    check("unknown page: 404", st == 404, st)
+    st, _, body = req(rop, "/?since=yesterday")
+    check("a bad time in a filter: 400 with the reason", st == 400 and "bad time" in body, st)
+    st, _, body = req(rop, "/?symbol=%3Cscript%3E&from=%22%3E%3Cimg")
+    check("filter values echoed escaped", st == 200 and "<script" not in body
+          and 'value="&quot;&gt;&lt;img"' in body, st)
+
     aop, st, h, _ = login("bob", "analyst-pass")
     st, _, body = req(aop, "/")
     atok = csrf_of(body)
