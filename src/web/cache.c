@@ -5,7 +5,8 @@
  * A report is read and parsed once; what the list needs of it (ID, time,
  * score, action, policy, envelope, headers, symbol names and scores) is
  * kept, the rest dropped, so that 10,000 entries stay a few MB and a list
- * page costs a directory walk and a stat() per entry. An entry's report
+ * page costs one walk over the day directories (which also shows the
+ * release records). An entry's report
  * never changes; its release record can appear (or go), so it is looked
  * for on every call.
  */
@@ -61,25 +62,77 @@ shorten(struct qentry *full)
 	return e;
 }
 
-/* Whether entry id has a release record now. */
-static bool
-has_release_record(const char *store, const char *id)
+/* Newest first, as emf_quarantine_list() gives them. */
+static gint
+cmp_desc(gconstpointer a, gconstpointer b)
 {
-	char *p = emf_quarantine_path(store, id, "released");
-	struct stat st;
-	bool r = p != NULL && lstat(p, &st) == 0;
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
 
-	emf_free(p);
-	return r;
+/*
+ * The entry IDs of the store (their .json exists) into ids, newest first,
+ * and those with a release record into released: one walk over the day
+ * directories, the same names emf_quarantine_list() accepts (a valid ID
+ * in the directory of its day, no symlinked directory), without a stat()
+ * per entry. false with *why set if the store cannot be read.
+ */
+static bool
+walk_store(const char *store, GPtrArray *ids, GHashTable *released,
+    char **why)
+{
+	GError *gerr = NULL;
+	GDir *top = g_dir_open(store, 0, &gerr), *day;
+	const char *name, *f;
+
+	if (top == NULL) {
+		*why = g_strdup(gerr->message);
+		g_error_free(gerr);
+		return false;
+	}
+	while ((name = g_dir_read_name(top)) != NULL) {
+		char *path;
+		struct stat st;
+
+		if (strlen(name) != 8 || strspn(name, "0123456789") != 8)
+			continue;
+		path = g_build_filename(store, name, NULL);
+		if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    (day = g_dir_open(path, 0, NULL)) == NULL) {
+			g_free(path);
+			continue;
+		}
+		g_free(path);
+		while ((f = g_dir_read_name(day)) != NULL) {
+			const char *dot = strrchr(f, '.');
+			char *id;
+
+			if (dot == NULL || (strcmp(dot, ".json") != 0 &&
+			    strcmp(dot, ".released") != 0))
+				continue;
+			id = g_strndup(f, (gsize)(dot - f));
+			if (!emf_quarantine_id_valid(id) ||
+			    strncmp(id, name, 8) != 0) {
+				g_free(id);
+				continue;
+			}
+			if (dot[1] == 'j')
+				g_ptr_array_add(ids, id);
+			else
+				g_hash_table_add(released, id);
+		}
+		g_dir_close(day);
+	}
+	g_dir_close(top);
+	g_ptr_array_sort(ids, cmp_desc);
+	return true;
 }
 
 /* The entry id, loaded into the cache (or refreshed); NULL if unreadable
  * or gone. */
 static struct qentry *
-cached(struct web *w, const char *id, unsigned *skipped)
+cached(struct web *w, const char *id, bool rel, unsigned *skipped)
 {
 	struct qentry *e = g_hash_table_lookup(w->cache, id), full;
-	bool rel = has_release_record(w->store, id);
 	char *why = NULL;
 	int rc;
 
@@ -105,35 +158,41 @@ cached(struct web *w, const char *id, unsigned *skipped)
 GPtrArray *
 cache_entries(struct web *w, unsigned *skipped, char **why)
 {
-	struct emf_error err;
+	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free), *out;
+	GHashTable *released = g_hash_table_new_full(g_str_hash, g_str_equal,
+	    g_free, NULL);
 	GHashTable *live;
 	GHashTableIter it;
 	gpointer k;
-	char **ids;
-	size_t n;
-	GPtrArray *out;
 
 	*skipped = 0;
-	if (emf_quarantine_list(w->store, &ids, &n, &err) != EMF_OK) {
-		*why = g_strdup(err.msg);
+	if (!walk_store(w->store, ids, released, why)) {
+		g_ptr_array_free(ids, TRUE);
+		g_hash_table_destroy(released);
 		return NULL;
 	}
-	out = g_ptr_array_sized_new((guint)n);
-	live = g_hash_table_new(g_str_hash, g_str_equal);
-	for (size_t i = 0; i < n; i++) {
-		struct qentry *e = cached(w, ids[i], skipped);
+	out = g_ptr_array_sized_new(ids->len);
+	for (guint i = 0; i < ids->len; i++) {
+		const char *id = g_ptr_array_index(ids, i);
+		struct qentry *e = cached(w, id,
+		    g_hash_table_contains(released, id), skipped);
 
-		if (e != NULL) {
+		if (e != NULL)
 			g_ptr_array_add(out, e);
-			g_hash_table_add(live, e->id);
-		}
 	}
-	/* Entries deleted meanwhile. */
-	g_hash_table_iter_init(&it, w->cache);
-	while (g_hash_table_iter_next(&it, &k, NULL))
-		if (!g_hash_table_contains(live, k))
-			g_hash_table_iter_remove(&it);
-	g_hash_table_destroy(live);
-	emf_quarantine_ids_free(ids);
+	/* Entries deleted meanwhile: the cache holds more than the store. */
+	if (g_hash_table_size(w->cache) != out->len) {
+		live = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint i = 0; i < out->len; i++)
+			g_hash_table_add(live,
+			    ((struct qentry *)g_ptr_array_index(out, i))->id);
+		g_hash_table_iter_init(&it, w->cache);
+		while (g_hash_table_iter_next(&it, &k, NULL))
+			if (!g_hash_table_contains(live, k))
+				g_hash_table_iter_remove(&it);
+		g_hash_table_destroy(live);
+	}
+	g_hash_table_destroy(released);
+	g_ptr_array_free(ids, TRUE);
 	return out;
 }

@@ -415,6 +415,19 @@ def browser_tests(page):
           len([f for d in os.listdir(STORE) if d.isdigit() for f in os.listdir(os.path.join(STORE, d))
                if f.endswith(".json")]) == X["total"])
 
+    page.go(BASE + "/entry?id=" + X["hostile"])
+    page.click("#delete")
+    txt = page.js("document.body.innerText")
+    check("browser: delete says deleted", "deleted" in txt, txt[:300])
+    check("browser: the entry's files are gone",
+          not os.path.exists(os.path.join(STORE, X["hostile"][:8], X["hostile"] + ".json")))
+    page.go(BASE + "/")
+    n = rows(page)
+    check("browser: the list has one entry less (%s)" % n, n == X["total"] - 1, n)
+    page.go(BASE + "/entry?id=" + X["hostile"])
+    check("browser: the deleted entry is not found",
+          "no such entry" in page.js("document.body.innerText"))
+
     page.go(BASE + "/stats")
     bars = page.js("document.querySelectorAll('#chart-days rect').length")
     syms = page.js("document.querySelectorAll('#chart-symbols rect').length")
