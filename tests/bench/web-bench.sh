@@ -6,9 +6,9 @@
 #
 # usage: tests/bench/web-bench.sh [N] [BUILDDIR]
 # Prints: the time the server takes to read the store at start (every
-# report parsed once), the first list page after that, then the median and maximum of 20 more (the cache warm: a directory walk
-# and a stat() per entry), a filtered list, the statistics page, and the
-# same list page opened in headless Chromium (navigation start to load
+# report parsed once), the first list page after that, then the median
+# and maximum of 20 more (a walk over the day directories each), a
+# filtered list, the statistics page, and the same list page opened in headless Chromium (navigation start to load
 # event) when chromium is installed. Times in ms.
 set -eu
 N=${1:-10000}
