@@ -1,14 +1,18 @@
 /*
  * emofilter-quarantine - the CSIRT's review tool over the quarantine store:
- * list, show, release, delete, purge, export, ioc. See
+ * list, show, stats, release, delete, purge, export, ioc. See
  * emofilter-quarantine(8).
  *
  * This file is the front: the options before the command, dispatch, each
  * command's options and what it prints, the audit log. The work is done in
  *   qstore.c    entries, times, filters, selection: the store as we see it
  *   qrender.c   what list and show print
+ *   qaction.c   release and delete with their audit lines
  *   qrelease.c  the released message, delivery by sendmail or SMTP
- *   qioc.c      indicators (MISP CSV and JSON, URLhaus)
+ *   qstats.c    stats: per day and action, top symbols and senders
+ *   qioc.c      indicators (MISP CSV, JSON and event, STIX 2.1, URLhaus)
+ *   qhash.c     MD5 and SHA-1 of the message's files (for qioc.c)
+ *   qmacro.c    VBA macro source of the message's documents (show)
  *   qexport.c   the encrypted export zip and its manifest
  *   qjson.c     NULL-safe typed access to report JSON
  *   qsafe.c     escaping untrusted text for a terminal

@@ -9,7 +9,8 @@
 # report parsed once), the first list page after that, then the median
 # and maximum of 20 more (a walk over the day directories each), a
 # filtered list, the statistics page, and the same list page opened in headless Chromium (navigation start to load
-# event) when chromium is installed. Times in ms.
+# event) when chromium is installed, with screenshots of that list and
+# of the statistics page in BUILDDIR/tests/work/web/*-big.png. Times in ms.
 set -eu
 N=${1:-10000}
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,7 +33,7 @@ i=0
 while ! grep -q 'listening on' "$T/log" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 sed -n 's/^emofilter-web: \([0-9]* entries read in .*\)/server start: \1/p' "$T/log"
 URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$T/log" | head -n 1)
-WEBTESTS="$top_srcdir/tests/web" python3 - "$URL" <<'EOS'
+SHOTS="$B/tests/work/web" WEBTESTS="$top_srcdir/tests/web" python3 - "$URL" <<'EOS'
 import http.cookiejar, urllib.error, json, os, shutil, statistics, subprocess, sys, tempfile, time, urllib.parse, urllib.request
 base = sys.argv[1].rstrip("/")
 jar = http.cookiejar.CookieJar()
@@ -77,6 +78,11 @@ if exe:
         rows = pg.js("document.querySelectorAll('#entries tr').length - 1")
         print("list page in Chromium (navigation to load event): first %.0f ms, then median %.0f ms "
               "(%d rows shown of the first page)" % (times[0], statistics.median(times[1:]), rows))
+        browser.SHOTS = os.environ["SHOTS"]
+        os.makedirs(browser.SHOTS, exist_ok=True)
+        print("screenshots: " + pg.shot("list-big.png"), end=" ")
+        pg.go(base + "/stats")
+        print(pg.shot("stats-big.png"))
     finally:
         proc.terminate()
         proc.wait(10)
