@@ -207,6 +207,25 @@ hasnt "show: no policy line without a policy" "$T/out" "Policy "
 has "show: attachment hash" "$T/out" "$(sha256sum "$T/attach.zip" | cut -d' ' -f1)"
 has "show: decoded subject" "$T/out" "請求書 invoice"
 
+# Macro source in show: Excel 4.0 formulas of a macro sheet, read back from
+# the stored message (the report only names the sheet).
+python3 - "${top_srcdir:-.}/tests/data/excel4_sample_macro.xls" "$T/m3.eml" <<'EOS'
+import base64, sys
+b = base64.encodebytes(open(sys.argv[1], "rb").read()).decode()
+open(sys.argv[2], "w").write(
+ "From: a@xlm.example\nTo: c@corp.example\nSubject: xlm\nMIME-Version: 1.0\n"
+ "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nhi\n"
+ "--b\nContent-Type: application/vnd.ms-excel; name=\"a.xls\"\n"
+ "Content-Disposition: attachment; filename=\"a.xls\"\n"
+ "Content-Transfer-Encoding: base64\n\n" + b + "--b--\n")
+EOS
+"$SCAN" --quarantine "$T/xlmstore" --json "$T/m3.eml" >"$T/r3.json" 2>/dev/null
+ID3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/r3.json")
+check_rc "show an Excel 4.0 macro entry" 0 "$Q" -d "$T/xlmstore" show "$ID3"
+has "show: the macro sheet" "$T/out" "--- module Excel 4.0 macro sheet Macro1 in 2/a.xls"
+has "show: XLM formula 1" "$T/out" '    R1C1: =ALERT("This is a sample Excel 4 macro")'
+has "show: XLM formula 2" "$T/out" "    R2C1: =HALT()"
+
 # ---- analyst lookups and statistics -----------------------------------------
 lookup() {	# lookup NAME WANT-IDS FILTER...
 	name=$1; want=$2; shift 2

@@ -11,6 +11,7 @@
 #include "qjson.h"
 #include "qmacro.h"
 #include "qsafe.h"
+#include "qxlm.h"
 
 #define MAX_DIR_ENTRIES 4096
 #define MAX_MODULES 1000
@@ -116,6 +117,39 @@ project(struct collect *c, struct emf_ole *ole, long vba, long dir,
 	emf_vba_project_free(proj);
 }
 
+/* The Excel 4.0 macro sheets of a workbook, one "module" each. */
+static void
+xlm_sheets(struct collect *c, struct emf_ole *ole, const char *where)
+{
+	long wb = emf_ole_child(ole, 0, "Workbook");
+	enum emf_ole_read how;
+	uint8_t *raw = NULL;
+	size_t len;
+	GPtrArray *sheets;
+
+	if (wb < 0 || emf_ole_read(ole, (size_t)wb, MAX_STREAM, &raw, &len,
+	    &how) != EMF_OK)
+		return;
+	sheets = qxlm_sheets(raw, len);
+	for (guint i = 0; i < sheets->len; i++) {
+		struct qxlm_sheet *s = g_ptr_array_index(sheets, i);
+		struct qmacro *q;
+
+		if (c->total + s->text->len > MAX_TOTAL)
+			break;
+		c->total += s->text->len;
+		q = g_new0(struct qmacro, 1);
+		q->where = g_strdup(where);
+		q->module = g_strdup_printf("Excel 4.0 macro sheet %s",
+		    s->name);
+		q->source = g_strdup(s->text->len ? s->text->str :
+		    "(no formulas)\n");
+		g_ptr_array_add(c->out, q);
+	}
+	qxlm_sheets_free(sheets);
+	g_free(raw);
+}
+
 static void
 visit(const void *data, size_t len, const char *parent, void *ud)
 {
@@ -148,6 +182,7 @@ visit(const void *data, size_t len, const char *parent, void *ud)
 			continue;
 		project(c, ole, (long)i, dir, where ? where : "?");
 	}
+	xlm_sheets(c, ole, where ? where : "?");
 	g_free(sha);
 	emf_ole_free(ole);
 }

@@ -9,8 +9,8 @@
  * storage named VBA with a dir stream gives its modules, decompressed
  * ([MS-OVBA]) and made UTF-8 from the project's code page. Bounded: 4096
  * directory entries, 1000 modules, 1 MiB of source per module, 8 MiB in
- * all. Excel 4.0 (XLM) formulas are not decoded here: the report names
- * the macro sheets.
+ * all. The Excel 4.0 macro sheets of a BIFF8 workbook come as one
+ * "module" each, their formulas one cell a line (qxlm.h).
  */
 #ifndef EMF_QMACRO_H
 #define EMF_QMACRO_H
