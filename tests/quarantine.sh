@@ -157,8 +157,10 @@ chmod 600 "$STORE"/2*/*
 check_rc "list with a corrupt entry reports a store error" 3 "$Q" -c "$T/emofilter.conf" list
 has "corrupt entry named on stderr" "$T/err" "$IDC: unreadable entry"
 lines=$(wc -l <"$T/out")
-[ "$lines" -eq 3 ] && ok "list shows the 3 readable entries" || bad "list: got $lines lines, want 3"
-order=$(cut -d' ' -f1 "$T/out" | tr '\n' ' ')
+[ "$lines" -eq 4 ] && ok "list shows a header and the 3 readable entries" || bad "list: got $lines lines, want 4"
+head -n 1 "$T/out" | grep -q '^ID  *TIME (UTC)  *SCORE  *ACTION  *STATUS  *SENDER  *RECIPIENT  *SUBJECT  *SYMBOLS$' \
+    && ok "list header row" || bad "list header: $(head -n 1 "$T/out")"
+order=$(tail -n +2 "$T/out" | cut -d' ' -f1 | tr '\n' ' ')
 [ "$order" = "$ID2 $ID1 $IDF " ] && ok "newest first" || bad "order: got $order"
 has "list escapes ESC" "$T/out" '\x1b[31mRED\x1b[0m'
 has "list escapes bidi override" "$T/out" '\u202egnp.exe'
@@ -176,17 +178,17 @@ assert f["policy"] == "finance" and l[1]["policy"] is None, (f, l[1])
 assert f["rcpts"] == ["keiri@corp.example", "soumu@corp.example"]
 assert f["symbols"] == ["MACRO_AUTOEXEC", "ARCHIVE_PASSWORD_IN_BODY"]
 EOF
-check_rc "list --min-score 20" 0 "$Q" -c "$T/emofilter.conf" list --min-score 20
+check_rc "list --min-score 20" 0 "$Q" -c "$T/emofilter.conf" list --no-header --min-score 20
 [ "$(cut -d' ' -f1 "$T/out")" = "$IDF" ] && ok "min-score filter" || bad "min-score: $(cat "$T/out")"
-check_rc "list --symbol" 0 "$Q" -c "$T/emofilter.conf" list --symbol macro_autoexec
+check_rc "list --symbol" 0 "$Q" -c "$T/emofilter.conf" list --no-header --symbol macro_autoexec
 [ "$(cut -d' ' -f1 "$T/out")" = "$IDF" ] && ok "symbol filter" || bad "symbol: $(cat "$T/out")"
-check_rc "list --from" 0 "$Q" -c "$T/emofilter.conf" list --from BAD.example
+check_rc "list --from" 0 "$Q" -c "$T/emofilter.conf" list --no-header --from BAD.example
 [ "$(cut -d' ' -f1 "$T/out")" = "$ID1" ] && ok "from filter" || bad "from: $(cat "$T/out")"
-check_rc "list --rcpt" 0 "$Q" -c "$T/emofilter.conf" list --rcpt soumu@
+check_rc "list --rcpt" 0 "$Q" -c "$T/emofilter.conf" list --no-header --rcpt soumu@
 [ "$(cut -d' ' -f1 "$T/out")" = "$IDF" ] && ok "rcpt filter" || bad "rcpt: $(cat "$T/out")"
-check_rc "list --until 2021-01-01" 0 "$Q" -c "$T/emofilter.conf" list --until 2021-01-01
+check_rc "list --until 2021-01-01" 0 "$Q" -c "$T/emofilter.conf" list --no-header --until 2021-01-01
 [ "$(cut -d' ' -f1 "$T/out")" = "$IDF" ] && ok "until filter" || bad "until: $(cat "$T/out")"
-check_rc "list --since 1d" 0 "$Q" -c "$T/emofilter.conf" list --since 1d
+check_rc "list --since 1d" 0 "$Q" -c "$T/emofilter.conf" list --no-header --since 1d
 [ "$(wc -l <"$T/out")" -eq 2 ] && ok "since filter" || bad "since: $(cat "$T/out")"
 check_rc "list --since bad" 2 "$Q" -c "$T/emofilter.conf" list --since yesterday
 
@@ -204,6 +206,66 @@ check_rc "show scanned entry" 0 "$Q" -c "$T/emofilter.conf" show "$ID1"
 hasnt "show: no policy line without a policy" "$T/out" "Policy "
 has "show: attachment hash" "$T/out" "$(sha256sum "$T/attach.zip" | cut -d' ' -f1)"
 has "show: decoded subject" "$T/out" "請求書 invoice"
+
+# Macro source in show: Excel 4.0 formulas of a macro sheet, read back from
+# the stored message (the report only names the sheet).
+python3 - "${top_srcdir:-.}/tests/data/excel4_sample_macro.xls" "$T/m3.eml" <<'EOS'
+import base64, sys
+b = base64.encodebytes(open(sys.argv[1], "rb").read()).decode()
+open(sys.argv[2], "w").write(
+ "From: a@xlm.example\nTo: c@corp.example\nSubject: xlm\nMIME-Version: 1.0\n"
+ "Content-Type: multipart/mixed; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nhi\n"
+ "--b\nContent-Type: application/vnd.ms-excel; name=\"a.xls\"\n"
+ "Content-Disposition: attachment; filename=\"a.xls\"\n"
+ "Content-Transfer-Encoding: base64\n\n" + b + "--b--\n")
+EOS
+"$SCAN" --quarantine "$T/xlmstore" --json "$T/m3.eml" >"$T/r3.json" 2>/dev/null
+ID3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/r3.json")
+check_rc "show an Excel 4.0 macro entry" 0 "$Q" -d "$T/xlmstore" show "$ID3"
+has "show: the macro sheet" "$T/out" "--- module Excel 4.0 macro sheet Macro1 in 2/a.xls"
+has "show: XLM formula 1" "$T/out" '    R1C1: =ALERT("This is a sample Excel 4 macro")'
+has "show: XLM formula 2" "$T/out" "    R2C1: =HALT()"
+
+# ---- analyst lookups and statistics -----------------------------------------
+lookup() {	# lookup NAME WANT-IDS FILTER...
+	name=$1; want=$2; shift 2
+	"$Q" -c "$T/emofilter.conf" list --no-header "$@" >"$T/out" 2>"$T/err"
+	got=$(cut -d' ' -f1 "$T/out" | tr '\n' ' ' | sed 's/ $//')
+	[ "$got" = "$want" ] && ok "lookup $name" || bad "lookup $name: got \"$got\", want \"$want\""
+}
+lookup "by queue ID" "$IDF" --queue-id 4AbCd
+lookup "by queue ID (exact only)" "" --queue-id 4AbC
+lookup "by Message-ID without brackets" "$IDF" --message-id x1@torihiki.example
+lookup "by Message-ID with brackets" "$ID1" --message-id '<m1@bad.example>'
+lookup "by action" "$IDF" --action REJECT
+lookup "by report ID" "$ID1" --id "$ID1"
+lookup "by report ID prefix" "$IDF" --id 2020
+lookup "by sender" "$IDF" --sender kyomu@
+lookup "by recipient" "$ID1" --recipient victim@corp
+lookup "by date range" "$IDF" --since 2019-12-31 --until 2020-01-01
+lookup "by symbol and sender" "" --symbol MACRO_AUTOEXEC --sender bad.example
+check_rc "stats" 0 "$Q" -c "$T/emofilter.conf" stats
+has "stats: total" "$T/out" "Entries  3"
+has "stats: per-day header row" "$T/out" "  DAY       "
+has "stats: a day row" "$T/out" "  2020-01-01"
+has "stats: top symbol" "$T/out" "        1  MACRO_AUTOEXEC"
+has "stats: top sender" "$T/out" "kyomu@torihiki.example"
+check_rc "stats --json" 0 "$Q" -c "$T/emofilter.conf" stats --json --top 5
+python3 - "$T/out" "$IDF" <<'EOS' && ok "stats --json: totals, days, symbols, senders agree" || bad "stats --json"
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["total"] == 3, s
+assert sum(a["count"] for a in s["actions"]) == 3
+assert sum(sum(d["actions"].values()) for d in s["days"]) == 3
+assert [d["day"] for d in s["days"]] == sorted(d["day"] for d in s["days"])
+assert {"name": "reject", "count": 1} in s["actions"]
+assert {"name": "MACRO_AUTOEXEC", "count": 1} in s["symbols"]
+assert {"name": "kyomu@torihiki.example", "count": 1} in s["senders"]
+assert len(s["senders"]) <= 5
+EOS
+check_rc "stats --action reject" 0 "$Q" -c "$T/emofilter.conf" stats --action reject
+has "stats with a filter" "$T/out" "Entries  1"
+check_rc "stats --top bad" 2 "$Q" -c "$T/emofilter.conf" stats --top 0
 
 # ---- refusals and errors ------------------------------------------------------
 check_rc "path traversal ID refused" 1 "$Q" -c "$T/emofilter.conf" show ../../../etc/passwd
@@ -234,9 +296,9 @@ tail -n +2 "$T/sendmail.msg" | cmp -s - "$T/m1.clean" && ok "re-injected bytes a
     || bad "re-injected message differs from the original"
 check_rc "second release refused" 1 "$Q" -c "$T/emofilter.conf" release "$ID1"
 has "refusal says already released" "$T/err" "already released"
-check_rc "list --released" 0 "$Q" -c "$T/emofilter.conf" list --released
+check_rc "list --released" 0 "$Q" -c "$T/emofilter.conf" list --no-header --released
 [ "$(cut -d' ' -f1 "$T/out")" = "$ID1" ] && ok "released filter" || bad "released: $(cat "$T/out")"
-check_rc "list --pending" 0 "$Q" -c "$T/emofilter.conf" list --pending
+check_rc "list --pending" 0 "$Q" -c "$T/emofilter.conf" list --no-header --pending
 hasnt "pending filter" "$T/out" "$ID1"
 check_rc "forced release to another rcpt" 0 "$Q" -c "$T/emofilter.conf" release "$ID1" --force --to analyst@corp.example
 has "forced release recipient" "$T/sendmail.args" "-- analyst@corp.example"
@@ -326,7 +388,10 @@ has "manifest ties the attachment to the report" "$T/x/MANIFEST.txt" "attachment
 check_rc "export refuses to overwrite" 3 "$Q" -c "$T/emofilter.conf" export "$ID1" -o "$T/sample.zip"
 
 # ---- IOC -------------------------------------------------------------------------
-check_rc "ioc --csv" 0 "$Q" -c "$T/emofilter.conf" ioc --csv "$IDF" "$ID1"
+check_rc "ioc --csv leaves the released entry out" 0 "$Q" -c "$T/emofilter.conf" ioc --csv "$IDF" "$ID1"
+has "ioc says the released entry is left out" "$T/err" "$ID1: released"
+hasnt "ioc: no indicator of the released entry" "$T/out" "\"$ID1\""
+check_rc "ioc --csv --include-released" 0 "$Q" -c "$T/emofilter.conf" ioc --csv --include-released "$IDF" "$ID1"
 cp "$T/out" "$T/ioc.csv"
 SHA=$(sha256sum "$T/attach.zip" | cut -d' ' -f1)
 for want in \
@@ -340,12 +405,10 @@ for want in \
     "\"$IDF\",\"email-src\",\"Payload delivery\",\"keiri@torihiki.example\",0,\"header From address\"" \
     "\"$IDF\",\"email-src\",\"Payload delivery\",\"kyomu@torihiki.example\",0,\"envelope sender (MAIL FROM)\"" \
     "\"$IDF\",\"domain\",\"Payload delivery\",\"torihiki.example\",0," \
-    "\"$IDF\",\"ip-src\",\"Network activity\",\"198.51.100.23\",0," \
     "\"$IDF\",\"hostname\",\"Network activity\",\"WIN-4G7H2K\",0,\"SMTP HELO/EHLO name\"" \
     "\"$IDF\",\"email-src-display-name\",\"Payload delivery\",\"Keiri\",0," \
     "\"$ID1\",\"sha256\",\"Payload delivery\",\"$SHA\",1," \
     "\"$ID1\",\"filename\",\"Payload delivery\",\"invoice.zip\",0," \
-    "\"$ID1\",\"ip-src\",\"Network activity\",\"192.0.2.7\",0," \
     "\"$ID1\",\"email-subject\",\"Payload delivery\",\"請求書 invoice\",0,"; do
 	has "ioc csv: $want" "$T/ioc.csv" "$want"
 done
@@ -369,6 +432,134 @@ assert len(s) == 3 and all(x["threat"] == "malware_download" for x in s), s
 EOF
 check_rc "ioc unknown ID" 1 "$Q" -c "$T/emofilter.conf" ioc 20990101T000000Z-00000000
 check_rc "ioc with neither IDs nor filters" 2 "$Q" -c "$T/emofilter.conf" ioc --csv
+
+# MD5 and SHA-1 of the attachment and of the zip member, from the message.
+printf 'pay me\n%.0s' $(seq 20) >"$T/invoice.txt"
+for want in \
+    "\"$ID1\",\"md5\",\"Payload delivery\",\"$(md5sum "$T/attach.zip" | cut -d' ' -f1)\",1," \
+    "\"$ID1\",\"sha1\",\"Payload delivery\",\"$(sha1sum "$T/attach.zip" | cut -d' ' -f1)\",1," \
+    "\"$ID1\",\"md5\",\"Payload delivery\",\"$(md5sum "$T/invoice.txt" | cut -d' ' -f1)\",1,\"member" \
+    "\"$ID1\",\"sha1\",\"Payload delivery\",\"$(sha1sum "$T/invoice.txt" | cut -d' ' -f1)\",1,\"member"; do
+	has "ioc csv: $want" "$T/ioc.csv" "$want"
+done
+hasnt "ioc: documentation address 192.0.2.7 left out" "$T/ioc.csv" "192.0.2.7"
+hasnt "ioc: documentation address 198.51.100.23 left out" "$T/ioc.csv" "198.51.100.23"
+
+# An entry full of local and own addresses, and two that are not.
+IDL=20261121T080000Z-0000cccc
+mkdir -p "$STORE/20261121"
+python3 - "$STORE" "$IDL" <<'EOS'
+import json, sys
+store, idl = sys.argv[1:3]
+urls = ["http://127.0.0.1/x", "http://localhost:8080/y", "http://10.0.0.5/a",
+        "http://172.20.1.1/b", "http://192.168.1.1/c", "http://192.0.2.10/d",
+        "http://198.51.100.7/e", "http://203.0.113.9/f", "https://www.example.com/g",
+        "http://example.net/h", "http://sub.example.org/i", "http://[::1]/j",
+        "http://[2001:db8::5]/k", "http://user@intranet.corp.example/l",
+        "http://45.77.1.2/dl.dll", "https://payload.bad.example/p"]
+rep = {"id": idl, "time": "2026-11-21T08:00:00Z",
+       "envelope": {"client_ip": "10.1.2.3", "helo": "localhost", "from": "it@corp.example",
+                    "rcpts": ["x@corp.example"]},
+       "headers": {"from": "IT <it@corp.example>", "subject": "local", "reply_to": "a@example.com"},
+       "score": 12, "action": "quarantine", "symbols": [],
+       "objects": [{"path": "1/a.doc", "name": "a.doc", "type": "ole2", "size": 1,
+                    "sha256": "e" * 64, "urls": urls, "children": []}],
+       "passwords": []}
+open(f"{store}/20261121/{idl}.json", "w").write(json.dumps(rep))
+open(f"{store}/20261121/{idl}.eml", "w").write("From: it@corp.example\n\nx\n")
+EOS
+chmod 700 "$STORE/20261121"; chmod 600 "$STORE/20261121/"*
+check_rc "ioc over local addresses" 0 "$Q" -c "$T/emofilter.conf" ioc --csv --own-domain corp.example "$IDL"
+python3 - "$T/out" <<'EOS' && ok "ioc drops loopback, private, documentation, example and own addresses" || bad "ioc local filter"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+vals = {r["value"] for r in rows}
+urls = sorted(r["value"] for r in rows if r["type"] == "url")
+assert urls == ["http://45.77.1.2/dl.dll", "https://payload.bad.example/p"], urls
+for v in ("10.1.2.3", "localhost", "it@corp.example", "corp.example", "a@example.com"):
+    assert v not in vals, (v, vals)
+assert "e" * 64 in vals
+EOS
+check_rc "ioc without --own-domain keeps our domain" 0 "$Q" -c "$T/emofilter.conf" ioc --csv "$IDL"
+has "own domain kept without --own-domain" "$T/out" "http://user@intranet.corp.example/l"
+
+check_rc "ioc --format stix" 0 "$Q" -c "$T/emofilter.conf" ioc --format stix --include-released "$IDF" "$ID1"
+python3 - "$T/out" "$(sha256sum "$T/attach.zip" | cut -d' ' -f1)" <<'EOS' && ok "ioc stix: a STIX 2.1 bundle with its required fields" || bad "ioc stix"
+import json, re, sys
+b = json.load(open(sys.argv[1]))
+uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+ts = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$"
+assert b["type"] == "bundle" and re.match("bundle--" + uuid, b["id"]), b.get("id")
+assert "spec_version" not in b
+ids = set()
+kinds = {}
+for o in b["objects"]:
+    for k in ("type", "spec_version", "id", "created", "modified"):
+        assert k in o, (k, o)
+    assert o["spec_version"] == "2.1"
+    assert re.match(o["type"] + "--" + uuid, o["id"]), o["id"]
+    assert re.match(ts, o["created"]) and re.match(ts, o["modified"])
+    assert o["id"] not in ids
+    ids.add(o["id"])
+    kinds[o["type"]] = kinds.get(o["type"], 0) + 1
+    if o["type"] == "indicator":
+        assert o["pattern_type"] == "stix" and re.match(ts, o["valid_from"])
+        assert re.match(r"^\[[a-z0-9-]+:[a-z0-9_.'A-Z-]+ = '([^'\\]|\\.)*'\]$", o["pattern"]), o["pattern"]
+        assert o["created_by_ref"] in ids
+    if o["type"] == "identity":
+        assert o["name"]
+pats = [o["pattern"] for o in b["objects"] if o["type"] == "indicator"]
+assert "[file:hashes.'SHA-256' = '%s']" % sys.argv[2] in pats, pats
+assert "[url:value = 'http://dl.bad.example/a.dll']" in pats
+assert any(p.startswith("[file:hashes.MD5 = ") for p in pats)
+assert any(p.startswith("[file:hashes.'SHA-1' = ") for p in pats)
+assert "[email-addr:value = 'billing@bad.example']" in pats
+assert len(pats) == len(set(pats))
+assert kinds.get("identity") == 1 and kinds["indicator"] > 10, kinds
+EOS
+check_rc "ioc --format misp" 0 "$Q" -c "$T/emofilter.conf" ioc --format misp --include-released "$IDF" "$ID1"
+python3 - "$T/out" <<'EOS' && ok "ioc misp: a MISP event with its required fields" || bad "ioc misp"
+import json, re, sys
+e = json.load(open(sys.argv[1]))["Event"]
+uuid = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+assert e["info"] and re.match(r"\d{4}-\d\d-\d\d$", e["date"]) and re.match(uuid, e["uuid"])
+assert e["threat_level_id"] in ("1", "2", "3", "4") and e["analysis"] in ("0", "1", "2")
+assert e["distribution"] in ("0", "1", "2", "3", "4", "5") and e["published"] is False
+cats = {"md5": "Payload delivery", "sha1": "Payload delivery", "sha256": "Payload delivery",
+        "filename": "Payload delivery", "url": "Network activity", "email-src": "Payload delivery",
+        "email-src-display-name": "Payload delivery", "domain": "Payload delivery",
+        "ip-src": "Network activity", "hostname": "Network activity", "email-subject": "Payload delivery",
+        "email-message-id": "Payload delivery", "email-reply-to": "Payload delivery", "text": "Other"}
+seen = set()
+for a in e["Attribute"]:
+    for k in ("type", "category", "value", "to_ids", "uuid"):
+        assert k in a, (k, a)
+    assert a["type"] in cats and a["category"] == cats[a["type"]], a
+    assert isinstance(a["to_ids"], bool) and re.match(uuid, a["uuid"]) and a["value"]
+    assert (a["type"], a["value"]) not in seen
+    seen.add((a["type"], a["value"]))
+types = {a["type"] for a in e["Attribute"]}
+assert {"md5", "sha1", "sha256", "filename", "url", "email-src"} <= types, types
+EOS
+check_rc "ioc unknown format" 2 "$Q" -c "$T/emofilter.conf" ioc --format yaml "$IDF"
+
+# ---- bulk actions over a query ----------------------------------------------
+check_rc "bulk delete dry run" 0 "$Q" -c "$T/emofilter.conf" delete --id "$IDL" --dry-run
+has "dry run names it" "$T/out" "would delete $IDL"
+[ -e "$STORE/20261121/$IDL.json" ] && ok "dry run deleted nothing" || bad "dry run deleted"
+check_rc "bulk delete" 0 "$Q" -c "$T/emofilter.conf" delete --id 20261121T
+has "bulk delete says how many" "$T/out" "deleted 1 entry"
+[ ! -e "$STORE/20261121/$IDL.json" ] && ok "bulk delete removed it" || bad "bulk delete left it"
+check_rc "bulk release dry run" 0 "$Q" -c "$T/emofilter.conf" release --sender friend@good --dry-run
+has "bulk release dry run names the pending entry" "$T/out" "would release $ID2"
+check_rc "bulk release skips released entries" 0 "$Q" -c "$T/emofilter.conf" release --since 2026-01-01 --dry-run
+hasnt "released entry not released again" "$T/out" "$ID1"
+rm -f "$T/sendmail.args"
+check_rc "bulk release" 0 "$Q" -c "$T/emofilter.conf" release --sender friend@good
+has "bulk release delivered" "$T/sendmail.args" "-- boss@corp.example"
+has "bulk release says how many" "$T/out" "released 1 entry"
+check_rc "release: IDs and filters not both" 2 "$Q" -c "$T/emofilter.conf" release "$ID2" --pending
+check_rc "delete: --dry-run needs filters" 2 "$Q" -c "$T/emofilter.conf" delete "$ID2" --dry-run
 
 # ---- purge, delete, audit ----------------------------------------------------------
 check_rc "purge --dry-run" 0 "$Q" -c "$T/emofilter.conf" purge --older-than 30d --dry-run

@@ -1,14 +1,18 @@
 /*
  * emofilter-quarantine - the CSIRT's review tool over the quarantine store:
- * list, show, release, delete, purge, export, ioc. See
+ * list, show, stats, release, delete, purge, export, ioc. See
  * emofilter-quarantine(8).
  *
  * This file is the front: the options before the command, dispatch, each
  * command's options and what it prints, the audit log. The work is done in
  *   qstore.c    entries, times, filters, selection: the store as we see it
  *   qrender.c   what list and show print
+ *   qaction.c   release and delete with their audit lines
  *   qrelease.c  the released message, delivery by sendmail or SMTP
- *   qioc.c      indicators (MISP CSV and JSON, URLhaus)
+ *   qstats.c    stats: per day and action, top symbols and senders
+ *   qioc.c      indicators (MISP CSV, JSON and event, STIX 2.1, URLhaus)
+ *   qhash.c     MD5 and SHA-1 of the message's files (for qioc.c)
+ *   qmacro.c    VBA macro source of the message's documents (show)
  *   qexport.c   the encrypted export zip and its manifest
  *   qjson.c     NULL-safe typed access to report JSON
  *   qsafe.c     escaping untrusted text for a terminal
@@ -39,12 +43,16 @@
 #include <json-glib/json-glib.h>
 
 #include "emf.h"
+#include "qaction.h"
 #include "qexport.h"
+#include "qhash.h"
 #include "qioc.h"
 #include "qjson.h"
+#include "qmacro.h"
 #include "qrelease.h"
 #include "qrender.h"
 #include "qsafe.h"
+#include "qstats.h"
 #include "qstore.h"
 #include "store/quarantine.h"
 
@@ -61,14 +69,19 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: emofilter-quarantine [-c CONF] [-d STORE] COMMAND [ARGS]\n"
 	    "       emofilter-quarantine --version\n"
-	    "  list [--since T] [--until T] [--min-score N] [--symbol NAME]\n"
-	    "       [--from TEXT] [--rcpt TEXT] [--released | --pending] [--json]\n"
+	    "  list [FILTERS] [--json] [--no-header]\n"
 	    "  show ID\n"
+	    "  stats [FILTERS] [--top N] [--json]\n"
 	    "  release ID [--to RCPT]... [--force]\n"
-	    "  delete ID...\n"
+	    "  release FILTERS [--force] [--dry-run]      (every matching entry)\n"
+	    "  delete ID... | delete FILTERS [--dry-run]\n"
 	    "  purge --older-than AGE [--dry-run]      (AGE: 30d, 12h, 2w)\n"
 	    "  export ID -o FILE                        (zip, AES-256, password \"infected\")\n"
-	    "  ioc ID... | --since T [--until T] [--json | --csv | --urlhaus]\n"
+	    "  ioc ID... | ioc FILTERS [--format csv|json|stix|misp|urlhaus]\n"
+	    "      [--include-released] [--own-domain DOMAIN]...\n"
+	    "FILTERS: --since T --until T --min-score N --symbol NAME --action A\n"
+	    "  --from/--sender TEXT --rcpt/--recipient TEXT --queue-id Q\n"
+	    "  --message-id M --id ID-OR-PREFIX --released --pending\n"
 	    "T is 2026-11-25, 2026-11-25T05:41:00Z or an age (7d, 12h).\n"
 	    "Exit status: 0 done, 1 not found or refused, 2 usage or configuration\n"
 	    "error, 3 store error, 4 release delivery failed.\n");
@@ -177,10 +190,11 @@ cmd_list(struct ctx *c, int argc, char **argv)
 	static const struct option longopts[] = {
 		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
+		{ "no-header", no_argument, NULL, 'H' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qfilter f;
-	bool json = false;
+	bool json = false, header = true;
 	GPtrArray *entries;
 	int opt;
 
@@ -189,6 +203,8 @@ cmd_list(struct ctx *c, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j')
 			json = true;
+		else if (opt == 'H')
+			header = false;
 		else if (!filter_option(c, &f, opt, optarg))
 			return EX_USAGEERR;
 	}
@@ -204,6 +220,8 @@ cmd_list(struct ctx *c, int argc, char **argv)
 		printf("%s\n", text);
 		g_free(text);
 	} else {
+		if (header)
+			fputs(qrender_list_header(), stdout);
 		for (guint i = 0; i < entries->len; i++) {
 			char *line = qrender_list_line(
 			    g_ptr_array_index(entries, i));
@@ -222,7 +240,8 @@ static int
 cmd_show(struct ctx *c, int argc, char **argv)
 {
 	struct qentry e;
-	char *text;
+	char *text, *msg;
+	size_t len;
 	int rc;
 
 	if (argc != 2) {
@@ -234,8 +253,73 @@ cmd_show(struct ctx *c, int argc, char **argv)
 	text = qrender_show(&e);
 	fputs(text, stdout);
 	g_free(text);
+	/* The macro source, from the stored message. */
+	if (load_message(c, &e, &msg, &len) == EX_DONE) {
+		GPtrArray *macros = qmacro_sources(msg, len, &e);
+
+		text = qmacro_render_text(macros);
+		fputs(text, stdout);
+		g_free(text);
+		g_ptr_array_free(macros, TRUE);
+		g_free(msg);
+	} else {
+		rc = EX_STORE;
+	}
 	qentry_clear(&e);
-	return EX_DONE;
+	return rc;
+}
+
+/* ---- stats ------------------------------------------------------------- */
+
+static int
+cmd_stats(struct ctx *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		QFILTER_LONGOPTS,
+		{ "json", no_argument, NULL, 'j' },
+		{ "top", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct qfilter f;
+	bool json = false;
+	long top = 10;
+	GPtrArray *entries;
+	struct qstats *st;
+	char *text, *end;
+	int opt;
+
+	qfilter_init(&f);
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt == 'j') {
+			json = true;
+		} else if (opt == 't') {
+			top = strtol(optarg, &end, 10);
+			if (*end != '\0' || top < 1 || top > 100000) {
+				fprintf(stderr, "%s: bad --top \"%s\"\n",
+				    c->prog, optarg);
+				return EX_USAGEERR;
+			}
+		} else if (!filter_option(c, &f, opt, optarg)) {
+			return EX_USAGEERR;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EX_USAGEERR;
+	}
+	if ((entries = select_entries(c, &f)) == NULL)
+		return EX_STORE;
+	st = qstats_compute(entries);
+	text = json ? qstats_render_json(st, (guint)top) :
+	    qstats_render_text(st, (guint)top);
+	fputs(text, stdout);
+	if (json)
+		fputc('\n', stdout);
+	g_free(text);
+	qstats_free(st);
+	g_ptr_array_free(entries, TRUE);
+	return c->unreadable ? EX_STORE : EX_DONE;
 }
 
 /* ---- audit ------------------------------------------------------------- */
@@ -245,203 +329,139 @@ static bool
 audit(struct ctx *c, const char *action, const char *id, const char *result,
     const char *const *to, const char *extra_key, const char *extra_val)
 {
-	JsonBuilder *b = json_builder_new();
-	char *now = iso_time((gint64)time(NULL)), *who = whoami(), *line;
-	struct emf_error err;
-	bool ok;
+	char *who = whoami();
+	char *fail = qaction_audit(c->store, who, action, id, result, to,
+	    extra_key, extra_val);
 
-	json_builder_begin_object(b);
-	qjson_add_string_member(b, "time", now);
-	qjson_add_string_member(b, "action", action);
-	qjson_add_string_member(b, "id", id);
-	qjson_add_string_member(b, "by", who);
-	if (to != NULL)
-		qjson_add_strv_member(b, "to", to);
-	if (extra_key != NULL)
-		qjson_add_string_member(b, extra_key, extra_val);
-	qjson_add_string_member(b, "result", result);
-	json_builder_end_object(b);
-	line = qjson_finish(b, false);
-	ok = emf_quarantine_audit(c->store, line, &err) == EMF_OK;
-	if (!ok)
-		fprintf(stderr, "%s: audit log: %s\n", c->prog, err.msg);
-	g_free(line);
-	g_free(now);
 	g_free(who);
-	return ok;
+	if (fail == NULL)
+		return true;
+	say(c, fail);
+	return false;
 }
 
 /* ---- release ----------------------------------------------------------- */
 
-/* release's options: --to into to, --force; then argv[optind] is the ID. */
+/* release's and delete's options: --to into to (release), --force,
+ * --dry-run, filters into f (*filtered once there is one). */
 static int
-release_options(int argc, char **argv, GPtrArray *to, bool *force)
+action_options(struct ctx *c, int argc, char **argv, bool release,
+    GPtrArray *to, bool *force, bool *dry, struct qfilter *f,
+    bool *filtered)
 {
 	static const struct option longopts[] = {
+		QFILTER_LONGOPTS,
 		{ "to", required_argument, NULL, 't' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 't': g_ptr_array_add(to, g_strdup(optarg)); break;
-		case 'f': *force = true; break;
-		default: return EX_USAGEERR;
-		}
+		if (opt == 't' && release)
+			g_ptr_array_add(to, g_strdup(optarg));
+		else if (opt == 'f' && release)
+			*force = true;
+		else if (opt == 'n')
+			*dry = true;
+		else if (filter_option(c, f, opt, optarg))
+			*filtered = true;
+		else
+			return EX_USAGEERR;
 	}
-	if (optind + 1 != argc) {
+	if (*filtered ? optind != argc : optind == argc) {
+		fprintf(stderr, "%s: %s needs entry IDs or filters, not both\n",
+		    c->prog, release ? "release" : "delete");
+		return EX_USAGEERR;
+	}
+	if (!*filtered && release && optind + 1 != argc) {
 		usage(stderr);
+		return EX_USAGEERR;
+	}
+	if (*dry && !*filtered) {
+		fprintf(stderr, "%s: --dry-run goes with filters\n", c->prog);
 		return EX_USAGEERR;
 	}
 	return EX_DONE;
 }
 
-/* A second release only with --force; a refusal is audited. */
+/* Release one entry; said on stdout once done, else why on stderr. */
 static int
-release_allowed(struct ctx *c, const struct qentry *e, bool force)
+release_one(struct ctx *c, const char *id, GPtrArray *to, bool force)
 {
-	if (e->released == NULL || force)
-		return EX_DONE;
-	fprintf(stderr, "%s: %s: already released %s by %s; use --force to "
-	    "send it again\n", c->prog, e->id,
-	    jstr_or(e->released, "time", "?"), jstr_or(e->released, "by", "?"));
-	audit(c, "release", e->id, "refused: already released", NULL, NULL,
-	    NULL);
-	return EX_NOTFOUND;
+	char *who = whoami(), *why = NULL;
+	guint nto = 0;
+	int rc = qaction_release(c->store, c->cfg, who, id, to, force, &nto,
+	    &why);
+
+	if (rc == EX_DONE)
+		printf("%s released to %u recipient%s\n", id, nto,
+		    nto == 1 ? "" : "s");
+	if (why != NULL)
+		say(c, why);
+	g_free(who);
+	return rc;
 }
+
+static int remove_entry(struct ctx *c, const char *id, const char *action);
 
 /*
- * The recipients: those of --to, else the envelope's, each one we accept.
- * On success to is NULL-terminated.
+ * release or delete over every entry matching f (a release skips those
+ * released already unless force); dry: only name them. The worst status.
  */
 static int
-release_rcpts(struct ctx *c, const struct qentry *e, GPtrArray *to)
+bulk(struct ctx *c, bool release, const struct qfilter *f, GPtrArray *to,
+    bool force, bool dry)
 {
-	if (to->len == 0)
-		qrelease_default_rcpts(e, to);
-	if (to->len == 0) {
-		fprintf(stderr, "%s: %s: the entry has no envelope recipients; "
-		    "give them with --to\n", c->prog, e->id);
-		return EX_NOTFOUND;
-	}
-	for (guint i = 0; i < to->len; i++)
-		if (!qrelease_addr_ok(g_ptr_array_index(to, i), false)) {
-			char *s = safe_dup(g_ptr_array_index(to, i));
+	GPtrArray *entries = select_entries(c, f);
+	int worst = EX_DONE;
+	guint n = 0;
 
-			fprintf(stderr, "%s: refusing recipient \"%s\"\n",
-			    c->prog, s);
-			g_free(s);
-			return EX_NOTFOUND;
+	if (entries == NULL)
+		return EX_STORE;
+	for (guint i = 0; i < entries->len; i++) {
+		struct qentry *e = g_ptr_array_index(entries, i);
+		int rc;
+
+		if (release && e->released != NULL && !force)
+			continue;
+		n++;
+		if (dry) {
+			printf("would %s %s\n", release ? "release" : "delete",
+			    e->id);
+			continue;
 		}
-	g_ptr_array_add(to, NULL);
-	return EX_DONE;
-}
-
-/* The original envelope sender into *sender (caller frees), if we accept
- * it. */
-static int
-release_sender(struct ctx *c, const struct qentry *e, char **sender)
-{
-	char *s;
-
-	*sender = qrelease_sender(e);
-	if (qrelease_addr_ok(*sender, true))
-		return EX_DONE;
-	s = safe_dup(*sender);
-	fprintf(stderr, "%s: %s: refusing envelope sender \"%s\"\n",
-	    c->prog, e->id, s);
-	g_free(s);
-	return EX_NOTFOUND;
-}
-
-/* Send msg with our header; a failure is said and audited. *via: how. */
-static int
-release_deliver(struct ctx *c, const struct qentry *e, const char *msg,
-    size_t len, const char *sender, const char *const *to, const char *now,
-    const char *who, const char **via)
-{
-	char *header = qrelease_header(now, who, e->id);
-	GString *out = qrelease_message(msg, len, header);
-	char *fail = qrelease_deliver(c->cfg, sender, to, out, via);
-	char *result;
-
-	g_free(header);
-	g_string_free(out, TRUE);
-	if (fail == NULL)
-		return EX_DONE;
-	fprintf(stderr, "%s: %s: release failed: %s\n", c->prog, e->id, fail);
-	result = g_strdup_printf("failed: %s", fail);
-	audit(c, "release", e->id, result, to, "via", *via);
-	g_free(result);
-	g_free(fail);
-	return EX_DELIVERY;
-}
-
-/* Once sent: audit, write the .released record, tell the user. */
-static int
-release_done(struct ctx *c, const struct qentry *e, const char *const *to,
-    guint nto, const char *now, const char *who, const char *via)
-{
-	char *rec = qrelease_record(now, who, to, via, e->released != NULL);
-	struct emf_error err;
-	int rc = EX_DONE;
-
-	audit(c, "release", e->id, e->released ? "ok (forced)" : "ok", to,
-	    "via", via);
-	if (emf_quarantine_put(c->store, e->id, "released", rec, strlen(rec),
-	    &err) != EMF_OK) {
-		/* Sent, but not recorded: say so loudly. */
-		fprintf(stderr, "%s: %s: released, but the release record "
-		    "could not be written: %s\n", c->prog, e->id, err.msg);
-		rc = EX_STORE;
-	} else {
-		printf("%s released to %u recipient%s\n", e->id, nto,
-		    nto == 1 ? "" : "s");
+		rc = release ? release_one(c, e->id, to, force) :
+		    remove_entry(c, e->id, "delete");
+		if (rc == EX_DONE && !release)
+			printf("%s deleted\n", e->id);
+		if (rc > worst)
+			worst = rc;
 	}
-	g_free(rec);
-	return rc;
+	printf("%s %u entr%s\n", dry ? (release ? "would release" :
+	    "would delete") : (release ? "released" : "deleted"), n,
+	    n == 1 ? "y" : "ies");
+	g_ptr_array_free(entries, TRUE);
+	return worst == EX_DONE && c->unreadable ? EX_STORE : worst;
 }
 
 static int
 cmd_release(struct ctx *c, int argc, char **argv)
 {
 	GPtrArray *to = g_ptr_array_new_with_free_func(g_free);
-	bool force = false;
-	struct qentry e = { 0 };
-	char *msg = NULL, *sender = NULL, *who = NULL, *now = NULL;
-	const char *via;
-	size_t len;
+	bool force = false, dry = false, filtered = false;
+	struct qfilter f;
 	int rc;
 
-	if ((rc = release_options(argc, argv, to, &force)) != EX_DONE)
-		goto out;
-	if ((rc = load_entry(c, argv[optind], &e)) != EX_DONE)
-		goto out;
-	if ((rc = release_allowed(c, &e, force)) != EX_DONE)
-		goto out;
-	if ((rc = release_rcpts(c, &e, to)) != EX_DONE)
-		goto out;
-	if ((rc = release_sender(c, &e, &sender)) != EX_DONE)
-		goto out;
-	if ((rc = load_message(c, &e, &msg, &len)) != EX_DONE)
-		goto out;
-	who = whoami();
-	now = iso_time((gint64)time(NULL));
-	rc = release_deliver(c, &e, msg, len, sender,
-	    (const char *const *)to->pdata, now, who, &via);
+	qfilter_init(&f);
+	rc = action_options(c, argc, argv, true, to, &force, &dry, &f,
+	    &filtered);
 	if (rc == EX_DONE)
-		rc = release_done(c, &e, (const char *const *)to->pdata,
-		    to->len - 1, now, who, via);
-out:
+		rc = filtered ? bulk(c, true, &f, to, force, dry) :
+		    release_one(c, argv[optind], to, force);
 	g_ptr_array_free(to, TRUE);
-	qentry_clear(&e);
-	g_free(msg);
-	g_free(sender);
-	g_free(who);
-	g_free(now);
 	return rc;
 }
 
@@ -450,43 +470,31 @@ out:
 static int
 remove_entry(struct ctx *c, const char *id, const char *action)
 {
-	struct emf_error err;
-	enum emf_rc rc;
-	char *s;
+	char *who = whoami(), *why = NULL;
+	int rc = qaction_delete(c->store, who, id, action, &why);
 
-	if (!emf_quarantine_id_valid(id)) {
-		s = safe_dup(id);
-		fprintf(stderr, "%s: \"%s\" is not an entry ID\n", c->prog, s);
-		g_free(s);
-		return EX_NOTFOUND;
-	}
-	rc = emf_quarantine_remove(c->store, id, &err);
-	if (rc == EMF_ERR_FORMAT) {
-		fprintf(stderr, "%s: %s: no such entry in %s\n", c->prog, id,
-		    c->store);
-		return EX_NOTFOUND;
-	}
-	if (rc != EMF_OK) {
-		fprintf(stderr, "%s: %s: %s\n", c->prog, id, err.msg);
-		audit(c, action, id, err.msg, NULL, NULL, NULL);
-		return EX_STORE;
-	}
-	audit(c, action, id, "ok", NULL, NULL, NULL);
-	return EX_DONE;
+	if (why != NULL)
+		say(c, why);
+	g_free(who);
+	return rc;
 }
 
 static int
 cmd_delete(struct ctx *c, int argc, char **argv)
 {
-	int worst = EX_DONE;
+	bool force = false, dry = false, filtered = false;
+	struct qfilter f;
+	int worst = EX_DONE, first, rc;
 
-	if (argc < 2) {
-		usage(stderr);
-		return EX_USAGEERR;
-	}
-	for (int i = 1; i < argc; i++) {
-		int rc = remove_entry(c, argv[i], "delete");
-
+	qfilter_init(&f);
+	if ((rc = action_options(c, argc, argv, false, NULL, &force, &dry, &f,
+	    &filtered)) != EX_DONE)
+		return rc;
+	if (filtered)
+		return bulk(c, false, &f, NULL, false, dry);
+	first = optind;
+	for (int i = first; i < argc; i++) {
+		rc = remove_entry(c, argv[i], "delete");
 		if (rc == EX_DONE)
 			printf("%s deleted\n", argv[i]);
 		if (rc > worst)
@@ -656,33 +664,49 @@ cmd_export(struct ctx *c, int argc, char **argv)
 
 /* ---- ioc --------------------------------------------------------------- */
 
-/* ioc's options: the format, and filters (*filtered once there is one);
- * entry IDs or filters, not both. */
+/* ioc's options: the format, filters (*filtered once there is one),
+ * released entries, own domains; entry IDs or filters, not both. */
 static int
 ioc_options(struct ctx *c, int argc, char **argv, enum qioc_format *fmt,
-    struct qfilter *f, bool *filtered)
+    struct qfilter *f, bool *filtered, bool *with_released,
+    struct qioc_set *set)
 {
 	static const struct option longopts[] = {
 		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "csv", no_argument, NULL, 'c' },
 		{ "urlhaus", no_argument, NULL, 'u' },
+		{ "format", required_argument, NULL, 'o' },
+		{ "include-released", no_argument, NULL, 'i' },
+		{ "own-domain", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
 	};
 	int opt;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (opt == 'j')
+		if (opt == 'j') {
 			*fmt = QIOC_JSON;
-		else if (opt == 'c')
+		} else if (opt == 'c') {
 			*fmt = QIOC_CSV;
-		else if (opt == 'u')
+		} else if (opt == 'u') {
 			*fmt = QIOC_URLHAUS;
-		else if (filter_option(c, f, opt, optarg))
+		} else if (opt == 'o') {
+			if (!qioc_format_parse(optarg, fmt)) {
+				fprintf(stderr, "%s: unknown format \"%s\" "
+				    "(csv, json, stix, misp, urlhaus)\n",
+				    c->prog, optarg);
+				return EX_USAGEERR;
+			}
+		} else if (opt == 'i') {
+			*with_released = true;
+		} else if (opt == 'd') {
+			qioc_set_own_domain(set, optarg);
+		} else if (filter_option(c, f, opt, optarg)) {
 			*filtered = true;
-		else
+		} else {
 			return EX_USAGEERR;
+		}
 	}
 	if ((optind == argc) == !*filtered) {
 		fprintf(stderr, "%s: ioc needs entry IDs or filters (--since "
@@ -712,40 +736,80 @@ load_entries(struct ctx *c, char **ids, int n, int *rc)
 	return entries;
 }
 
+/* The indicators of e, with the MD5 and SHA-1 of its files. */
+static void
+ioc_entry(struct ctx *c, struct qioc_set *set, const struct qentry *e)
+{
+	GHashTable *hashes = NULL;
+	char *msg, *why = NULL;
+	size_t len;
+
+	if (qentry_read_message(c->store, e, &msg, &len, &why) == EX_DONE) {
+		hashes = qhash_files(msg, len, e);
+		g_free(msg);
+	} else {
+		/* The report still gives the rest. */
+		say(c, why);
+	}
+	qioc_collect_files(set, e, hashes);
+	if (hashes)
+		g_hash_table_destroy(hashes);
+}
+
 static int
 cmd_ioc(struct ctx *c, int argc, char **argv)
 {
 	enum qioc_format fmt = QIOC_JSON;
-	struct qioc_set *set;
+	struct qioc_set *set = qioc_set_new();
+	const char *const *trusted;
 	struct qfilter f;
-	bool filtered = false;
+	bool filtered = false, with_released = false;
 	GPtrArray *entries;
 	char *text;
 	int rc;
 
 	qfilter_init(&f);
-	if ((rc = ioc_options(c, argc, argv, &fmt, &f, &filtered)) != EX_DONE)
+	/* Trusted sender domains are ours. */
+	trusted = emf_cfg_strlist(c->cfg, "heuristics.trusted_domains");
+	for (size_t i = 0; trusted && trusted[i]; i++)
+		qioc_set_own_domain(set, trusted[i]);
+	if ((rc = ioc_options(c, argc, argv, &fmt, &f, &filtered,
+	    &with_released, set)) != EX_DONE) {
+		qioc_set_free(set);
 		return rc;
+	}
 	if (filtered) {
-		if ((entries = select_entries(c, &f)) == NULL)
+		if (!with_released && f.released == -1)
+			f.released = 0;
+		if ((entries = select_entries(c, &f)) == NULL) {
+			qioc_set_free(set);
 			return EX_STORE;
+		}
 		if (c->unreadable)
 			rc = EX_STORE;
 	} else {
 		entries = load_entries(c, argv + optind, argc - optind, &rc);
-		if (entries == NULL)
+		if (entries == NULL) {
+			qioc_set_free(set);
 			return rc;
+		}
 	}
-	set = qioc_set_new();
-	for (guint i = 0; i < entries->len; i++)
-		qioc_collect(set, g_ptr_array_index(entries, i));
+	for (guint i = 0; i < entries->len; i++) {
+		struct qentry *e = g_ptr_array_index(entries, i);
+
+		if (e->released != NULL && !with_released) {
+			fprintf(stderr, "%s: %s: released (a false positive?): "
+			    "left out; --include-released takes it\n",
+			    c->prog, e->id);
+			continue;
+		}
+		ioc_entry(c, set, e);
+		audit(c, "ioc", e->id, "ok", NULL, "format",
+		    qioc_format_name(fmt));
+	}
 	text = qioc_render(set, fmt);
 	fputs(text, stdout);
 	g_free(text);
-	for (guint i = 0; i < entries->len; i++)
-		audit(c, "ioc", ((struct qentry *)
-		    g_ptr_array_index(entries, i))->id, "ok", NULL, "format",
-		    qioc_format_name(fmt));
 	qioc_set_free(set);
 	g_ptr_array_free(entries, TRUE);
 	return rc;
@@ -799,6 +863,7 @@ run_command(struct ctx *c, int argc, char **argv)
 		int (*fn)(struct ctx *, int, char **);
 	} cmds[] = {
 		{ "list", cmd_list }, { "show", cmd_show },
+		{ "stats", cmd_stats },
 		{ "release", cmd_release }, { "delete", cmd_delete },
 		{ "purge", cmd_purge }, { "export", cmd_export },
 		{ "ioc", cmd_ioc },

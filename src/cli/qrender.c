@@ -66,6 +66,14 @@ qrender_list_line(const struct qentry *e)
 	return line;
 }
 
+const char *
+qrender_list_header(void)
+{
+	/* Aligned over the fixed-width fields of qrender_list_line(). */
+	return "ID                         TIME (UTC)             SCORE  "
+	    "ACTION      STATUS    SENDER  RECIPIENT  SUBJECT  SYMBOLS\n";
+}
+
 /* Member name: the strings of a (other elements left out). */
 static void
 add_strings_member(JsonBuilder *b, const char *name, JsonArray *a)

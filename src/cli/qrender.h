@@ -20,6 +20,8 @@
  * the three highest-scoring symbols.
  */
 char *qrender_list_line(const struct qentry *e);
+/* The header row over those lines, '\n' included (static). */
+const char *qrender_list_header(void);
 
 /*
  * entries (struct qentry *) as the one-line JSON array of list --json:

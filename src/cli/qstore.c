@@ -337,6 +337,10 @@ qfilter_option(struct qfilter *f, int opt, const char *arg)
 	case 'R': f->rcpt = arg; return QFILTER_TAKEN;
 	case 'r': f->released = 1; return QFILTER_TAKEN;
 	case 'p': f->released = 0; return QFILTER_TAKEN;
+	case QFILTER_ACTION: f->action = arg; return QFILTER_TAKEN;
+	case QFILTER_QUEUE_ID: f->queue_id = arg; return QFILTER_TAKEN;
+	case QFILTER_MESSAGE_ID: f->message_id = arg; return QFILTER_TAKEN;
+	case QFILTER_ID: f->id = arg; return QFILTER_TAKEN;
 	default:
 		return QFILTER_NOT_MINE;
 	}
@@ -359,13 +363,40 @@ icontains(const char *hay, const char *needle)
 	return r;
 }
 
-/* Time filters work on the ID alone: no need to read the entry. */
-static bool
-match_time(const struct qfilter *f, const char *id)
+/* Time and ID filters work on the ID alone: no need to read the entry. */
+bool
+qfilter_match_id(const struct qfilter *f, const char *id)
 {
-	gint64 t = id_time(id);
+	gint64 t;
 
+	if (f->id != NULL && *f->id != '\0' &&
+	    strncmp(id, f->id, strlen(f->id)) != 0)
+		return false;
+	if (f->since == G_MININT64 && f->until < 0)
+		return true;	/* no time filter: no need to parse the ID */
+	t = id_time(id);
 	return !(t < f->since || (f->until >= 0 && t > f->until));
+}
+
+/* "<a@b>" and "a@b" name the same Message-ID. */
+static bool
+same_message_id(const char *have, const char *want)
+{
+	size_t hn, wn;
+
+	if (have == NULL)
+		return false;
+	if (*have == '<')
+		have++;
+	if (*want == '<')
+		want++;
+	hn = strlen(have);
+	wn = strlen(want);
+	if (hn > 0 && have[hn - 1] == '>')
+		hn--;
+	if (wn > 0 && want[wn - 1] == '>')
+		wn--;
+	return hn == wn && wn > 0 && strncmp(have, want, wn) == 0;
 }
 
 static bool
@@ -393,8 +424,8 @@ has_rcpt_like(const struct qentry *e, const char *text)
 	return false;
 }
 
-static bool
-match_entry(const struct qfilter *f, const struct qentry *e)
+bool
+qfilter_match(const struct qfilter *f, const struct qentry *e)
 {
 	JsonObject *env = jobj(e->root, "envelope");
 
@@ -410,6 +441,15 @@ match_entry(const struct qfilter *f, const struct qentry *e)
 	    !icontains(jstr(jobj(e->root, "headers"), "from"), f->from))
 		return false;
 	if (f->rcpt != NULL && !has_rcpt_like(e, f->rcpt))
+		return false;
+	if (f->action != NULL && g_ascii_strcasecmp(jstr_or(e->root,
+	    "action", ""), f->action) != 0)
+		return false;
+	if (f->queue_id != NULL && g_strcmp0(jstr(env, "queue_id"),
+	    f->queue_id) != 0)
+		return false;
+	if (f->message_id != NULL && !same_message_id(jstr(jobj(e->root,
+	    "headers"), "message_id"), f->message_id))
 		return false;
 	return true;
 }
@@ -435,7 +475,7 @@ qstore_select(const char *store, const struct qfilter *f, GPtrArray *skipped,
 		char *reason = NULL;
 		int rc;
 
-		if (!match_time(f, ids[i]))
+		if (!qfilter_match_id(f, ids[i]))
 			continue;
 		e = g_new0(struct qentry, 1);
 		rc = qentry_load(store, ids[i], e, &reason);
@@ -447,7 +487,7 @@ qstore_select(const char *store, const struct qfilter *f, GPtrArray *skipped,
 			g_free(e);
 			continue;
 		}
-		if (match_entry(f, e))
+		if (qfilter_match(f, e))
 			g_ptr_array_add(out, e);
 		else
 			qentry_free(e);

@@ -87,6 +87,10 @@ struct qfilter {
 	bool has_min;
 	const char *symbol, *from, *rcpt;	/* borrowed from argv */
 	int released;		/* -1 any, 0 pending, 1 released */
+	const char *action;	/* exact, any case: "reject", "hold" */
+	const char *queue_id;	/* the Postfix queue ID, exact */
+	const char *message_id;	/* with or without its angle brackets */
+	const char *id;		/* an entry ID, or its first characters */
 };
 
 /* The getopt_long options qfilter_option() takes. */
@@ -98,7 +102,19 @@ struct qfilter {
 	{ "from", required_argument, NULL, 'F' }, \
 	{ "rcpt", required_argument, NULL, 'R' }, \
 	{ "released", no_argument, NULL, 'r' }, \
-	{ "pending", no_argument, NULL, 'p' }
+	{ "pending", no_argument, NULL, 'p' }, \
+	{ "sender", required_argument, NULL, 'F' }, \
+	{ "recipient", required_argument, NULL, 'R' }, \
+	{ "action", required_argument, NULL, QFILTER_ACTION }, \
+	{ "queue-id", required_argument, NULL, QFILTER_QUEUE_ID }, \
+	{ "message-id", required_argument, NULL, QFILTER_MESSAGE_ID }, \
+	{ "id", required_argument, NULL, QFILTER_ID }
+
+/* Option codes of the long-only filters (beyond any short option). */
+#define QFILTER_ACTION 0x100
+#define QFILTER_QUEUE_ID 0x101
+#define QFILTER_MESSAGE_ID 0x102
+#define QFILTER_ID 0x103
 
 enum qfilter_opt {
 	QFILTER_NOT_MINE,	/* opt is not a filter option */
@@ -110,6 +126,11 @@ enum qfilter_opt {
 void qfilter_init(struct qfilter *f);
 /* Apply option opt (from QFILTER_LONGOPTS) with its argument arg. */
 enum qfilter_opt qfilter_option(struct qfilter *f, int opt, const char *arg);
+
+/* Whether entry ID id passes the filters that need only the ID (time,
+ * --id), and whether the loaded e passes the others. */
+bool qfilter_match_id(const struct qfilter *f, const char *id);
+bool qfilter_match(const struct qfilter *f, const struct qentry *e);
 
 /*
  * The entries of the store that match f, newest first, loaded (struct
