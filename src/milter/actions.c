@@ -44,59 +44,70 @@ make_id(char *buf, size_t n)
 	snprintf(buf, n, "%s-%08x", stamp, g_random_int());
 }
 
-static void
+/*
+ * Delete the forged X-Emofilter-* headers; false if the MTA refused one
+ * (the message must then not pass with a forged verdict: tempfail).
+ */
+static bool
 strip_forged(SMFICTX *ctx, struct emf_msg *m)
 {
 	/* Highest index first, so earlier indexes stay valid. */
 	for (int i = m->nstrip - 1; i >= 0; i--)
-		smfi_chgheader(ctx, m->strip[i].name, m->strip[i].idx, NULL);
+		if (smfi_chgheader(ctx, m->strip[i].name, m->strip[i].idx,
+		    NULL) != MI_SUCCESS)
+			return false;
+	return true;
 }
 
 /* Header values carry their own leading space (SMFIP_HDR_LEADSPC). */
-static void
+static bool
 add_header(SMFICTX *ctx, const char *name, const char *value)
 {
 	char *v = g_strdup_printf(" %s", value);
+	int r = smfi_addheader(ctx, (char *)name, v);
 
-	smfi_addheader(ctx, (char *)name, v);
 	g_free(v);
+	return r == MI_SUCCESS;
 }
 
-static void
+static bool
 add_verdict_headers(SMFICTX *ctx, const struct emf_verdict *v,
     const struct outcome *o)
 {
 	char score[32];
+	bool ok = true;
 
 	if (v->id != NULL) {
 		snprintf(score, sizeof(score), "%.2f", v->score);
-		add_header(ctx, "X-Emofilter-Score", score);
+		ok &= add_header(ctx, "X-Emofilter-Score", score);
 		if (v->summary != NULL && v->summary[0] != '\0')
-			add_header(ctx, "X-Emofilter-Symbols", v->summary);
+			ok &= add_header(ctx, "X-Emofilter-Symbols",
+			    v->summary);
 	} else {
-		add_header(ctx, "X-Emofilter-Symbols", "SCAN_FAILED");
+		ok &= add_header(ctx, "X-Emofilter-Symbols", "SCAN_FAILED");
 	}
-	add_header(ctx, "X-Emofilter-Action", o->action);
-	add_header(ctx, "X-Emofilter-ID", o->id);
+	ok &= add_header(ctx, "X-Emofilter-Action", o->action);
+	ok &= add_header(ctx, "X-Emofilter-ID", o->id);
+	return ok;
 }
 
-static void
+static bool
 prefix_subject(SMFICTX *ctx, const struct emf_mconf *mc,
     const struct emf_msg *m)
 {
 	char *v;
+	int r;
 
 	if (mc->subject_prefix[0] == '\0')
-		return;
-	if (m->subject == NULL) {
-		add_header(ctx, "Subject", mc->subject_prefix);
-		return;
-	}
+		return true;
+	if (m->subject == NULL)
+		return add_header(ctx, "Subject", mc->subject_prefix);
 	/* Keep the original value byte for byte after the prefix. */
 	v = g_strdup_printf(" %s%s%s", mc->subject_prefix,
 	    m->subject[0] == ' ' ? "" : " ", m->subject);
-	smfi_chgheader(ctx, "Subject", 1, v);
+	r = smfi_chgheader(ctx, "Subject", 1, v);
 	g_free(v);
+	return r == MI_SUCCESS;
 }
 
 /* "{id}" (or a lone %s) in the configured text becomes the report ID. */
@@ -144,14 +155,24 @@ do_tempfail(SMFICTX *ctx, struct outcome *o, const char *why)
 	return SMFIS_TEMPFAIL;
 }
 
+/* The MTA refused a header change: a forged X-Emofilter-* header might
+ * pass, or the verdict not show. Never accept like that. */
+static sfsistat
+headers_failed(SMFICTX *ctx, const struct emf_msg *m, struct outcome *o)
+{
+	emf_log(EMF_LOG_ERR, "%s: the MTA refused a header change "
+	    "(smfi_chgheader/smfi_addheader): tempfailing", m->qid);
+	return do_tempfail(ctx, o, "cannot change headers");
+}
+
 /* Accept without a verdict: tagged unscanned. */
 static sfsistat
 accept_unscanned(SMFICTX *ctx, struct emf_msg *m, const struct emf_verdict *v,
     struct outcome *o)
 {
 	o->action = "unscanned";
-	strip_forged(ctx, m);
-	add_verdict_headers(ctx, v, o);
+	if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o))
+		return headers_failed(ctx, m, o);
 	o->done = "accepted";
 	return SMFIS_ACCEPT;
 }
@@ -191,8 +212,8 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 			o->done = "discarded";
 			return SMFIS_DISCARD;
 		}
-		strip_forged(ctx, m);
-		add_verdict_headers(ctx, v, o);
+		if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o))
+			return headers_failed(ctx, m, o);
 		{
 			char *why = g_strdup_printf("emofilter %s", o->id);
 
@@ -205,16 +226,16 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		o->done = "held";
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_TAG:
-		strip_forged(ctx, m);
-		add_verdict_headers(ctx, v, o);
-		prefix_subject(ctx, mc, m);
+		if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o) ||
+		    !prefix_subject(ctx, mc, m))
+			return headers_failed(ctx, m, o);
 		o->done = "accepted";
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_ACCEPT:
 	default:
-		strip_forged(ctx, m);
-		if (mc->headers_on_accept)
-			add_verdict_headers(ctx, v, o);
+		if (!strip_forged(ctx, m) || (mc->headers_on_accept &&
+		    !add_verdict_headers(ctx, v, o)))
+			return headers_failed(ctx, m, o);
 		o->done = "accepted";
 		return SMFIS_ACCEPT;
 	}

@@ -126,9 +126,25 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct emf_mconf *mc = mconf_get();
+	/* Without header changes a forged X-Emofilter-* header could not
+	 * be removed, nor a verdict added; without quarantine no message
+	 * could be held. Refused, the MTA applies its default action
+	 * (milter_default_action = tempfail is what we recommend). */
+	unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+	    (strcmp(mc->qaction, "hold") == 0 ? SMFIF_QUARANTINE : 0);
+
+	emf_mconf_unref(mc);
 	(void)ctx;
 	(void)f2;
 	(void)f3;
+	if ((f0 & need) != need) {
+		emf_log(EMF_LOG_ERR, "milter negotiation refused: the MTA "
+		    "offers actions 0x%lx, emofilter needs 0x%lx (add and "
+		    "change headers%s)", f0, need,
+		    need & SMFIF_QUARANTINE ? ", quarantine" : "");
+		return SMFIS_REJECT;
+	}
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	/* Header values with their leading space: the message as sent. */
 	*pf1 = f1 & SMFIP_HDR_LEADSPC;

@@ -3,7 +3,8 @@
 # miltertest (Debian package miltertest): replies and header operations
 # for clean/tag/quarantine/reject, a recipient policy, a scan past its deadline, the
 # quarantine entry byte for byte, -t on a bad config, SIGHUP with a bad
-# and a good config, SIGTERM. Hermetic: a unix socket in a temp dir.
+# and a good config, SIGTERM, a negotiation without SMFIF_CHGHDRS refused.
+# Hermetic: a unix socket in a temp dir.
 # Exit 77 (skip) without miltertest, zip or python3.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -96,6 +97,30 @@ grep -q 'QSLEEP1: .*action=unscanned result=tempfailed' "$work/log" ||
     bad "timeout did not tempfail"
 # No body text in the log: the sentence of every test body.
 grep -q 'please find the document' "$work/log" && bad "body text in the log"
+
+# An MTA that offers no header changes (SMFIF_CHGHDRS) could not have the
+# forged X-Emofilter-* headers removed: the negotiation is refused (the
+# MTA then applies milter_default_action) and nothing is accepted.
+# miltertest takes the MTA's actions as the 4th argument of mt.negotiate
+# and exits when the filter closes the connection, so the log decides.
+cat >"$work/nochg.lua" <<'LUA'
+local conn = mt.connect(os.getenv("EMF_SOCKET"), 20, 0.25)
+assert(mt.negotiate(conn, nil, nil, SMFIF_ADDHDRS + SMFIF_QUARANTINE) == nil)
+assert(mt.conninfo(conn, "h.example", "192.0.2.1") == nil)
+assert(mt.macro(conn, SMFIC_MAIL, "i", "QNOCHG1") == nil)
+assert(mt.mailfrom(conn, "<nochg@example.org>") == nil)
+assert(mt.rcptto(conn, "<b@example.org>") == nil)
+assert(mt.header(conn, "X-Emofilter-Action", "accept") == nil)
+assert(mt.eoh(conn) == nil)
+assert(mt.bodystring(conn, "hi\r\n") == nil)
+assert(mt.eom(conn) == nil)
+assert(mt.getreply(conn) ~= SMFIR_ACCEPT, "accepted without SMFIF_CHGHDRS")
+LUA
+EMF_SOCKET="unix:$work/run/sock" miltertest -s "$work/nochg.lua" >"$work/nochg.out" 2>&1
+grep -q 'milter negotiation refused: the MTA offers actions 0x21' "$work/log" ||
+    bad "negotiation without SMFIF_CHGHDRS not refused"
+grep -q 'from=<nochg@example.org>.*result=accepted' "$work/log" &&
+    bad "message accepted over a negotiation without SMFIF_CHGHDRS"
 
 # SIGHUP with a broken config keeps running; a good one reloads.
 cp "$conf" "$conf.good"
