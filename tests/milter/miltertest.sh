@@ -148,12 +148,28 @@ assert(mt.eom(conn) == nil)
 assert(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted after reload")
 LUA
 
-# As root, every process runs as the unprivileged user.
+# As root, every process (main, workers, milter) runs as the
+# unprivileged user: real, effective, saved and file-system IDs, no
+# supplementary group, no capability, no_new_privs set.
 if [ -n "$user" ]; then
+	uid=$(id -u "$user")
+	gid=$(id -g "$user")
+	n=0
 	for p in $(pgrep -f "emofilter -f -c $conf"); do
-		u=$(ps -o user= -p "$p")
-		[ "$u" = "$user" ] || bad "process $p runs as $u"
+		n=$((n + 1))
+		st=/proc/$p/status
+		grep -q "^Uid:	$uid	$uid	$uid	$uid\$" "$st" ||
+		    bad "process $p: $(grep ^Uid: "$st")"
+		grep -q "^Gid:	$gid	$gid	$gid	$gid\$" "$st" ||
+		    bad "process $p: $(grep ^Gid: "$st")"
+		grep -q '^Groups:[[:space:]]*$' "$st" ||
+		    bad "process $p keeps supplementary groups: $(grep ^Groups: "$st")"
+		grep -q '^CapEff:[[:space:]]*0*$' "$st" ||
+		    bad "process $p: $(grep ^CapEff: "$st")"
+		grep -q '^NoNewPrivs:[[:space:]]*1$' "$st" ||
+		    bad "process $p: no_new_privs not set"
 	done
+	[ $n -ge 4 ] || bad "found $n daemon processes, want main, 2 workers, milter"
 fi
 
 kill -TERM "$pid"
@@ -167,6 +183,27 @@ grep -q -e 'Sanitizer' -e 'runtime error' "$work/log" && bad "sanitizer report i
 pid=
 [ -e "$work/run/pid" ] && bad "pid file left behind"
 pgrep -f "emofilter -f -c $conf" >/dev/null && bad "processes left behind"
+
+# A symbolic link in the quarantine directory's path: root neither
+# creates nor hands over anything through it (the store is then
+# unwritable and quarantine verdicts tempfail; the daemon still runs).
+if [ -n "$user" ]; then
+	mkdir -p "$work/victim" "$work/run2"
+	chown "$user" "$work/run2"
+	ln -s "$work/victim" "$work/link"
+	sed -e "s|$work/run/q|$work/link/q|" -e "s|$work/run/|$work/run2/|g" \
+	    "$conf" > "$work/link.conf"
+	"$emofilter" -f -c "$work/link.conf" 2>"$work/log2" &
+	pid2=$!
+	i=0
+	while [ ! -S "$work/run2/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -TERM "$pid2" 2>/dev/null
+	wait "$pid2"
+	[ -e "$work/victim/q" ] && bad "quarantine dir created through a symlink"
+	[ "$(stat -c %U "$work/victim")" = root ] || bad "symlink target handed over"
+	grep -q "quarantine directory $work/link/q: .*not handed over" "$work/log2" ||
+	    bad "symlinked quarantine path not reported: $(cat "$work/log2")"
+fi
 
 if [ $fail -ne 0 ]; then
 	echo "---- daemon log"; cat "$work/log"
