@@ -122,6 +122,33 @@ grep -q 'milter negotiation refused: the MTA offers actions 0x21' "$work/log" ||
 grep -q 'from=<nochg@example.org>.*result=accepted' "$work/log" &&
     bad "message accepted over a negotiation without SMFIF_CHGHDRS"
 
+# Hostile names never reach a log line as themselves: an envelope sender
+# with ESC, CR, LF and a right-to-left override (the milter protocol
+# carries them), a Subject and an attachment name with the same.
+cat >"$work/hostile.lua" <<'LUA'
+local conn = mt.connect(os.getenv("EMF_SOCKET"), 20, 0.25)
+assert(mt.negotiate(conn, nil, nil, nil) == nil)
+assert(mt.conninfo(conn, "h.example", "192.0.2.1") == nil)
+assert(mt.mailfrom(conn, "<ev\27[31mil\r\nFAKE: line\226\128\174gnp.exe@example.org>") == nil)
+assert(mt.rcptto(conn, "<b@example.org>") == nil)
+assert(mt.header(conn, "Subject", "s\27[2J\226\128\174x") == nil)
+assert(mt.header(conn, "MIME-Version", "1.0") == nil)
+assert(mt.header(conn, "Content-Type", "multipart/mixed; boundary=b") == nil)
+assert(mt.eoh(conn) == nil)
+assert(mt.bodystring(conn, "--b\r\nContent-Type: application/octet-stream\r\n" ..
+    "Content-Disposition: attachment; filename=\"a\27[1m\226\128\174fdp.exe\"\r\n\r\n" ..
+    "MZ\r\n--b--\r\n") == nil)
+assert(mt.eom(conn) == nil)
+LUA
+EMF_SOCKET="unix:$work/run/sock" miltertest -s "$work/hostile.lua" >"$work/hostile.out" 2>&1 ||
+    bad "hostile.lua: $(cat "$work/hostile.out")"
+sleep 0.2
+grep -q 'from=<ev\\x1b\[31mil\\x0d\\x0aFAKE: line\\u202egnp.exe@example.org>' "$work/log" ||
+    bad "hostile sender not logged escaped"
+LC_ALL=C grep -q "$(printf '\033')" "$work/log" && bad "raw ESC in the log"
+grep -q "$(printf '\342\200\256')" "$work/log" && bad "raw U+202E in the log"
+grep -q '^FAKE: line' "$work/log" && bad "a forged log line"
+
 # SIGHUP with a broken config keeps running; a good one reloads.
 cp "$conf" "$conf.good"
 echo 'limits = { mime_depth = "x"; };' >> "$conf"
