@@ -28,6 +28,7 @@ struct outcome {
 	const char *done;	/* accepted, held, discarded, rejected, tempfailed */
 	char id[40];
 	bool stored;
+	enum emf_fail failure;	/* why there is no verdict (or no store) */
 };
 
 /* A report ID for a message that has no report (unscanned). */
@@ -177,6 +178,42 @@ accept_unscanned(SMFICTX *ctx, struct emf_msg *m, const struct emf_verdict *v,
 	return SMFIS_ACCEPT;
 }
 
+/*
+ * No verdict, or no quarantine copy: what milter.on_failure.CASE says.
+ * Tempfail (the default) keeps the message with the sender, who retries;
+ * reject refuses it for good; accept passes it tagged unscanned. The
+ * per-message log line names the case (failure=) and the action taken.
+ */
+static sfsistat
+on_failure(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
+    const struct emf_verdict *v, struct outcome *o, enum emf_fail f)
+{
+	char *t;
+
+	o->failure = f;
+	switch (mc->on_fail[f]) {
+	case EMF_FAILACT_ACCEPT:
+		return accept_unscanned(ctx, m, v, o);
+	case EMF_FAILACT_REJECT:
+		t = g_strdup_printf("Message could not be scanned (%s, "
+		    "report %s)", emf_fail_name(f), o->id);
+		smfi_setreply(ctx, "550", "5.7.1", t);
+		g_free(t);
+		o->done = "rejected";
+		return SMFIS_REJECT;
+	case EMF_FAILACT_TEMPFAIL:
+	default:
+		t = g_strdup_printf("message not scanned (%s)",
+		    emf_fail_name(f));
+		{
+			sfsistat st = do_tempfail(ctx, o, t);
+
+			g_free(t);
+			return st;
+		}
+	}
+}
+
 static bool
 store(const struct emf_mconf *mc, const struct emf_msg *m,
     const struct emf_verdict *v, const uint8_t *data, size_t len)
@@ -204,8 +241,15 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 			o->stored = store(mc, m, v, data, len);
 		return do_reject(ctx, mc, o);
 	case EMF_ACTION_QUARANTINE:
-		if (!(o->stored = store(mc, m, v, data, len)))
+		if (!(o->stored = store(mc, m, v, data, len))) {
+			/* A message judged malicious is never accepted
+			 * here: on_failure.store = reject rejects it, any
+			 * other setting tempfails it. */
+			o->failure = EMF_FAIL_STORE;
+			if (mc->on_fail[EMF_FAIL_STORE] == EMF_FAILACT_REJECT)
+				return do_reject(ctx, mc, o);
 			return do_tempfail(ctx, o, "quarantine unavailable");
+		}
 		if (strcmp(mc->qaction, "reject") == 0)
 			return do_reject(ctx, mc, o);
 		if (strcmp(mc->qaction, "discard") == 0) {
@@ -251,12 +295,14 @@ log_line(const struct emf_msg *m, const struct emf_verdict *v,
 	emf_log_safe(from, sizeof(from), m->sender != NULL ? m->sender : "");
 	emf_log_safe(syms, sizeof(syms),
 	    v->summary != NULL ? v->summary : "SCAN_FAILED");
-	emf_log(EMF_LOG_INFO,
+	emf_log(o->failure != EMF_FAIL_NONE ? EMF_LOG_WARNING : EMF_LOG_INFO,
 	    "%s: id=%s from=<%s> rcpts=%zu size=%zu score=%.2f action=%s%s%s "
-	    "result=%s%s scan_ms=%ld limits=%s symbols=[%s]",
+	    "result=%s%s%s%s scan_ms=%ld limits=%s symbols=[%s]",
 	    m->qid, o->id, from, m->nrcpts, len, v->score, o->action,
 	    v->policy != NULL && v->policy[0] ? " policy=" : "",
 	    v->policy != NULL ? v->policy : "", o->done,
+	    o->failure != EMF_FAIL_NONE ? " failure=" : "",
+	    o->failure != EMF_FAIL_NONE ? emf_fail_name(o->failure) : "",
 	    o->stored ? " quarantined=yes" : "", v->scan_ms,
 	    v->limits_hit ? "hit" : "none", syms);
 }
@@ -294,15 +340,16 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 		len = (size_t)emf_spool_size(m->spool);
 	} else if (rc == EMF_OK) {
 		st = apply_verdict(ctx, mc, m, v, data, len, &o);
-	} else if (rc == EMF_ERR_TIMEOUT) {
-		/* SCAN_FAILED: the worker crashed, was killed or was late. */
-		o.action = "unscanned";
-		st = mc->fail_accept ? accept_unscanned(ctx, m, v, &o) :
-		    do_tempfail(ctx, &o, "scan failed");
 	} else {
+		/* SCAN_FAILED: the worker was late, crashed or busy, the
+		 * scan or the spool failed. Never accepted unless said so. */
+		enum emf_fail f = v->fail;
+
+		if (f <= EMF_FAIL_NONE || f >= EMF_FAIL_N)
+			f = rc == EMF_ERR_TIMEOUT ? EMF_FAIL_TIMEOUT :
+			    EMF_FAIL_SCAN_ERROR;
 		o.action = "unscanned";
-		st = mc->error_accept ? accept_unscanned(ctx, m, v, &o) :
-		    do_tempfail(ctx, &o, "internal error");
+		st = on_failure(ctx, mc, m, v, &o, f);
 	}
 	log_line(m, v, &o, len);
 	return st;

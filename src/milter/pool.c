@@ -456,12 +456,14 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
+	out->fail = EMF_FAIL_SCAN_ERROR;
 	if (pay == NULL)
 		return EMF_ERR_NOMEM;
 	if ((idx = take_slot(pool, deadline)) < 0) {
-		emf_log(EMF_LOG_WARNING, "%s: no scanner free within %ld ms",
-		    qid, timeout_ms);
+		emf_log(EMF_LOG_WARNING, "%s: overload: no scanner free within "
+		    "%ld ms", qid, timeout_ms);
 		free(pay);
+		out->fail = EMF_FAIL_OVERLOAD;
 		return EMF_ERR_TIMEOUT;
 	}
 	s = pool->slots[idx].mfd;
@@ -477,6 +479,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 		emf_log(EMF_LOG_ERR, "%s: worker slot %d: send: %s", qid, idx,
 		    strerror(errno));
 		rc = EMF_ERR_INTERNAL;
+		out->fail = EMF_FAIL_CRASH;
 		goto out;
 	}
 	for (;;) {
@@ -496,6 +499,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			rc = EMF_ERR_INTERNAL;
+			out->fail = EMF_FAIL_CRASH;
 			goto out;
 		}
 		if (r == 0)
@@ -507,6 +511,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 			    "%s: scanner pid %ld died (status %d)", qid,
 			    (long)worker, m.status);
 			rc = EMF_ERR_INTERNAL;
+			out->fail = EMF_FAIL_CRASH;
 			goto out;
 		} else if (m.type == W_REPLY && m.seq == seq) {
 			if (m.rc != EMF_OK || fd < 0 || !read_blob(fd, out)) {
@@ -515,12 +520,14 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 				rc = m.rc != EMF_OK ? (enum emf_rc)m.rc :
 				    EMF_ERR_INTERNAL;
 				emf_verdict_clear(out);
+				out->fail = EMF_FAIL_SCAN_ERROR;
 			} else {
 				out->score = m.score;
 				out->action = (enum emf_action)m.action;
 				out->scan_ms = (long)m.scan_ms;
 				out->limits_hit = m.limits_hit != 0;
 				out->pid = m.pid;
+				out->fail = EMF_FAIL_NONE;
 				rc = EMF_OK;
 			}
 			if (fd >= 0)
@@ -531,6 +538,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 		if (fd >= 0)
 			close(fd);
 	}
+	out->fail = EMF_FAIL_TIMEOUT;
 	if (worker != 0) {
 		emf_log(EMF_LOG_WARNING,
 		    "%s: scan exceeded %ld ms: killing scanner pid %ld", qid,

@@ -175,6 +175,47 @@ assert(mt.eom(conn) == nil)
 assert(mt.getreply(conn) == SMFIR_ACCEPT, "not accepted after reload")
 LUA
 
+# ---- failures: milter.on_failure per case (reloaded with SIGHUP) --------
+# send QID FILE: one message; the reply code in $work/QID.out
+send_one() {
+	EMF_SOCKET="unix:$work/run/sock" EMF_QID=$1 EMF_FILE=$2 \
+	    miltertest -s "$top_srcdir/tests/milter/send-one.lua" >"$work/$1.out" 2>&1
+}
+reload_with() {	# reload_with TEXT [SED]: the test config plus TEXT in milter
+	n0=$(grep -c 'milter settings reloaded' "$work/log")
+	sed -e "s|^milter = {|milter = { $1|" -e "${2:-}" "$conf.good" > "$conf"
+	kill -HUP "$pid"
+	i=0
+	while [ "$(grep -c 'milter settings reloaded' "$work/log")" -le "$n0" ] &&
+	    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# The default: every failure tempfails (timeout seen above). Per case:
+# a timeout rejected, a crash accepted tagged unscanned, a spool that
+# cannot spill to disk tempfailed.
+reload_with 'on_failure = { timeout = "reject"; crash = "accept"; };'
+send_one QFTIME "$work/msg/sleep.eml"
+grep -q 'QFTIME: .*action=unscanned result=rejected failure=timeout' "$work/log" ||
+    bad "on_failure.timeout = reject: $(grep QFTIME "$work/log")"
+h0=$(grep -c 'test hook: scanner pid' "$work/log")
+send_one QFCRASH "$work/msg/sleep.eml" &
+mtpid=$!
+i=0
+while [ "$(grep -c 'test hook: scanner pid' "$work/log")" -le "$h0" ] &&
+    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wpid=$(grep 'test hook: scanner pid' "$work/log" | tail -n 1 |
+    sed -n 's/.*scanner pid \([0-9]*\) sleeping/\1/p')
+[ -n "$wpid" ] && kill -9 "$wpid"
+wait "$mtpid"
+grep -q 'QFCRASH: .*action=unscanned result=accepted failure=crash' "$work/log" ||
+    bad "on_failure.crash = accept: $(grep QFCRASH "$work/log")"
+grep -q 'reply=.*' "$work/QFCRASH.out" || bad "crash case: $(cat "$work/QFCRASH.out")"
+reload_with "" "s|spool_dir = .*|spool_dir = \"$work/no-such-dir\";|"
+send_one QFSTORE "$work/msg/tag.eml"
+grep -q 'QFSTORE: spool: ' "$work/log" || bad "spool failure not logged"
+grep -q 'QFSTORE: .*action=unscanned result=tempfailed failure=store' "$work/log" ||
+    bad "spool failure not tempfailed: $(grep QFSTORE "$work/log")"
+cp "$conf.good" "$conf"
+
 # As root, every process (main, workers, milter) runs as the
 # unprivileged user: real, effective, saved and file-system IDs, no
 # supplementary group, no capability, no_new_privs set.
