@@ -70,6 +70,17 @@ case $rc in
 *) exit 1;;
 esac
 
+step "short soak: 300 messages through Postfix under faults"
+set +e
+sh tests/soak/soak.sh "${EMF_SOAK_MESSAGES:-300}" "${EMF_SOAK_SECONDS:-20}"
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: soak (needs root and Postfix)";;
+*) exit 1;;
+esac
+
 # Known crash inputs are replayed in make check above. The smoke explores
 # new inputs with a fixed seed, so a run repeats (a slower machine runs a
 # prefix of the same sequence); what it finds fails the run, with the

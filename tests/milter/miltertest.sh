@@ -72,6 +72,12 @@ while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); do
 EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" \
     miltertest -s "$top_srcdir/tests/milter/protocol.lua" || bad "protocol.lua"
 
+# The socket: the MTA's group may connect, others may not.
+if [ -n "$user" ]; then
+	m=$(stat -c '%a %U' "$work/run/sock")
+	[ "$m" = "660 $user" ] || bad "socket mode/owner: $m, want 660 $user"
+fi
+
 # The store holds the quarantined and the two rejected messages, byte for byte.
 n=$(find "$work/run/q" -name '*.json' | wc -l)
 [ "$n" -eq 3 ] || bad "store: got $n entries, want 3"

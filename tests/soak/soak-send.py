@@ -24,6 +24,9 @@ from email.message import EmailMessage
 from email.policy import SMTP
 
 KINDS = ["clean", "tag", "quarantine", "reject", "pwzip", "large", "clean_ja"]
+# The order messages cycle through: one large (3 MB) in 20.
+CYCLE = (["clean", "tag", "quarantine", "reject", "pwzip", "clean_ja"] * 3 +
+         ["clean", "large"])
 
 
 def make(out):
@@ -75,7 +78,7 @@ def send(host, port, d, n, sessions, seconds, results):
     start = time.monotonic()
     rate = n / seconds if seconds > 0 else 0
     pending = [(start + (i / rate if rate else 0), "s%06d" % i,
-                KINDS[i % len(KINDS)]) for i in range(n)]
+                CYCLE[i % len(CYCLE)]) for i in range(n)]
     pending.reverse()
     retry = []
     left = [n]

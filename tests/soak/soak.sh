@@ -6,7 +6,7 @@
 # emofilter in front of smtp-sink; the quarantine store on a small tmpfs.
 # soak-send.py sends MESSAGES (default 2000) messages, a mix of clean
 # (English, Japanese), tag, quarantine, reject, password zip with the
-# password in the body and a 3 MB attachment, over SOAK_SESSIONS (30)
+# password in the body and (one in 20) a 3 MB attachment, over SOAK_SESSIONS (30)
 # concurrent sessions, released over SECONDS (default 60) seconds; a 4xx
 # or a dropped connection is retried as an MTA would. Meanwhile a fault
 # script, until the sending ends:
