@@ -221,6 +221,24 @@ grep -q 'QFSTORE: spool: ' "$work/log" || bad "spool failure not logged"
 grep -q 'QFSTORE: .*action=unscanned result=tempfailed failure=store' "$work/log" ||
     bad "spool failure not tempfailed: $(grep QFSTORE "$work/log")"
 cp "$conf.good" "$conf"
+reload_with ""
+
+# A worker that hangs outside a scan (stopped before it takes the
+# message) is killed at the deadline and replaced, not left to fail
+# every message given to its slot.
+mp=$(sed -n 's/.*milter process started, pid \([0-9]*\).*/\1/p' "$work/log" | tail -n 1)
+stopped=
+for p in $(pgrep -P "$pid"); do
+	[ "$p" != "$mp" ] && kill -STOP "$p" && stopped="$stopped $p"
+done
+send_one QHANG1 "$work/msg/clean.eml"
+grep -q 'QHANG1: no scanner took the message within 3000 ms: killing hung scanner pid' "$work/log" ||
+    bad "hung worker not killed: $(grep QHANG1 "$work/log")"
+for p in $stopped; do kill -CONT "$p" 2>/dev/null; done
+sleep 0.5
+send_one QHANG2 "$work/msg/clean.eml"
+grep -q 'QHANG2: .*action=accept result=accepted' "$work/log" ||
+    bad "after a hung worker: $(grep QHANG2 "$work/log")"
 
 # As root, every process (main, workers, milter) runs as the
 # unprivileged user: real, effective, saved and file-system IDs, no
