@@ -6,6 +6,7 @@
 # 2. make check again under AddressSanitizer + UndefinedBehaviorSanitizer;
 # 3. valgrind memcheck over samples, corpus mails, archives and documents;
 # 4. the end-to-end suite through a real Postfix on loopback (root only);
+#    then the Debian package built, installed, run behind Postfix, purged;
 # 5. a short libFuzzer smoke run per harness (clang).
 # Works as root with no terminal (CI calls it from .ci/run).
 set -eu
@@ -78,6 +79,17 @@ set -e
 case $rc in
 0) passed=$((passed + 1));;
 77) skipped=$((skipped + 1)); echo "skipped: soak (needs root and Postfix)";;
+*) exit 1;;
+esac
+
+step "Debian package: build, lintian, install, mail through it, purge"
+set +e
+sh tests/deb/install-test.sh
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: Debian package test (needs root, debhelper, Postfix)";;
 *) exit 1;;
 esac
 

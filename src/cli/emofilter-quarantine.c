@@ -60,6 +60,7 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: emofilter-quarantine [-c CONF] [-d STORE] COMMAND [ARGS]\n"
+	    "       emofilter-quarantine --version\n"
 	    "  list [--since T] [--until T] [--min-score N] [--symbol NAME]\n"
 	    "       [--from TEXT] [--rcpt TEXT] [--released | --pending] [--json]\n"
 	    "  show ID\n"
@@ -770,6 +771,10 @@ global_options(int argc, char **argv, const char **conf, const char **store)
 {
 	int opt;
 
+	if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+		printf("emofilter-quarantine %s\n", PACKAGE_VERSION);
+		return EX_DONE;
+	}
 	while ((opt = getopt(argc, argv, "+c:d:h")) != -1) {
 		switch (opt) {
 		case 'c': *conf = optarg; break;

@@ -47,6 +47,7 @@ usage(FILE *f)
 	    "usage: emofilter-scan [-c CONF] [--json | --summary] [--sender ADDR]\n"
 	    "                      [--rcpt ADDR]... [--client-ip IP] [--helo NAME]\n"
 	    "                      [--quarantine DIR] FILE...|-\n"
+	    "       emofilter-scan --version\n"
 	    "       emofilter-scan [-c CONF] [--json | --summary] --raw FILE...\n"
 	    "       emofilter-scan [-c CONF] --check-rules\n"
 	    "\n"
@@ -81,7 +82,7 @@ static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_JSON = 256, O_SUMMARY, O_RAW, O_SENDER, O_RCPT, O_IP, O_HELO,
-		O_CHECK, O_QUARANTINE };
+		O_CHECK, O_QUARANTINE, O_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, O_JSON },
@@ -94,6 +95,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "check-rules", no_argument, NULL, O_CHECK },
 		{ "quarantine", required_argument, NULL, O_QUARANTINE },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
 	};
 	int c;
@@ -112,6 +114,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_CHECK: o->check_rules = true; break;
 		case O_QUARANTINE: o->quarantine = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_CLEAN);
+		case O_VERSION:
+			printf("emofilter-scan %s\n", PACKAGE_VERSION);
+			exit(EXIT_CLEAN);
 		default: usage(stderr); return -1;
 		}
 	}

@@ -19,6 +19,8 @@
 #include <glib.h>
 
 #include "core/log.h"
+#include "hdrtext.h"
+#include "metrics.h"
 #include "milter.h"
 #include "store/quarantine.h"
 
@@ -29,6 +31,7 @@ struct outcome {
 	char id[40];
 	bool stored;
 	enum emf_fail failure;	/* why there is no verdict (or no store) */
+	bool oversize;		/* above limits.max_message_bytes: not scanned */
 };
 
 /* A report ID for a message that has no report (unscanned). */
@@ -60,11 +63,15 @@ strip_forged(SMFICTX *ctx, struct emf_msg *m)
 	return true;
 }
 
-/* Header values carry their own leading space (SMFIP_HDR_LEADSPC). */
+/*
+ * Header values carry their own leading space (SMFIP_HDR_LEADSPC); text
+ * that is not ASCII is RFC 2047-encoded, long values folded (hdrtext.c).
+ * False if the MTA refused the header.
+ */
 static bool
 add_header(SMFICTX *ctx, const char *name, const char *value)
 {
-	char *v = g_strdup_printf(" %s", value);
+	char *v = emf_hdr_value(name, value);
 	int r = smfi_addheader(ctx, (char *)name, v);
 
 	g_free(v);
@@ -85,7 +92,8 @@ add_verdict_headers(SMFICTX *ctx, const struct emf_verdict *v,
 			ok &= add_header(ctx, "X-Emofilter-Symbols",
 			    v->summary);
 	} else {
-		ok &= add_header(ctx, "X-Emofilter-Symbols", "SCAN_FAILED");
+		ok &= add_header(ctx, "X-Emofilter-Symbols", o->oversize ?
+		    "LIMIT_EXCEEDED" : "SCAN_FAILED");
 	}
 	ok &= add_header(ctx, "X-Emofilter-Action", o->action);
 	ok &= add_header(ctx, "X-Emofilter-ID", o->id);
@@ -101,12 +109,12 @@ prefix_subject(SMFICTX *ctx, const struct emf_mconf *mc,
 
 	if (mc->subject_prefix[0] == '\0')
 		return true;
+	/* The original value stays byte for byte after the prefix. */
+	v = emf_hdr_subject(mc->subject_prefix, m->subject);
 	if (m->subject == NULL)
-		return add_header(ctx, "Subject", mc->subject_prefix);
-	/* Keep the original value byte for byte after the prefix. */
-	v = g_strdup_printf(" %s%s%s", mc->subject_prefix,
-	    m->subject[0] == ' ' ? "" : " ", m->subject);
-	r = smfi_chgheader(ctx, "Subject", 1, v);
+		r = smfi_addheader(ctx, "Subject", v);
+	else
+		r = smfi_chgheader(ctx, "Subject", 1, v);
 	g_free(v);
 	return r == MI_SUCCESS;
 }
@@ -285,26 +293,60 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 	}
 }
 
-/* The one line per message. No body text, no passwords: names only. */
+#define LOG_RCPTS 5		/* recipients named in the log line */
+
+/* to=<a>,<b>,... : the first LOG_RCPTS, then how many more. */
+static void
+log_rcpts(const struct emf_msg *m, char *buf, size_t n)
+{
+	GString *s = g_string_new(NULL);
+	char one[256];
+	guint shown = m->rcpts->len < LOG_RCPTS ? m->rcpts->len : LOG_RCPTS;
+
+	for (guint i = 0; i < shown; i++) {
+		emf_log_safe(one, sizeof(one), g_ptr_array_index(m->rcpts, i));
+		g_string_append_printf(s, "%s<%s>", i ? "," : "", one);
+	}
+	if (m->nrcpts > shown)
+		g_string_append_printf(s, "%s+%zu", shown ? "," : "",
+		    m->nrcpts - shown);
+	g_strlcpy(buf, s->str, n);
+	g_string_free(s, TRUE);
+}
+
+/*
+ * The one line per message, key=value (values without spaces, but the
+ * symbol list in brackets). No body text, no passwords, no subject:
+ * envelope, Message-ID and names only.
+ */
 static void
 log_line(const struct emf_msg *m, const struct emf_verdict *v,
     const struct outcome *o, size_t len)
 {
-	char from[256], syms[1024];
+	char from[256], syms[1024], to[1536], msgid[256];
+	const char *id = m->msgid != NULL ? m->msgid : "";
 
+	while (*id == ' ' || *id == '\t' || *id == '<')
+		id++;
+	emf_log_safe(msgid, sizeof(msgid), id);
+	msgid[strcspn(msgid, "> \t")] = '\0';
 	emf_log_safe(from, sizeof(from), m->sender != NULL ? m->sender : "");
-	emf_log_safe(syms, sizeof(syms),
-	    v->summary != NULL ? v->summary : "SCAN_FAILED");
+	log_rcpts(m, to, sizeof(to));
+	emf_log_safe(syms, sizeof(syms), v->summary != NULL ? v->summary :
+	    o->oversize ? "LIMIT_EXCEEDED" : "SCAN_FAILED");
 	emf_log(o->failure != EMF_FAIL_NONE ? EMF_LOG_WARNING : EMF_LOG_INFO,
-	    "%s: id=%s from=<%s> rcpts=%zu size=%zu score=%.2f action=%s%s%s "
-	    "result=%s%s%s%s scan_ms=%ld limits=%s symbols=[%s]",
-	    m->qid, o->id, from, m->nrcpts, len, v->score, o->action,
+	    "%s: id=%s msgid=<%s> from=<%s> to=%s rcpts=%zu size=%zu "
+	    "score=%.2f action=%s%s%s result=%s%s%s%s scan_ms=%ld limits=%s "
+	    "symbols=[%s]",
+	    m->qid, o->id, msgid, from, to, m->nrcpts, len, v->score,
+	    o->action,
 	    v->policy != NULL && v->policy[0] ? " policy=" : "",
 	    v->policy != NULL ? v->policy : "", o->done,
 	    o->failure != EMF_FAIL_NONE ? " failure=" : "",
 	    o->failure != EMF_FAIL_NONE ? emf_fail_name(o->failure) : "",
 	    o->stored ? " quarantined=yes" : "", v->scan_ms,
-	    v->limits_hit ? "hit" : "none", syms);
+	    o->oversize ? "max_message_bytes" : v->limits_hit ? "hit" : "none",
+	    syms);
 }
 
 sfsistat
@@ -327,6 +369,7 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 	} else if (rc == EMF_OK && m->spool != NULL &&
 	    emf_spool_oversize(m->spool)) {
 		o.action = "unscanned";
+		o.oversize = true;
 		if (strcmp(mc->on_oversize, "reject") == 0) {
 			smfi_setreply(ctx, "552", "5.3.4",
 			    "Message too large to be scanned");
@@ -335,6 +378,7 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 		} else if (strcmp(mc->on_oversize, "tempfail") == 0) {
 			st = do_tempfail(ctx, &o, "message too large to scan");
 		} else {
+			/* "tag": delivered, never as clean. */
 			st = accept_unscanned(ctx, m, v, &o);
 		}
 		len = (size_t)emf_spool_size(m->spool);
@@ -352,5 +396,8 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 		st = on_failure(ctx, mc, m, v, &o, f);
 	}
 	log_line(m, v, &o, len);
+	emf_metrics_message(o.action, o.done, v->summary != NULL ? v->summary :
+	    o.oversize ? "LIMIT_EXCEEDED" : "SCAN_FAILED",
+	    rc == EMF_OK && !o.oversize && v->id != NULL ? v->scan_ms : -1);
 	return st;
 }

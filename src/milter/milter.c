@@ -67,6 +67,17 @@ fail_action(const struct emf_cfg *cfg, enum emf_fail f)
 	return EMF_FAILACT_TEMPFAIL;
 }
 
+int
+emf_milter_inflight(void)
+{
+	int n;
+
+	pthread_mutex_lock(&inflight_lock);
+	n = inflight;
+	pthread_mutex_unlock(&inflight_lock);
+	return n;
+}
+
 struct emf_mconf *
 emf_mconf_new(struct emf_cfg *cfg)
 {
@@ -87,7 +98,8 @@ emf_mconf_new(struct emf_cfg *cfg)
 	mc->spool_dir = emf_cfg_str(cfg, "milter.spool_dir");
 	mc->on_oversize = emf_cfg_str(cfg, "milter.on_oversize");
 	mc->spool_mem = (size_t)emf_cfg_int(cfg, "milter.spool_memory_bytes");
-	mc->max_bytes = (size_t)emf_cfg_int(cfg, "milter.max_message_bytes");
+	/* One size limit: what the scanner would refuse is not spooled. */
+	mc->max_bytes = (size_t)emf_cfg_int(cfg, "limits.max_message_bytes");
 	return mc;
 }
 
@@ -124,6 +136,7 @@ msg_free(struct emf_msg *m)
 		g_ptr_array_free(m->rcpts, TRUE);
 	emf_spool_free(m->spool);
 	g_free(m->subject);
+	g_free(m->msgid);
 	if (m->hdr_count != NULL)
 		g_hash_table_destroy(m->hdr_count);
 	for (int i = 0; i < m->nstrip; i++)
@@ -303,6 +316,9 @@ note_header(struct emf_msg *m, const char *name, const char *value)
 	}
 	if (k == 1 && g_ascii_strcasecmp(name, "Subject") == 0)
 		m->subject = g_strdup(value);
+	/* For the log line only (bounded there). */
+	if (k == 1 && g_ascii_strcasecmp(name, "Message-ID") == 0)
+		m->msgid = g_strndup(value, 1024);
 }
 
 static sfsistat

@@ -65,6 +65,7 @@ struct emf_msg {
 	struct emf_spool *spool;
 	enum emf_rc spool_rc;		/* first spool failure */
 	char *subject;			/* first Subject value, as received */
+	char *msgid;			/* first Message-ID value, for the log */
 	GHashTable *hdr_count;		/* lower-case name -> count */
 	struct emf_strip strip[EMF_MAX_STRIP];
 	int nstrip;
@@ -98,6 +99,9 @@ int emf_milter_run(const char *conf_path, struct emf_mconf *mc,
 
 /* The on_failure key name of a case: "timeout", "crash", ... */
 const char *emf_fail_name(enum emf_fail f);
+
+/* Messages now between MAIL FROM and end of message (for the metrics). */
+int emf_milter_inflight(void);
 
 /* actions.c: apply a verdict; returns the sfsistat for eom. */
 sfsistat emf_actions_apply(SMFICTX *ctx, struct emf_conn *c,

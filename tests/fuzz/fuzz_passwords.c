@@ -9,7 +9,8 @@
  * Contracts checked: every candidate is valid UTF-8, printable ASCII (the
  * default patterns and the other passes take ASCII only), 3 bytes at least
  * and within the length asked for, unique, on a line of the text, and
- * from a pattern exactly when labelled; the count appended is the count
+ * from a pattern exactly when labelled (labelled digits: built in, no
+ * pattern); the count appended is the count
  * returned and within the cap asked for. A cleaned token is NULL or valid
  * UTF-8 of 3 bytes at least and no URL.
  */
@@ -70,6 +71,7 @@ cands_checked(const char *text, size_t len, const GPtrArray *out,
 			FUZZ_ASSERT(c->value[k] >= '!' && c->value[k] <= '~');
 		FUZZ_ASSERT(c->line >= 1 && c->line <= lines);
 		FUZZ_ASSERT(c->how == EMF_PW_LABELLED ||
+		    c->how == EMF_PW_LABELLED_DIGITS ||
 		    c->how == EMF_PW_NEIGHBOUR || c->how == EMF_PW_BARE);
 		if (c->how == EMF_PW_LABELLED)
 			FUZZ_ASSERT(c->pattern >= 0 &&

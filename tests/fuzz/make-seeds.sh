@@ -5,7 +5,7 @@
 #   tests/fuzz/make-seeds.sh OUTDIR
 #
 # Writes OUTDIR/<harness>/ for every harness (message mime charset html
-# config zip passwords ole vba ooxml biff office). Seeds are at most 64 KiB
+# config zip passwords ole vba ooxml biff office composite). Seeds are at most 64 KiB
 # (the largest -max_len of run.sh) and sampled evenly from each corpus
 # folder so every source is represented without thousands of
 # near-duplicates. The Office harnesses get what their parser reads, not
@@ -41,7 +41,8 @@ from zlib import error as zlib_error
 top, out, corpus, samples = sys.argv[1:5]
 MAX = 65536
 harnesses = ["message", "mime", "charset", "html", "config", "zip",
-             "passwords", "ole", "vba", "ooxml", "biff", "office"]
+             "passwords", "ole", "vba", "ooxml", "biff", "office",
+             "composite"]
 seen = {h: set() for h in harnesses}
 count = {h: 0 for h in harnesses}
 
@@ -347,6 +348,11 @@ for p in [os.path.join(top, "conf", "emofilter.conf")] + \
     if os.path.isfile(p):
         data = read(p).replace(b'@include "../conf/emofilter.conf"', b"")
         add("config", data)
+# Composite: the shipped expressions, each with a few presence masks.
+conf = read(os.path.join(top, "conf", "emofilter.conf")).decode("utf-8", "replace")
+for i, x in enumerate(re.findall(r'expression = "([^"]*)"', conf)):
+    for m in (b"\x00\x00", b"\xff\xff\xff\xff", bytes([i, 255 - i, 7 * i % 256, 3])):
+        add("composite", x.encode() + b"\n" + m)
 print("seeds:", " ".join("%s=%d" % (h, count[h]) for h in harnesses),
       "" if have_corpus else "(no corpus at %s: samples and regression inputs only)" % corpus)
 PY

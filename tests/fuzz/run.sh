@@ -15,8 +15,8 @@
 #      CPU seconds, executions, coverage, features, corpus size, peak RSS,
 #      result).
 # HARNESS: message mime charset html config zip passwords ole vba ooxml
-#      biff office (default: all twelve, in that order; see the fuzz_*.c
-#      headers for what each one drives).
+#      biff office composite (default: all thirteen, in that order; see
+#      the fuzz_*.c headers for what each one drives).
 #
 # Environment: EMF_FUZZ_SEED=N passes -seed=N to every harness (same
 # seeds and corpus: the same run, as contrib/test.sh uses it);
@@ -41,7 +41,7 @@ while getopts t:j:w: o; do
 	esac
 done
 shift $((OPTIND - 1))
-all="message mime charset html config zip passwords ole vba ooxml biff office"
+all="message mime charset html config zip passwords ole vba ooxml biff office composite"
 harnesses=${*:-$all}
 
 cc=${FUZZ_CC:-clang}

@@ -131,6 +131,19 @@ static const struct hcase cases[] = {
 	  "ok\n\n-----Original Message-----\nFrom: a <a@example.jp>\n"
 	  "Sent: Monday\nTo: b\nSubject: x\n", NULL, NULL,
 	  "FAKE_ORIGINAL_MESSAGE" },
+	/* A 22-byte Thread-Index is a conversation's first message; a
+	 * reply appends 5-byte child blocks. */
+	{ "RE: whose Thread-Index starts a conversation",
+	  FROM_OK "Thread-Index: K9c/Vtytoo1nd3EDZKAVW7sLpuObFQ==\n",
+	  "RE: お見積り",
+	  "ok\n\n-----Original Message-----\nFrom: a <a@example.jp>\n"
+	  "Sent: Monday\nTo: b\nSubject: x\n", NULL, "FAKE_ORIGINAL_MESSAGE",
+	  NULL },
+	{ "Outlook reply with a child block in its Thread-Index",
+	  FROM_OK "Thread-Index: K9c/Vtytoo1nd3EDZKAVW7sLpuObFQEKIjNE\n", "RE: お見積り",
+	  "ok\n\n-----Original Message-----\nFrom: a <a@example.jp>\n"
+	  "Sent: Monday\nTo: b\nSubject: x\n", NULL, NULL,
+	  "FAKE_ORIGINAL_MESSAGE" },
 	{ "a forward is not a forged reply", FROM_OK, "Fwd: 案内",
 	  "転送します。\n\n-------- 転送メッセージ --------\n件名: 案内\n"
 	  "日付: 2020/09/01\n差出人: a@example.jp\n宛先: b@example.jp\n",

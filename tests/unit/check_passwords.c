@@ -42,7 +42,8 @@ labelled(const char *text)
 	for (guint i = 0; i < out->len; i++) {
 		const struct emf_pwcand *c = g_ptr_array_index(out, i);
 
-		ck_assert_int_eq(c->how, EMF_PW_LABELLED);
+		ck_assert(c->how == EMF_PW_LABELLED ||
+		    c->how == EMF_PW_LABELLED_DIGITS);
 		g_string_append_printf(s, "%s%s", i ? "|" : "", c->value);
 	}
 	g_ptr_array_free(out, TRUE);
@@ -87,6 +88,26 @@ static const struct {
 	{ "パスワード: “L51ylaH”", "L51ylaH" },
 	/* two in one text, in order */
 	{ "PW: first1\nパスワード: second2", "first1|second2" },
+	/* labelled digit-only passwords (issue 12 item 5) */
+	{ "The password for the file is: 345", "345" },
+	{ "The password for the file is:  7788", "7788" },
+	{ "ZIP password - 1234", "1234" },
+	{ "password 2022", "2022" },
+	{ "Password:0235", "0235" },
+	{ "パスワードは\n0235\n", "0235" },		/* a table cell */
+	{ "パスワードは | 0235 |", "0235" },
+	{ "【パスワード】 ０２３５", "0235" },		/* full-width digits */
+	{ "解凍キー → 98765", "98765" },
+	/* labelled, but a date, a phone or an order number: not digits */
+	{ "password: 2022/03/10", "2022/03/10" },	/* the patterns' pick */
+	{ "password 03-5211-4830", "" },
+	{ "password 2022/03/10", "" },
+	{ "password 12.5", "" },
+	{ "password 12", "" },
+	{ "password policy 2022", "" },
+	{ "Dkim= Pass [0000000000000.JPNP255.PROD.OUTLOOK.COM]", "" },
+	{ "password 12345-A", "" },
+	{ "The password is 4821.", "4821" },
 	/* prose, not passwords */
 	{ "パスワードは別途お送りします。", "" },
 	{ "パスワード付きのファイルを送ります", "" },
@@ -126,6 +147,34 @@ static const struct {
 	{ "http://x.example/", NULL },
 };
 
+/* Digits nobody labelled are never candidates, in any pass. */
+static const char *const unlabelled_digits[] = {
+	"ご注文番号 12345678 の件です。",
+	"TEL 03-5211-4830 / FAX 03-5211-4831",
+	"2022年3月10日 (2022/03/10) に発送します",
+	"Order 20220310-0042 shipped, invoice 4567.",
+	"〒373-3464 東京都千代田区",
+	"Meeting at 1530 in room 402.",
+};
+
+START_TEST(unlabelled_digits_are_not_candidates)
+{
+	const char *text = unlabelled_digits[_i];
+	GPtrArray *out = g_ptr_array_new_with_free_func(emf_pwcand_free);
+
+	/* Short body: the bare pass runs too. */
+	emf_passwords_extract(rules, text, strlen(text), NULL, true, 64, 32,
+	    out);
+	for (guint i = 0; i < out->len; i++) {
+		const struct emf_pwcand *c = g_ptr_array_index(out, i);
+
+		ck_assert_msg(strspn(c->value, "0123456789-/") !=
+		    strlen(c->value), "\"%s\": took \"%s\"", text, c->value);
+	}
+	g_ptr_array_free(out, TRUE);
+}
+END_TEST
+
 START_TEST(cleaning)
 {
 	char *got = emf_password_clean(cleans[_i].raw, strlen(cleans[_i].raw));
@@ -164,7 +213,7 @@ all_passes(const char *text, const char *const *names)
 {
 	GPtrArray *out = g_ptr_array_new_with_free_func(emf_pwcand_free);
 	GString *s = g_string_new(NULL);
-	static const char *how[] = { "labelled", "neighbour", "bare" };
+	static const char *how[] = { "labelled", "digits", "neighbour", "bare" };
 
 	emf_passwords_extract(rules, text, strlen(text), names, true, 64, 32,
 	    out);
@@ -358,6 +407,8 @@ main(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, labelled_forms, 0, G_N_ELEMENTS(forms));
+	tcase_add_loop_test(tc, unlabelled_digits_are_not_candidates, 0,
+	    G_N_ELEMENTS(unlabelled_digits));
 	tcase_add_loop_test(tc, cleaning, 0, G_N_ELEMENTS(cleans));
 	tcase_add_loop_test(tc, password_like, 0, G_N_ELEMENTS(likes));
 	tcase_add_test(tc, neighbour_and_bare);

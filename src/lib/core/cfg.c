@@ -25,6 +25,7 @@
 
 #include "cfg.h"
 #include "cfgsource.h"
+#include "composite.h"
 #include "symbols.h"
 
 /*
@@ -36,7 +37,8 @@
 static const struct emf_cfg_key keys[] = {
 	/* limits: every bound of a scan */
 	{ "limits.max_message_bytes", EMF_CFG_INT, "31457280", 1024, 1073741824.0, NULL,
-	  "larger messages are not scanned (LIMIT_EXCEEDED)" },
+	  "larger messages are not scanned (LIMIT_EXCEEDED; the milter "
+	  "applies milter.on_oversize)" },
 	{ "limits.mime_depth", EMF_CFG_INT, "32", 1, 1000, NULL,
 	  "multipart and message/rfc822 nesting" },
 	{ "limits.mime_parts", EMF_CFG_INT, "1000", 1, 1000000, NULL,
@@ -100,6 +102,21 @@ static const struct emf_cfg_key keys[] = {
 	{ "passwords.bare_token_body_bytes", EMF_CFG_INT, "512", 0, 65536, NULL,
 	  "bodies up to this size also give password-like bare tokens (0: off)" },
 	/* -- end of passwords keys -- */
+
+	/* active content: what the composites' archive symbols look for
+	 * (composite.c) */
+	{ "active_content.symbols", EMF_CFG_STRLIST,
+	  "[ \"OFFICE_MACRO\", \"XLM_MACRO\", \"MACRO_AUTOEXEC\", "
+	  "\"EXECUTABLE_ATTACHMENT\", \"OFFICE_ENCRYPTED\" ]",
+	  0, 0, NULL,
+	  "symbols that mark active content (code that can run when opened)" },
+	{ "active_content.inert_extensions", EMF_CFG_STRLIST,
+	  "[ \"pdf\", \"txt\", \"csv\", \"jpg\", \"jpeg\", \"png\", "
+	  "\"gif\", \"bmp\", \"tif\", \"tiff\", \"docx\", \"xlsx\", "
+	  "\"pptx\" ]",
+	  0, 0, NULL,
+	  "file name extensions of types that carry no code" },
+	/* -- end of active_content keys -- */
 
 	/* office documents (ole.c, vba.c, ooxml.c, xlm.c) */
 	/* -- end of office keys -- */
@@ -180,12 +197,13 @@ static const struct emf_cfg_key keys[] = {
 	  "message bytes kept in memory before spilling to a temp file" },
 	{ "milter.spool_dir", EMF_CFG_STR, "\"/tmp\"", 0, 0, NULL,
 	  "directory for spilled messages (private temp files)" },
-	{ "milter.max_message_bytes", EMF_CFG_INT, "52428800", 1024, 4294967296.0, NULL,
-	  "larger messages are not spooled nor scanned: on_oversize" },
-	{ "milter.on_oversize", EMF_CFG_STR, "\"accept\"", 0, 0,
-	  "accept|tempfail|reject",
-	  "a message above max_message_bytes: accept tagged unscanned, tempfail or reject" },
+	{ "milter.on_oversize", EMF_CFG_STR, "\"tag\"", 0, 0,
+	  "tag|tempfail|reject",
+	  "a message above limits.max_message_bytes (not scanned): deliver "
+	  "it tagged X-Emofilter-Action: unscanned, tempfail or reject" },
 	/* -- end of milter keys -- */
+	{ "metrics.listen", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "host:port of the Prometheus text endpoint (GET /metrics); \"\" = off" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -217,6 +235,7 @@ struct emf_cfg {
 	GHashTable *index;	/* key name -> index + 1 */
 	GHashTable *scores;	/* symbol name -> double * */
 	GPtrArray *policies;	/* struct emf_cfg_policy *, file order */
+	GPtrArray *composites;	/* struct emf_cfg_composite *, eval order */
 };
 
 const struct emf_cfg_key *
@@ -305,6 +324,8 @@ emf_cfg_free(struct emf_cfg *cfg)
 		g_hash_table_destroy(cfg->scores);
 	if (cfg->policies != NULL)
 		g_ptr_array_free(cfg->policies, TRUE);
+	if (cfg->composites != NULL)
+		g_ptr_array_free(cfg->composites, TRUE);
 	g_free(cfg->path);
 	g_free(cfg);
 }
@@ -466,6 +487,11 @@ take_default(const struct emf_cfg_key *k, union emf_cfg_value *v,
 }
 
 static void policy_free(gpointer p);
+static void composite_free(gpointer p);
+static bool take_composites(struct emf_cfg *cfg, config_setting_t *list,
+    const struct emf_cfg_source *src, struct emf_error *err);
+static bool take_default_composites(struct emf_cfg *cfg,
+    struct emf_error *err);
 
 static struct emf_cfg *
 cfg_new_defaults(struct emf_error *err)
@@ -476,6 +502,7 @@ cfg_new_defaults(struct emf_error *err)
 	cfg->scores = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 	    g_free);
 	cfg->policies = g_ptr_array_new_with_free_func(policy_free);
+	cfg->composites = g_ptr_array_new_with_free_func(composite_free);
 	for (size_t i = 0; i < NKEYS; i++) {
 		g_hash_table_insert(cfg->index, (gpointer)keys[i].name,
 		    GSIZE_TO_POINTER(i + 1));
@@ -483,6 +510,10 @@ cfg_new_defaults(struct emf_error *err)
 			emf_cfg_free(cfg);
 			return NULL;
 		}
+	}
+	if (!take_default_composites(cfg, err)) {
+		emf_cfg_free(cfg);
+		return NULL;
 	}
 	return cfg;
 }
@@ -738,6 +769,387 @@ emf_cfg_policies(const struct emf_cfg *cfg, size_t *n)
 	return (const struct emf_cfg_policy *const *)cfg->policies->pdata;
 }
 
+/* ---- composites: named expressions over symbols ------------------------ */
+
+#define MAX_COMPOSITES 200
+#define MAX_COMPOSITE_DESC 200
+
+/*
+ * The shipped composites, written as in conf/emofilter.conf (check_cfg
+ * compares the two). A "composites" list in the file replaces them whole.
+ */
+static const char default_composites[] =
+    "composites = (\n"
+    "  { name = \"PPAP_INERT\";\n"
+    "    expression = \"ARCHIVE_ENCRYPTED_INERT & ARCHIVE_PASSWORD_IN_BODY\";\n"
+    "    score = 0.0;\n"
+    "    consume = [ \"ARCHIVE_ENCRYPTED\", \"ARCHIVE_PASSWORD_IN_BODY\",\n"
+    "                \"YARA_EMF_PASSWORD_ZIP_TEXT\" ];\n"
+    "    description = \"password zip opened: only inert files inside\"; },\n"
+    "  { name = \"PPAP_UNOPENED_DOCUMENTS\";\n"
+    "    expression = \"ARCHIVE_UNOPENED_INERT_NAMES & \"\n"
+    "                 \"ARCHIVE_PASSWORD_UNKNOWN\";\n"
+    "    score = 1.0;\n"
+    "    consume = [ \"ARCHIVE_ENCRYPTED\", \"ARCHIVE_PASSWORD_UNKNOWN\",\n"
+    "                \"YARA_EMF_PASSWORD_ZIP_TEXT\" ];\n"
+    "    description = \"password zip not opened, members named inert\"; },\n"
+    "  { name = \"ENCRYPTED_ACTIVE_CONTENT\";\n"
+    "    expression = \"ARCHIVE_ENCRYPTED_ACTIVE & ARCHIVE_PASSWORD_IN_BODY\";\n"
+    "    score = 9.0;\n"
+    "    consume = [ \"ARCHIVE_ENCRYPTED\", \"ARCHIVE_PASSWORD_IN_BODY\",\n"
+    "                \"YARA_EMF_PASSWORD_ZIP_TEXT\" ];\n"
+    "    description = \"active content in a password zip opened\"; },\n"
+    "  { name = \"ENCRYPTED_ACTIVE_WITH_SIGN\";\n"
+    "    expression = \"ENCRYPTED_ACTIVE_CONTENT & (\"\n"
+    "                 \"DISPLAY_NAME_SPOOF | SIGNATURE_DOMAIN_MISMATCH | \"\n"
+    "                 \"FROM_ENVELOPE_MISMATCH | REPLY_TO_MISMATCH | \"\n"
+    "                 \"FAKE_ORIGINAL_MESSAGE | REPLY_WITHOUT_THREAD | \"\n"
+    "                 \"LURE_ENABLE_CONTENT_BODY | LURE_ENABLE_CONTENT_DOC | \"\n"
+    "                 \"MACRO_AUTOEXEC | MACRO_SUSPICIOUS)\";\n"
+    "    score = 3.0;\n"
+    "    description = \"encrypted active content and one more sign\"; },\n"
+    "  { name = \"TRUSTED_ACTIVE_CONTENT\";\n"
+    "    expression = \"TRUSTED_SENDER & \"\n"
+    "                 \"(OFFICE_MACRO | XLM_MACRO | MACRO_AUTOEXEC)\";\n"
+    "    score = 0.0;\n"
+    "    consume = true;\n"
+    "    description = \"macro document from a trusted sender\"; },\n"
+    "  { name = \"UNSOLICITED_MACRO\";\n"
+    "    expression = \"(OFFICE_MACRO | XLM_MACRO) & !TRUSTED_SENDER\";\n"
+    "    score = 2.0;\n"
+    "    description = \"macro document from outside the organisation\"; },\n"
+    "  { name = \"UNSOLICITED_AUTOEXEC\";\n"
+    "    expression = \"UNSOLICITED_MACRO & MACRO_AUTOEXEC\";\n"
+    "    score = 2.0;\n"
+    "    description = \"macro from outside that runs by itself\"; },\n"
+    "  { name = \"UNSOLICITED_MACRO_FORGED\";\n"
+    "    expression = \"UNSOLICITED_MACRO & (\"\n"
+    "                 \"DISPLAY_NAME_SPOOF | SIGNATURE_DOMAIN_MISMATCH | \"\n"
+    "                 \"FROM_ENVELOPE_MISMATCH | REPLY_TO_MISMATCH | \"\n"
+    "                 \"FAKE_ORIGINAL_MESSAGE | REPLY_WITHOUT_THREAD)\";\n"
+    "    score = 5.0;\n"
+    "    description = \"macro from outside with a forgery sign\"; },\n"
+    "  { name = \"ARCHIVED_MACRO\";\n"
+    "    expression = \"UNSOLICITED_MACRO & ARCHIVE_ACTIVE_CONTENT\";\n"
+    "    score = 5.0;\n"
+    "    description = \"macro document from outside packed in an archive\"; }\n"
+    ");\n";
+
+static void
+composite_free(gpointer p)
+{
+	struct emf_cfg_composite *c = p;
+
+	g_free(c->name);
+	g_free(c->expression);
+	emf_cexpr_free(c->expr);
+	g_strfreev(c->consume);
+	g_free(c->description);
+	g_free(c);
+}
+
+/* Names go into reports, headers and log lines: A-Z, 0-9, _. */
+static bool
+composite_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > EMF_CEXPR_MAX_NAME || !g_ascii_isupper(s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!g_ascii_isupper(s[i]) && !g_ascii_isdigit(s[i]) &&
+		    s[i] != '_')
+			return false;
+	return true;
+}
+
+/* consume = true | false | [ "SYMBOL", ... ] */
+static bool
+take_consume(struct emf_cfg_composite *c, config_setting_t *s,
+    const struct emf_cfg_source *src, struct emf_error *err)
+{
+	int n;
+	GPtrArray *v;
+
+	if (config_setting_type(s) == CONFIG_TYPE_BOOL) {
+		c->consume_all = config_setting_get_bool(s) != 0;
+		return true;
+	}
+	n = config_setting_length(s);
+	if ((!config_setting_is_array(s) && !config_setting_is_list(s)) ||
+	    n > EMF_CEXPR_MAX_TERMS) {
+		set_error_at(err, src, s, "composite %s: consume must be true, "
+		    "false or a list of at most %d symbol names", c->name,
+		    EMF_CEXPR_MAX_TERMS);
+		return false;
+	}
+	v = g_ptr_array_new_with_free_func(g_free);
+	for (int i = 0; i < n; i++) {
+		const char *str = config_setting_get_string_elem(s, i);
+
+		if (str == NULL || strlen(str) > EMF_CEXPR_MAX_NAME) {
+			set_error_at(err, src, s, "composite %s: consume "
+			    "element %d is not a symbol name", c->name, i + 1);
+			g_ptr_array_free(v, TRUE);
+			return false;
+		}
+		g_ptr_array_add(v, g_strdup(str));
+	}
+	g_ptr_array_set_free_func(v, NULL);
+	g_ptr_array_add(v, NULL);
+	c->consume = (char **)g_ptr_array_free(v, FALSE);
+	return true;
+}
+
+/* One { name = ...; expression = ...; score = ...; ... } group. */
+static bool
+take_composite(struct emf_cfg *cfg, config_setting_t *g,
+    const struct emf_cfg_source *src, struct emf_error *err)
+{
+	struct emf_cfg_composite *c = g_new0(struct emf_cfg_composite, 1);
+	const char *name = NULL;
+	bool have_score = false;
+
+	g_ptr_array_add(cfg->composites, c);	/* owned from here on */
+	if (!config_setting_is_group(g) ||
+	    !config_setting_lookup_string(g, "name", &name) ||
+	    !composite_name_ok(name)) {
+		set_error_at(err, src, g, "composites: each entry needs name = "
+		    "\"...\" (A-Z, 0-9, _, starting with a letter, at most "
+		    "%d)", EMF_CEXPR_MAX_NAME);
+		return false;
+	}
+	c->name = g_strdup(name);
+	if (emf_symbol_def(name) != NULL || emf_symbol_is_yara(name)) {
+		set_error_at(err, src, g, "composite %s: the name is a symbol's",
+		    name);
+		return false;
+	}
+	for (guint i = 0; i + 1 < cfg->composites->len; i++)
+		if (strcmp(((struct emf_cfg_composite *)
+		    g_ptr_array_index(cfg->composites, i))->name, name) == 0) {
+			set_error_at(err, src, g, "composites: two named %s",
+			    name);
+			return false;
+		}
+	for (int i = 0; i < config_setting_length(g); i++) {
+		config_setting_t *s = config_setting_get_elem(g, i);
+		const char *k = config_setting_name(s);
+		const char *str;
+		char why[200];
+
+		if (strcmp(k, "name") == 0)
+			continue;
+		if (strcmp(k, "expression") == 0) {
+			str = config_setting_get_string(s);
+			if (str == NULL) {
+				set_error_at(err, src, s, "composite %s: "
+				    "expression must be a string", name);
+				return false;
+			}
+			c->expr = emf_cexpr_parse(str, why, sizeof(why));
+			if (c->expr == NULL) {
+				set_error_at(err, src, s, "composite %s: %s",
+				    name, why);
+				return false;
+			}
+			c->expression = g_strdup(str);
+		} else if (strcmp(k, "score") == 0) {
+			if (!setting_number(s, &c->score) ||
+			    !weight_ok(c->score)) {
+				set_error_at(err, src, s, "composite %s: score "
+				    "must be a number in [-1000, 1000]", name);
+				return false;
+			}
+			have_score = true;
+		} else if (strcmp(k, "consume") == 0) {
+			if (!take_consume(c, s, src, err))
+				return false;
+		} else if (strcmp(k, "description") == 0) {
+			str = config_setting_get_string(s);
+			if (str == NULL || strlen(str) > MAX_COMPOSITE_DESC ||
+			    !g_utf8_validate(str, -1, NULL)) {
+				set_error_at(err, src, s, "composite %s: "
+				    "description must be a UTF-8 string of at "
+				    "most %d bytes", name, MAX_COMPOSITE_DESC);
+				return false;
+			}
+			c->description = g_strdup(str);
+		} else {
+			set_error_at(err, src, s,
+			    "composite %s: unknown setting %s", name, k);
+			return false;
+		}
+	}
+	if (c->expr == NULL || !have_score) {
+		set_error_at(err, src, g, "composite %s: needs expression = "
+		    "\"...\" and score = N", name);
+		return false;
+	}
+	return true;
+}
+
+/* The composite named name, or -1. */
+static int
+composite_index(GPtrArray *cs, const char *name)
+{
+	for (guint i = 0; i < cs->len; i++)
+		if (strcmp(((struct emf_cfg_composite *)
+		    g_ptr_array_index(cs, i))->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Depth-first over the references between composites: each is placed in
+ * order after those it names; meeting one still on the path is a cycle,
+ * written out into path. At most MAX_COMPOSITES deep.
+ */
+static bool
+composite_visit(GPtrArray *cs, int i, char *state, GPtrArray *order,
+    GString *path)
+{
+	const struct emf_cfg_composite *c = g_ptr_array_index(cs, i);
+
+	if (state[i] == 2)
+		return true;
+	if (state[i] == 1) {
+		g_string_append(path, c->name);
+		return false;
+	}
+	state[i] = 1;
+	for (size_t k = 0; k < emf_cexpr_nnames(c->expr); k++) {
+		int j = composite_index(cs, emf_cexpr_name(c->expr, k));
+
+		if (j >= 0 && !composite_visit(cs, j, state, order, path)) {
+			g_string_prepend(path, " -> ");
+			g_string_prepend(path, c->name);
+			return false;
+		}
+	}
+	state[i] = 2;
+	g_ptr_array_add(order, (gpointer)c);
+	return true;
+}
+
+/* A name an expression or a consume list may use. */
+static bool
+composite_ref_ok(GPtrArray *cs, const char *name)
+{
+	return emf_symbol_def(name) != NULL || emf_symbol_is_yara(name) ||
+	    composite_index(cs, name) >= 0;
+}
+
+static bool
+take_composites(struct emf_cfg *cfg, config_setting_t *list,
+    const struct emf_cfg_source *src, struct emf_error *err)
+{
+	int n = config_setting_length(list);
+	GPtrArray *order;
+	GString *path;
+	char *state;
+	bool ok = true;
+
+	/* The file's list replaces the built-in one. */
+	g_ptr_array_set_size(cfg->composites, 0);
+	if (!config_setting_is_list(list) || n > MAX_COMPOSITES) {
+		set_error_at(err, src, list, "composites: must be a list "
+		    "( { ... }, ... ) of at most %d", MAX_COMPOSITES);
+		return false;
+	}
+	for (int i = 0; i < n && ok; i++)
+		ok = take_composite(cfg, config_setting_get_elem(list, i), src,
+		    err);
+	if (!ok)
+		return false;
+	/* Every name known; consume lists too. */
+	for (int i = 0; i < n; i++) {
+		const struct emf_cfg_composite *c =
+		    g_ptr_array_index(cfg->composites, i);
+		config_setting_t *g = config_setting_get_elem(list, i);
+
+		for (size_t k = 0; k < emf_cexpr_nnames(c->expr); k++)
+			if (!composite_ref_ok(cfg->composites,
+			    emf_cexpr_name(c->expr, k))) {
+				set_error_at(err, src, g, "composite %s: "
+				    "unknown symbol %s", c->name,
+				    emf_cexpr_name(c->expr, k));
+				return false;
+			}
+		for (size_t k = 0; c->consume != NULL && c->consume[k]; k++)
+			if (!composite_ref_ok(cfg->composites, c->consume[k])) {
+				set_error_at(err, src, g, "composite %s: "
+				    "consume names unknown symbol %s", c->name,
+				    c->consume[k]);
+				return false;
+			}
+	}
+	/* No cycles; evaluation order: each after those it names. */
+	state = g_malloc0((size_t)n + 1);
+	order = g_ptr_array_new();
+	path = g_string_new(NULL);
+	for (int i = 0; i < n && ok; i++) {
+		if (!composite_visit(cfg->composites, i, state, order, path)) {
+			set_error_at(err, src, config_setting_get_elem(list, i),
+			    "composites: cycle %s", path->str);
+			ok = false;
+		}
+	}
+	if (ok) {
+		/* Same elements, evaluation order; the free function stays
+		 * with cfg->composites. */
+		for (guint i = 0; i < order->len; i++)
+			cfg->composites->pdata[i] = order->pdata[i];
+	}
+	g_string_free(path, TRUE);
+	g_ptr_array_free(order, TRUE);
+	g_free(state);
+	return ok;
+}
+
+static bool
+take_default_composites(struct emf_cfg *cfg, struct emf_error *err)
+{
+	config_t c;
+	bool ok = false;
+
+	config_init(&c);
+	if (config_read_string(&c, default_composites) == CONFIG_TRUE) {
+		config_setting_t *s = config_lookup(&c, "composites");
+
+		ok = s != NULL && take_composites(cfg, s, NULL, err);
+	} else {
+		set_error(err, "(built-in)", config_error_line(&c),
+		    "composites: %s", config_error_text(&c));
+	}
+	config_destroy(&c);
+	return ok;
+}
+
+const struct emf_cfg_composite *const *
+emf_cfg_composites(const struct emf_cfg *cfg, size_t *n)
+{
+	*n = cfg->composites->len;
+	return (const struct emf_cfg_composite *const *)
+	    cfg->composites->pdata;
+}
+
+/* A list of symbol names: each a known symbol or a YARA_<RULE> name. */
+static bool
+check_symbol_list(struct emf_cfg *cfg, const char *key,
+    const struct emf_cfg_source *src, struct emf_error *err)
+{
+	const char *const *v = emf_cfg_strlist(cfg, key);
+
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		if (emf_symbol_def(v[i]) == NULL && !emf_symbol_is_yara(v[i])) {
+			set_error(err, emf_cfg_source_path(src), 0,
+			    "%s: unknown symbol %s", key, v[i]);
+			return false;
+		}
+	return true;
+}
+
 /* Walk a group: every leaf must be a known key, every group known. */
 static bool
 take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
@@ -760,6 +1172,8 @@ take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
 			ok = take_scores(cfg, s, src, err);
 		} else if (strcmp(path, "policies") == 0) {
 			ok = take_policies(cfg, s, src, err);
+		} else if (strcmp(path, "composites") == 0) {
+			ok = take_composites(cfg, s, src, err);
 		} else if ((idx = g_hash_table_lookup(cfg->index, path)) !=
 		    NULL) {
 			size_t k = GPOINTER_TO_SIZE(idx) - 1;
@@ -795,6 +1209,8 @@ check_consistency(struct emf_cfg *cfg, const struct emf_cfg_source *src,
 		    tag, quar, rej);
 		return false;
 	}
+	if (!check_symbol_list(cfg, "active_content.symbols", src, err))
+		return false;
 	return check_policies(cfg, tag, quar, rej, src, err);
 }
 

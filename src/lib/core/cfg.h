@@ -50,6 +50,26 @@ struct emf_cfg_policy {
 const struct emf_cfg_policy *const *emf_cfg_policies(
     const struct emf_cfg *cfg, size_t *n);
 
+/*
+ * A composite rule (the "composites" list): a named expression over
+ * symbols (composite.h) with its own score. consume_all: the symbols
+ * the expression names positively lose their weight when it holds;
+ * consume: these symbols do (NULL-terminated, or NULL).
+ */
+struct emf_cfg_composite {
+	char *name;
+	char *expression;
+	struct emf_cexpr *expr;
+	double score;
+	bool consume_all;
+	char **consume;
+	char *description;	/* or NULL */
+};
+
+/* The composites in evaluation order (each after those it names). */
+const struct emf_cfg_composite *const *emf_cfg_composites(
+    const struct emf_cfg *cfg, size_t *n);
+
 /* The configured weight of symbol, if the "scores" group sets one. */
 bool emf_cfg_score(const struct emf_cfg *cfg, const char *symbol,
     double *out);

@@ -17,6 +17,7 @@
 
 #include "cfg.h"
 #include "charset.h"
+#include "composite.h"
 #include "engine.h"
 #include "log.h"
 #include "modules.h"
@@ -731,6 +732,8 @@ scan_finish(struct emf_scan *scan, struct emf_report **out)
 	run_analysers(scan, pre_queue_analysers);
 	emf_scan_run_queue(scan);
 	run_analysers(scan, post_queue_analysers);
+	/* Scoring: every symbol is in; the composites see them all. */
+	emf_composites_run(scan);
 	*out = emf_report_from_scan(scan);
 	return EMF_OK;
 }

@@ -44,6 +44,16 @@ static const struct emf_symbol_def defs[] = {
 	{ "ARCHIVE_PASSWORD_UNKNOWN", 3.0,
 	  "an encrypted archive could not be opened" },
 	{ "ARCHIVE_NESTED", 1.0, "an archive inside an archive" },
+	/* what an archive hides (composite.c): informational, weight 0 by
+	 * default; the shipped composites score the combinations */
+	{ "ARCHIVE_ENCRYPTED_INERT", 0.0,
+	  "every encrypted member opened; nothing active or unreadable inside" },
+	{ "ARCHIVE_ENCRYPTED_ACTIVE", 0.0,
+	  "active content (active_content.symbols) inside an encrypted member" },
+	{ "ARCHIVE_UNOPENED_INERT_NAMES", 0.0,
+	  "no encrypted member opened; all named as types that carry no code" },
+	{ "ARCHIVE_ACTIVE_CONTENT", 0.0,
+	  "active content (active_content.symbols) packed in an archive" },
 	{ "ARCHIVE_MALFORMED", 1.0, "a broken or hostile archive structure" },
 	{ "INFLATED_FILE", 6.0,
 	  "a member padded to a huge size at an extreme compression ratio" },

@@ -134,6 +134,38 @@ bare_address(const char *v)
 	return g_strstrip(g_strdup(v));
 }
 
+/*
+ * Whether an Outlook Thread-Index may stand for thread headers. The index
+ * is a 22-byte header block, and each reply or forward appends a 5-byte
+ * child block ([MS-OXOMSG] PidTagConversationIndex), so a reply made in
+ * Outlook carries 27 bytes or more. A well-formed 22-byte index is a
+ * conversation's first message: it proves no thread. Anything else
+ * (longer, or not readable as an index) is given the benefit of the doubt.
+ */
+static bool
+thread_index_continues(const char *v)
+{
+	char *s, *w;
+	guchar *raw;
+	gsize n = 0;
+
+	if (v == NULL)
+		return false;
+	if (strlen(v) > 1024)
+		return true;
+	/* Folded values: drop the blanks before decoding. */
+	s = g_strdup(v);
+	w = s;
+	for (const char *r = s; *r != '\0'; r++)
+		if (!g_ascii_isspace(*r))
+			*w++ = *r;
+	*w = '\0';
+	raw = g_base64_decode(s, &n);
+	g_free(s);
+	g_free(raw);
+	return n != 22;
+}
+
 static void
 take_headers(struct emf_scan *scan, GMimeMessage *m)
 {
@@ -183,8 +215,8 @@ take_headers(struct emf_scan *scan, GMimeMessage *m)
 	mi->references = utf8_or_null(refs);
 	/* Outlook threads by Thread-Index and often sends replies without
 	 * In-Reply-To; the heuristics need to tell that from a forgery. */
-	mi->has_thread_index = g_mime_object_get_header(o, "Thread-Index") !=
-	    NULL;
+	mi->has_thread_index = thread_index_continues(
+	    g_mime_object_get_header(o, "Thread-Index"));
 	mi->has_thread_headers = (irt != NULL && *irt != '\0') ||
 	    (refs != NULL && *refs != '\0');
 	if (mi->subject != NULL)

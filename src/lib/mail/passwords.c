@@ -21,8 +21,32 @@
 
 struct emf_pwrules {
 	GPtrArray *re;		/* GRegex * */
+	GRegex *digits;		/* labelled digit-only passwords */
 	size_t bare_body_bytes;
 };
+
+/*
+ * A digit-only password after an explicit label: "The password for the
+ * file is: 345", "ZIP password - 1234", "password 2022", a table cell
+ * "パスワードは" followed by "0235". The admin's patterns want a ":" or
+ * "is" and a token; here the separator may be any run of blanks and
+ * punctuation (a cell boundary is a line break) but the value must be 3
+ * to 16 digits standing alone: not part of a date, a phone or an order
+ * number or a host name ("2022/03/10", "03-5211-4830", "12.5",
+ * "12345-A", "0000.PROD.OUTLOOK.COM" are refused by the look-ahead).
+ * Over NFKC text, so full-width forms qualify. Digits that are not
+ * labelled are never taken (pass_bare wants letters with digits).
+ */
+static const char DIGITS_RE[] =
+    "(?i)(?:(?<![[:alpha:]])(?:zip[[:space:]]*)?"
+    "(?:password|passwd|passcode|pass|pwd|pw)(?![[:alpha:]])"
+    "(?:[[:space:]]+(?:for|to|of)[[:space:]][^:\\n]{0,60}?"
+    "[[:space:]]is(?![[:alpha:]]))?"
+    "|パスワード|暗証番号|解凍キー|解凍コード|解凍用キー)"
+    "(?:[[:space:]]+is(?![[:alpha:]]))?"
+    "(?:[[:space:]:=\\-–—→⇒|]|は|「|『|【|】|』|」|（|）"
+    "|\\(|\\)|\\[|\\]){1,16}"
+    "(?<![0-9])([0-9]{3,16})(?![0-9A-Za-z_]|[-/.:@][0-9A-Za-z])";
 
 /* ---- compiled patterns --------------------------------------------------- */
 
@@ -32,6 +56,8 @@ emf_pwrules_free(struct emf_pwrules *r)
 	if (r == NULL)
 		return;
 	g_ptr_array_free(r->re, TRUE);
+	if (r->digits != NULL)
+		g_regex_unref(r->digits);
 	g_free(r);
 }
 
@@ -43,6 +69,9 @@ emf_pwrules_new(const char *const *patterns, size_t bare_body_bytes,
 
 	r->re = g_ptr_array_new_with_free_func((GDestroyNotify)g_regex_unref);
 	r->bare_body_bytes = bare_body_bytes;
+	r->digits = g_regex_new(DIGITS_RE, G_REGEX_OPTIMIZE, 0, NULL);
+	if (r->digits == NULL)	/* cannot happen: a constant */
+		g_error("passwords: the labelled-digits pattern does not compile");
 	for (size_t i = 0; patterns != NULL && patterns[i] != NULL; i++) {
 		GError *ge = NULL;
 		GRegex *re = g_regex_new(patterns[i], G_REGEX_OPTIMIZE, 0,
@@ -337,6 +366,32 @@ pass_labelled(const struct emf_pwrules *r, const char *s, size_t len,
 	return added;
 }
 
+/* Digit-only values after a label (DIGITS_RE), after the patterns'. */
+static size_t
+pass_digits(const struct emf_pwrules *r, const char *s, size_t len,
+    size_t maxlen, size_t max, GPtrArray *out)
+{
+	GMatchInfo *mi = NULL;
+	size_t added = 0, pos = 0;
+	unsigned line = 1, nmatch = 0;
+
+	g_regex_match_full(r->digits, s, (gssize)len, 0, 0, &mi, NULL);
+	while (g_match_info_matches(mi) && added < max &&
+	    nmatch++ < MATCHES_MAX) {
+		int a, b;
+
+		if (g_match_info_fetch_pos(mi, 1, &a, &b) && a >= 0 &&
+		    b > a && take(out, s + a, (size_t)(b - a),
+		    line_at(s, (size_t)a, &pos, &line),
+		    EMF_PW_LABELLED_DIGITS, -1, maxlen, false))
+			added++;
+		if (!g_match_info_next(mi, NULL))
+			break;
+	}
+	g_match_info_free(mi);
+	return added;
+}
+
 /* Separators between a name and its password: "x.zip: pw", "x.zip → pw". */
 static const char *const NEIGHBOUR_SEPS[] = {
 	":", "=", "-", "→", "⇒", "の", "は", "|", NULL
@@ -463,6 +518,8 @@ emf_passwords_extract_nfkc(const struct emf_pwrules *r, const char *s,
 	size_t added = 0;
 
 	added += pass_labelled(r, s, slen, maxlen, max, out);
+	if (added < max)
+		added += pass_digits(r, s, slen, maxlen, max - added, out);
 	if (names != NULL && added < max)
 		added += pass_neighbour(s, slen, names, maxlen, max - added,
 		    out);
@@ -490,6 +547,7 @@ static char *
 source_of(const struct emf_text *t, const struct emf_pwcand *c)
 {
 	const char *how = c->how == EMF_PW_LABELLED ? "labelled" :
+	    c->how == EMF_PW_LABELLED_DIGITS ? "labelled digits" :
 	    c->how == EMF_PW_NEIGHBOUR ? "next to an attachment name" :
 	    "bare token of a short body";
 	GString *s = g_string_new(kind_name(t->kind));

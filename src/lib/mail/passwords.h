@@ -40,6 +40,7 @@ struct emf_pwrules;
 /* Where a candidate came from, inside one text. */
 enum emf_pwhow {
 	EMF_PW_LABELLED,	/* a pattern matched */
+	EMF_PW_LABELLED_DIGITS,	/* digits only after a label (built in) */
 	EMF_PW_NEIGHBOUR,	/* after an attachment name */
 	EMF_PW_BARE		/* a bare token of a short body */
 };
