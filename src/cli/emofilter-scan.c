@@ -22,6 +22,7 @@
 #include <glib.h>
 
 #include "emf.h"
+#include "qsafe.h"
 #include "store/quarantine.h"
 
 #define EXIT_CLEAN 0
@@ -294,23 +295,28 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 	size_t len;
 	int worst = EXIT_CLEAN;
 	GArray *msgs;
+	/* The name as the terminal may see it: no controls, no bidi. */
+	char *spath;
 
 	if (!read_input(path, &data, &len))
 		return EXIT_ERROR;
+	spath = safe_dup(path);
 	if (o->raw) {
 		struct emf_report *r;
 		char *base = g_path_get_basename(path);
 
 		if (emf_scan_file(engine, data, len, base, &o->env, &r) != EMF_OK) {
-			fprintf(stderr, "emofilter-scan: %s: scan failed\n", path);
+			fprintf(stderr, "emofilter-scan: %s: scan failed\n", spath);
+			g_free(spath);
 			g_free(base);
 			g_free(data);
 			return EXIT_ERROR;
 		}
-		print_report(o, path, r);
+		print_report(o, spath, r);
 		worst = emf_report_action(r) == EMF_ACTION_ACCEPT ?
 		    EXIT_CLEAN : EXIT_FLAGGED;
 		emf_report_free(r);
+		g_free(spath);
 		g_free(base);
 		g_free(data);
 		return worst;
@@ -328,7 +334,7 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 		char *copy = msgs->len > 1 || m->start != data ?
 		    unquote_from(m->start, m->len, &mlen) : NULL;
 		char *label = msgs->len > 1 ?
-		    g_strdup_printf("%s#%u", path, i + 1) : g_strdup(path);
+		    g_strdup_printf("%s#%u", spath, i + 1) : g_strdup(spath);
 		enum emf_rc rc;
 
 		rc = emf_scan_message(engine, copy ? copy : m->start,
@@ -352,6 +358,7 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 		g_free(copy);
 	}
 	g_array_free(msgs, TRUE);
+	g_free(spath);
 	g_free(data);
 	return worst;
 }

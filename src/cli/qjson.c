@@ -6,6 +6,8 @@
 
 #include "qjson.h"
 
+#include "core/report.h"
+
 /* The member key of o, or NULL when o is NULL or has no such member. */
 static JsonNode *
 member(JsonObject *o, const char *key)
@@ -121,11 +123,14 @@ qjson_finish(JsonBuilder *b, bool pretty)
 {
 	JsonGenerator *g = json_generator_new();
 	JsonNode *root = json_builder_get_root(b);
-	char *text;
+	char *raw, *text;
 
 	json_generator_set_root(g, root);
 	json_generator_set_pretty(g, pretty);
-	text = json_generator_to_data(g, NULL);
+	raw = json_generator_to_data(g, NULL);
+	/* Strict JSON: json-glib leaves 0x1f, DEL, U+2028 raw in strings. */
+	text = emf_json_strict(raw);
+	g_free(raw);
 	json_node_unref(root);
 	g_object_unref(g);
 	g_object_unref(b);

@@ -478,8 +478,14 @@ smtp_envelope(struct smtp *s, const char *sender, const char *const *rcpts,
 	return true;
 }
 
-/* msg with CRLF line ends and dot-stuffing, ending in "." (RFC 5321
- * 4.5.2). */
+/*
+ * msg with CRLF line ends and dot-stuffing, ending in "." (RFC 5321
+ * 4.5.2). Every line end (CRLF, a bare LF or a bare CR) becomes CRLF
+ * before the stuffing: a bare CR passed on would let a stored
+ * "x<CR>.<CR><LF>" end the DATA early at a server that takes a bare CR as
+ * a line end (SMTP smuggling), and a line that starts after one would
+ * escape the dot-stuffing.
+ */
 static GString *
 smtp_data_text(const GString *msg)
 {
@@ -487,12 +493,15 @@ smtp_data_text(const GString *msg)
 	const char *p = msg->str, *end = msg->str + msg->len;
 
 	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *lend = nl ? nl : end;
-		const char *next = nl ? nl + 1 : end;
+		const char *lend = p, *next;
 
-		if (lend > p && lend[-1] == '\r')
-			lend--;
+		while (lend < end && *lend != '\r' && *lend != '\n')
+			lend++;
+		next = lend;
+		if (next < end && *next == '\r')
+			next++;
+		if (next < end && *next == '\n')
+			next++;
 		if (*p == '.')
 			g_string_append_c(data, '.');
 		g_string_append_len(data, p, lend - p);

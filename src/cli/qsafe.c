@@ -13,7 +13,7 @@ is_hidden_format(gunichar c)
 {
 	return (c >= 0x80 && c < 0xa0) || (c >= 0x200b && c <= 0x200f) ||
 	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
-	    c == 0xfeff;
+	    c == 0x2028 || c == 0x2029 || c == 0xfeff;
 }
 
 static void

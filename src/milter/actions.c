@@ -30,6 +30,7 @@ struct outcome {
 	const char *done;	/* accepted, held, discarded, rejected, tempfailed */
 	char id[40];
 	bool stored;
+	enum emf_fail failure;	/* why there is no verdict (or no store) */
 	bool oversize;		/* above limits.max_message_bytes: not scanned */
 };
 
@@ -47,61 +48,75 @@ make_id(char *buf, size_t n)
 	snprintf(buf, n, "%s-%08x", stamp, g_random_int());
 }
 
-static void
+/*
+ * Delete the forged X-Emofilter-* headers; false if the MTA refused one
+ * (the message must then not pass with a forged verdict: tempfail).
+ */
+static bool
 strip_forged(SMFICTX *ctx, struct emf_msg *m)
 {
 	/* Highest index first, so earlier indexes stay valid. */
 	for (int i = m->nstrip - 1; i >= 0; i--)
-		smfi_chgheader(ctx, m->strip[i].name, m->strip[i].idx, NULL);
+		if (smfi_chgheader(ctx, m->strip[i].name, m->strip[i].idx,
+		    NULL) != MI_SUCCESS)
+			return false;
+	return true;
 }
 
 /*
  * Header values carry their own leading space (SMFIP_HDR_LEADSPC); text
  * that is not ASCII is RFC 2047-encoded, long values folded (hdrtext.c).
+ * False if the MTA refused the header.
  */
-static void
+static bool
 add_header(SMFICTX *ctx, const char *name, const char *value)
 {
 	char *v = emf_hdr_value(name, value);
+	int r = smfi_addheader(ctx, (char *)name, v);
 
-	smfi_addheader(ctx, (char *)name, v);
 	g_free(v);
+	return r == MI_SUCCESS;
 }
 
-static void
+static bool
 add_verdict_headers(SMFICTX *ctx, const struct emf_verdict *v,
     const struct outcome *o)
 {
 	char score[32];
+	bool ok = true;
 
 	if (v->id != NULL) {
 		snprintf(score, sizeof(score), "%.2f", v->score);
-		add_header(ctx, "X-Emofilter-Score", score);
+		ok &= add_header(ctx, "X-Emofilter-Score", score);
 		if (v->summary != NULL && v->summary[0] != '\0')
-			add_header(ctx, "X-Emofilter-Symbols", v->summary);
+			ok &= add_header(ctx, "X-Emofilter-Symbols",
+			    v->summary);
 	} else {
-		add_header(ctx, "X-Emofilter-Symbols", o->oversize ?
+		ok &= add_header(ctx, "X-Emofilter-Symbols", o->oversize ?
 		    "LIMIT_EXCEEDED" : "SCAN_FAILED");
 	}
-	add_header(ctx, "X-Emofilter-Action", o->action);
-	add_header(ctx, "X-Emofilter-ID", o->id);
+	ok &= add_header(ctx, "X-Emofilter-Action", o->action);
+	ok &= add_header(ctx, "X-Emofilter-ID", o->id);
+	return ok;
 }
 
-static void
+static bool
 prefix_subject(SMFICTX *ctx, const struct emf_mconf *mc,
     const struct emf_msg *m)
 {
 	char *v;
+	int r;
 
 	if (mc->subject_prefix[0] == '\0')
-		return;
+		return true;
 	/* The original value stays byte for byte after the prefix. */
 	v = emf_hdr_subject(mc->subject_prefix, m->subject);
 	if (m->subject == NULL)
-		smfi_addheader(ctx, "Subject", v);
+		r = smfi_addheader(ctx, "Subject", v);
 	else
-		smfi_chgheader(ctx, "Subject", 1, v);
+		r = smfi_chgheader(ctx, "Subject", 1, v);
 	g_free(v);
+	return r == MI_SUCCESS;
 }
 
 /* "{id}" (or a lone %s) in the configured text becomes the report ID. */
@@ -149,16 +164,62 @@ do_tempfail(SMFICTX *ctx, struct outcome *o, const char *why)
 	return SMFIS_TEMPFAIL;
 }
 
+/* The MTA refused a header change: a forged X-Emofilter-* header might
+ * pass, or the verdict not show. Never accept like that. */
+static sfsistat
+headers_failed(SMFICTX *ctx, const struct emf_msg *m, struct outcome *o)
+{
+	emf_log(EMF_LOG_ERR, "%s: the MTA refused a header change "
+	    "(smfi_chgheader/smfi_addheader): tempfailing", m->qid);
+	return do_tempfail(ctx, o, "cannot change headers");
+}
+
 /* Accept without a verdict: tagged unscanned. */
 static sfsistat
 accept_unscanned(SMFICTX *ctx, struct emf_msg *m, const struct emf_verdict *v,
     struct outcome *o)
 {
 	o->action = "unscanned";
-	strip_forged(ctx, m);
-	add_verdict_headers(ctx, v, o);
+	if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o))
+		return headers_failed(ctx, m, o);
 	o->done = "accepted";
 	return SMFIS_ACCEPT;
+}
+
+/*
+ * No verdict, or no quarantine copy: what milter.on_failure.CASE says.
+ * Tempfail (the default) keeps the message with the sender, who retries;
+ * reject refuses it for good; accept passes it tagged unscanned. The
+ * per-message log line names the case (failure=) and the action taken.
+ */
+static sfsistat
+on_failure(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
+    const struct emf_verdict *v, struct outcome *o, enum emf_fail f)
+{
+	char *t;
+
+	o->failure = f;
+	switch (mc->on_fail[f]) {
+	case EMF_FAILACT_ACCEPT:
+		return accept_unscanned(ctx, m, v, o);
+	case EMF_FAILACT_REJECT:
+		t = g_strdup_printf("Message could not be scanned (%s, "
+		    "report %s)", emf_fail_name(f), o->id);
+		smfi_setreply(ctx, "550", "5.7.1", t);
+		g_free(t);
+		o->done = "rejected";
+		return SMFIS_REJECT;
+	case EMF_FAILACT_TEMPFAIL:
+	default:
+		t = g_strdup_printf("message not scanned (%s)",
+		    emf_fail_name(f));
+		{
+			sfsistat st = do_tempfail(ctx, o, t);
+
+			g_free(t);
+			return st;
+		}
+	}
 }
 
 static bool
@@ -188,16 +249,23 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 			o->stored = store(mc, m, v, data, len);
 		return do_reject(ctx, mc, o);
 	case EMF_ACTION_QUARANTINE:
-		if (!(o->stored = store(mc, m, v, data, len)))
+		if (!(o->stored = store(mc, m, v, data, len))) {
+			/* A message judged malicious is never accepted
+			 * here: on_failure.store = reject rejects it, any
+			 * other setting tempfails it. */
+			o->failure = EMF_FAIL_STORE;
+			if (mc->on_fail[EMF_FAIL_STORE] == EMF_FAILACT_REJECT)
+				return do_reject(ctx, mc, o);
 			return do_tempfail(ctx, o, "quarantine unavailable");
+		}
 		if (strcmp(mc->qaction, "reject") == 0)
 			return do_reject(ctx, mc, o);
 		if (strcmp(mc->qaction, "discard") == 0) {
 			o->done = "discarded";
 			return SMFIS_DISCARD;
 		}
-		strip_forged(ctx, m);
-		add_verdict_headers(ctx, v, o);
+		if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o))
+			return headers_failed(ctx, m, o);
 		{
 			char *why = g_strdup_printf("emofilter %s", o->id);
 
@@ -210,16 +278,16 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		o->done = "held";
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_TAG:
-		strip_forged(ctx, m);
-		add_verdict_headers(ctx, v, o);
-		prefix_subject(ctx, mc, m);
+		if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o) ||
+		    !prefix_subject(ctx, mc, m))
+			return headers_failed(ctx, m, o);
 		o->done = "accepted";
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_ACCEPT:
 	default:
-		strip_forged(ctx, m);
-		if (mc->headers_on_accept)
-			add_verdict_headers(ctx, v, o);
+		if (!strip_forged(ctx, m) || (mc->headers_on_accept &&
+		    !add_verdict_headers(ctx, v, o)))
+			return headers_failed(ctx, m, o);
 		o->done = "accepted";
 		return SMFIS_ACCEPT;
 	}
@@ -266,14 +334,16 @@ log_line(const struct emf_msg *m, const struct emf_verdict *v,
 	log_rcpts(m, to, sizeof(to));
 	emf_log_safe(syms, sizeof(syms), v->summary != NULL ? v->summary :
 	    o->oversize ? "LIMIT_EXCEEDED" : "SCAN_FAILED");
-	emf_log(EMF_LOG_INFO,
+	emf_log(o->failure != EMF_FAIL_NONE ? EMF_LOG_WARNING : EMF_LOG_INFO,
 	    "%s: id=%s msgid=<%s> from=<%s> to=%s rcpts=%zu size=%zu "
-	    "score=%.2f action=%s%s%s result=%s%s scan_ms=%ld limits=%s "
+	    "score=%.2f action=%s%s%s result=%s%s%s%s scan_ms=%ld limits=%s "
 	    "symbols=[%s]",
 	    m->qid, o->id, msgid, from, to, m->nrcpts, len, v->score,
 	    o->action,
 	    v->policy != NULL && v->policy[0] ? " policy=" : "",
 	    v->policy != NULL ? v->policy : "", o->done,
+	    o->failure != EMF_FAIL_NONE ? " failure=" : "",
+	    o->failure != EMF_FAIL_NONE ? emf_fail_name(o->failure) : "",
 	    o->stored ? " quarantined=yes" : "", v->scan_ms,
 	    o->oversize ? "max_message_bytes" : v->limits_hit ? "hit" : "none",
 	    syms);
@@ -314,15 +384,16 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 		len = (size_t)emf_spool_size(m->spool);
 	} else if (rc == EMF_OK) {
 		st = apply_verdict(ctx, mc, m, v, data, len, &o);
-	} else if (rc == EMF_ERR_TIMEOUT) {
-		/* SCAN_FAILED: the worker crashed, was killed or was late. */
-		o.action = "unscanned";
-		st = mc->fail_accept ? accept_unscanned(ctx, m, v, &o) :
-		    do_tempfail(ctx, &o, "scan failed");
 	} else {
+		/* SCAN_FAILED: the worker was late, crashed or busy, the
+		 * scan or the spool failed. Never accepted unless said so. */
+		enum emf_fail f = v->fail;
+
+		if (f <= EMF_FAIL_NONE || f >= EMF_FAIL_N)
+			f = rc == EMF_ERR_TIMEOUT ? EMF_FAIL_TIMEOUT :
+			    EMF_FAIL_SCAN_ERROR;
 		o.action = "unscanned";
-		st = mc->error_accept ? accept_unscanned(ctx, m, v, &o) :
-		    do_tempfail(ctx, &o, "internal error");
+		st = on_failure(ctx, mc, m, v, &o, f);
 	}
 	log_line(m, v, &o, len);
 	emf_metrics_message(o.action, o.done, v->summary != NULL ? v->summary :

@@ -144,17 +144,62 @@ unix_path(const char *sock)
 }
 
 /*
+ * Open directory path, following no symbolic link in any component:
+ * each one is opened with O_NOFOLLOW from the one before. With mkdir,
+ * the last component is created (0700) if missing. A descriptor or -1.
+ */
+static int
+open_dir_nofollow(const char *path, bool mkdir_last)
+{
+	const int fl = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+	char *copy = strdup(path), *save = NULL, *comp, *next;
+	int fd = open(path[0] == '/' ? "/" : ".", fl);
+
+	if (copy == NULL || strspn(path, "/") == strlen(path)) {
+		/* "" or "/": no directory of ours to hand over. */
+		free(copy);
+		errno = EINVAL;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (comp = strtok_r(copy, "/", &save); fd >= 0 && comp != NULL;
+	    comp = next) {
+		int nfd;
+
+		next = strtok_r(NULL, "/", &save);
+		if (next == NULL && mkdir_last &&
+		    mkdirat(fd, comp, 0700) != 0 && errno != EEXIST)
+			nfd = -1;
+		else
+			nfd = openat(fd, comp, fl);
+		close(fd);
+		fd = nfd;
+	}
+	free(copy);
+	return fd;
+}
+
+/*
  * Become user (when root): the socket and the quarantine directory are
- * handed over first. Refuses to go on as root.
+ * handed over first (the directory by descriptor, reached without
+ * following a symbolic link, so a link planted in its path cannot make
+ * root chown something else). Then: no supplementary groups, setgid
+ * before setuid, each checked, and no way back (setuid(0) must fail,
+ * PR_SET_NO_NEW_PRIVS so no exec can gain privileges again).
+ * Refuses to go on as root.
  */
 static bool
 drop_privileges(const char *user, const char *sock, const char *qdir)
 {
 	struct passwd *pw;
 	const char *up;
+	int qfd;
+	uid_t uid;
+	gid_t gid;
 
 	if (geteuid() != 0)
-		return true;
+		goto no_new_privs;
 	if (user == NULL || user[0] == '\0' || (pw = getpwnam(user)) == NULL) {
 		emf_log(EMF_LOG_ERR, "no such user \"%s\": refusing to run "
 		    "as root", user != NULL ? user : "");
@@ -164,25 +209,41 @@ drop_privileges(const char *user, const char *sock, const char *qdir)
 		emf_log(EMF_LOG_ERR, "user %s is root: refusing", user);
 		return false;
 	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
 	if ((up = unix_path(sock)) != NULL &&
-	    (chown(up, pw->pw_uid, pw->pw_gid) != 0 || chmod(up, 0660) != 0))
+	    (lchown(up, uid, gid) != 0 || chmod(up, 0660) != 0))
 		emf_log(EMF_LOG_WARNING, "%s: %s", up, strerror(errno));
-	if (mkdir(qdir, 0700) == 0 || errno == EEXIST) {
+	if ((qfd = open_dir_nofollow(qdir, true)) < 0) {
+		emf_log(EMF_LOG_WARNING, "quarantine directory %s: %s (not "
+		    "handed over to %s)", qdir, strerror(errno), user);
+	} else {
 		struct stat st;
 
-		if (lstat(qdir, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    st.st_uid == 0 && chown(qdir, pw->pw_uid, pw->pw_gid) != 0)
+		/* Root's and private (not a shared directory like /tmp). */
+		if (fstat(qfd, &st) == 0 && st.st_uid == 0 &&
+		    (st.st_mode & 022) == 0 && fchown(qfd, uid, gid) != 0)
 			emf_log(EMF_LOG_WARNING, "%s: %s", qdir,
 			    strerror(errno));
+		close(qfd);
 	}
-	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
+	if (setgroups(0, NULL) != 0 || setgid(gid) != 0 ||
+	    setuid(uid) != 0) {
 		emf_log(EMF_LOG_ERR, "cannot become %s: %s", user,
 		    strerror(errno));
 		return false;
 	}
-	if (setuid(0) == 0 || geteuid() == 0) {
-		emf_log(EMF_LOG_ERR, "still root after dropping privileges");
+	if (setuid(0) == 0 || setgid(0) == 0 || geteuid() != uid ||
+	    getuid() != uid || getegid() != gid || getgid() != gid ||
+	    getgroups(0, NULL) != 0) {
+		emf_log(EMF_LOG_ERR, "still privileged after dropping to %s",
+		    user);
+		return false;
+	}
+no_new_privs:
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+		emf_log(EMF_LOG_ERR, "PR_SET_NO_NEW_PRIVS: %s",
+		    strerror(errno));
 		return false;
 	}
 	return true;

@@ -31,6 +31,42 @@ static pthread_mutex_t inflight_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t inflight_zero = PTHREAD_COND_INITIALIZER;
 static int inflight;			/* messages between MAIL and eom/abort */
 
+const char *
+emf_fail_name(enum emf_fail f)
+{
+	switch (f) {
+	case EMF_FAIL_TIMEOUT: return "timeout";
+	case EMF_FAIL_CRASH: return "crash";
+	case EMF_FAIL_OVERLOAD: return "overload";
+	case EMF_FAIL_SCAN_ERROR: return "scan_error";
+	case EMF_FAIL_STORE: return "store";
+	default: return "none";
+	}
+}
+
+/*
+ * milter.on_failure.CASE, or when that is "" the older coarse key:
+ * on_scan_failure for what happens to a scan (timeout, crash, overload),
+ * on_error for our own failures (scan error, spool or store).
+ */
+static enum emf_fail_action
+fail_action(const struct emf_cfg *cfg, enum emf_fail f)
+{
+	char *key = g_strdup_printf("milter.on_failure.%s", emf_fail_name(f));
+	const char *v = emf_cfg_str(cfg, key);
+
+	g_free(key);
+	if (v == NULL || v[0] == '\0')
+		v = emf_cfg_str(cfg, f == EMF_FAIL_SCAN_ERROR ||
+		    f == EMF_FAIL_STORE ? "milter.on_error" :
+		    "milter.on_scan_failure");
+	if (strcmp(v, "accept") == 0)
+		return EMF_FAILACT_ACCEPT;
+	if (strcmp(v, "reject") == 0)
+		return EMF_FAILACT_REJECT;
+	return EMF_FAILACT_TEMPFAIL;
+}
+
 int
 emf_milter_inflight(void)
 {
@@ -50,10 +86,8 @@ emf_mconf_new(struct emf_cfg *cfg)
 	mc->refs = 1;
 	mc->cfg = cfg;
 	mc->scan_timeout_ms = (long)emf_cfg_int(cfg, "milter.scan_timeout_ms");
-	mc->fail_accept = strcmp(emf_cfg_str(cfg, "milter.on_scan_failure"),
-	    "accept") == 0;
-	mc->error_accept = strcmp(emf_cfg_str(cfg, "milter.on_error"),
-	    "accept") == 0;
+	for (int f = EMF_FAIL_NONE + 1; f < EMF_FAIL_N; f++)
+		mc->on_fail[f] = fail_action(cfg, (enum emf_fail)f);
 	mc->headers_on_accept = emf_cfg_bool(cfg, "milter.headers_on_accept");
 	mc->quarantine_rejected = emf_cfg_bool(cfg,
 	    "milter.quarantine_rejected");
@@ -139,9 +173,25 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long f2, unsigned long f3, unsigned long *pf0,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
+	struct emf_mconf *mc = mconf_get();
+	/* Without header changes a forged X-Emofilter-* header could not
+	 * be removed, nor a verdict added; without quarantine no message
+	 * could be held. Refused, the MTA applies its default action
+	 * (milter_default_action = tempfail is what we recommend). */
+	unsigned long need = SMFIF_ADDHDRS | SMFIF_CHGHDRS |
+	    (strcmp(mc->qaction, "hold") == 0 ? SMFIF_QUARANTINE : 0);
+
+	emf_mconf_unref(mc);
 	(void)ctx;
 	(void)f2;
 	(void)f3;
+	if ((f0 & need) != need) {
+		emf_log(EMF_LOG_ERR, "milter negotiation refused: the MTA "
+		    "offers actions 0x%lx, emofilter needs 0x%lx (add and "
+		    "change headers%s)", f0, need,
+		    need & SMFIF_QUARANTINE ? ", quarantine" : "");
+		return SMFIS_REJECT;
+	}
 	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
 	/* Header values with their leading space: the message as sent. */
 	*pf1 = f1 & SMFIP_HDR_LEADSPC;
@@ -351,12 +401,10 @@ cb_eom(SMFICTX *ctx)
 		env.auth_user = m->auth_user;
 		rc = emf_pool_scan(the_pool, m->qid, fd, &env,
 		    c->mc->scan_timeout_ms, &v);
-		/* A failed scan (not our own failure) is SCAN_FAILED. */
-		if (rc == EMF_ERR_INTERNAL)
-			rc = EMF_ERR_TIMEOUT;
 	} else if (rc != EMF_OK) {
 		emf_log(EMF_LOG_ERR, "%s: spool: %s (%s)", m->qid,
 		    emf_rc_str(rc), strerror(errno));
+		v.fail = EMF_FAIL_STORE;
 	}
 	st = emf_actions_apply(ctx, c, rc, &v, data, len);
 	emf_verdict_clear(&v);

@@ -28,12 +28,21 @@
 #define EMF_MAX_RCPTS 1000
 #define EMF_MAX_STRIP 64
 
+/* What a message without a verdict gets (milter.on_failure.*). */
+enum emf_fail_action {
+	EMF_FAILACT_TEMPFAIL = 0,
+	EMF_FAILACT_ACCEPT,	/* tagged X-Emofilter-Action: unscanned */
+	EMF_FAILACT_REJECT
+};
+
 /* Settings the milter process reads per message; immutable, refcounted. */
 struct emf_mconf {
 	gint refs;
 	struct emf_cfg *cfg;
 	long scan_timeout_ms;
-	bool fail_accept, error_accept, headers_on_accept;
+	/* per enum emf_fail case; EMF_FAIL_NONE unused */
+	enum emf_fail_action on_fail[EMF_FAIL_N];
+	bool headers_on_accept;
 	bool quarantine_rejected;
 	const char *qaction;		/* hold|discard|reject */
 	const char *reject_text, *subject_prefix, *qdir, *spool_dir;
@@ -87,6 +96,9 @@ bool emf_milter_setup(const char *sock, struct emf_error *err);
  */
 int emf_milter_run(const char *conf_path, struct emf_mconf *mc,
     struct emf_pool *pool);
+
+/* The on_failure key name of a case: "timeout", "crash", ... */
+const char *emf_fail_name(enum emf_fail f);
 
 /* Messages now between MAIL FROM and end of message (for the metrics). */
 int emf_milter_inflight(void);

@@ -29,7 +29,9 @@
 #define WPKT_MAX 65536		/* largest packet we send or accept */
 #define HOOK_MARK "emf-test-sleep"
 
-enum wtype { W_REQ = 1, W_ACK, W_REPLY, W_DIED };
+/* W_STARTED and W_DIED come from the main process (on the worker's end
+ * of the slot), the others between the milter process and the worker. */
+enum wtype { W_REQ = 1, W_ACK, W_REPLY, W_DIED, W_STARTED };
 
 struct wmsg {
 	uint32_t magic, type;
@@ -45,6 +47,8 @@ struct slot {
 	int mfd, wfd;		/* milter end, worker end */
 	pid_t pid;		/* main process: live worker, 0 if none */
 	bool busy;		/* milter process: in use by a thread */
+	pid_t wpid;		/* milter process: the slot's worker as last
+				 * announced (W_STARTED, W_ACK), 0 if none */
 };
 
 struct emf_pool {
@@ -233,6 +237,23 @@ emf_pool_live(const struct emf_pool *pool)
 static void worker_main(int s, struct emf_engine *engine)
     __attribute__((noreturn));
 
+/* A notice from the main process to the milter process on slot sl. */
+static void
+notify(const struct slot *sl, enum wtype type, pid_t pid, int status)
+{
+	struct wmsg m;
+	struct iovec iov = { &m, sizeof(m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+	memset(&m, 0, sizeof(m));
+	m.magic = WMAGIC;
+	m.type = type;
+	m.pid = (int32_t)pid;
+	m.status = status;
+	/* Non-blocking: a full slot must not stall the main loop. */
+	(void)sendmsg(sl->wfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 void
 emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine)
 {
@@ -260,6 +281,9 @@ emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine)
 			worker_main(s, engine);
 		}
 		sl->pid = pid;
+		/* So that the milter process can kill a worker that hangs
+		 * before it takes a message (it never sends its pid). */
+		notify(sl, W_STARTED, pid, 0);
 		emf_log(EMF_LOG_INFO, "worker %u started, pid %ld", i,
 		    (long)pid);
 	}
@@ -270,7 +294,6 @@ emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status)
 {
 	for (unsigned i = 0; i < pool->n; i++) {
 		struct slot *sl = &pool->slots[i];
-		struct wmsg m;
 
 		if (sl->pid != pid)
 			continue;
@@ -283,18 +306,7 @@ emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status)
 			emf_log(EMF_LOG_WARNING,
 			    "worker %u (pid %ld) exited with status %d", i,
 			    (long)pid, WEXITSTATUS(status));
-		memset(&m, 0, sizeof(m));
-		m.type = W_DIED;
-		m.pid = (int32_t)pid;
-		m.status = status;
-		/* Non-blocking: a full slot must not stall the main loop. */
-		{
-			struct iovec iov = { &m, sizeof(m) };
-			struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-			m.magic = WMAGIC;
-			(void)sendmsg(sl->wfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-		}
+		notify(sl, W_DIED, pid, status);
 		return true;
 	}
 	return false;
@@ -456,12 +468,14 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 	size_t len;
 
 	memset(out, 0, sizeof(*out));
+	out->fail = EMF_FAIL_SCAN_ERROR;
 	if (pay == NULL)
 		return EMF_ERR_NOMEM;
 	if ((idx = take_slot(pool, deadline)) < 0) {
-		emf_log(EMF_LOG_WARNING, "%s: no scanner free within %ld ms",
-		    qid, timeout_ms);
+		emf_log(EMF_LOG_WARNING, "%s: overload: no scanner free within "
+		    "%ld ms", qid, timeout_ms);
 		free(pay);
+		out->fail = EMF_FAIL_OVERLOAD;
 		return EMF_ERR_TIMEOUT;
 	}
 	s = pool->slots[idx].mfd;
@@ -477,6 +491,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 		emf_log(EMF_LOG_ERR, "%s: worker slot %d: send: %s", qid, idx,
 		    strerror(errno));
 		rc = EMF_ERR_INTERNAL;
+		out->fail = EMF_FAIL_CRASH;
 		goto out;
 	}
 	for (;;) {
@@ -496,10 +511,15 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			rc = EMF_ERR_INTERNAL;
+			out->fail = EMF_FAIL_CRASH;
 			goto out;
 		}
 		if (r == 0)
 			continue;
+		if (m.type == W_STARTED || m.type == W_ACK)
+			pool->slots[idx].wpid = m.pid;
+		else if (m.type == W_DIED && m.pid == pool->slots[idx].wpid)
+			pool->slots[idx].wpid = 0;
 		if (m.type == W_ACK && m.seq == seq) {
 			worker = m.pid;
 		} else if (m.type == W_DIED && worker != 0 && m.pid == worker) {
@@ -507,6 +527,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 			    "%s: scanner pid %ld died (status %d)", qid,
 			    (long)worker, m.status);
 			rc = EMF_ERR_INTERNAL;
+			out->fail = EMF_FAIL_CRASH;
 			goto out;
 		} else if (m.type == W_REPLY && m.seq == seq) {
 			if (m.rc != EMF_OK || fd < 0 || !read_blob(fd, out)) {
@@ -515,12 +536,14 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 				rc = m.rc != EMF_OK ? (enum emf_rc)m.rc :
 				    EMF_ERR_INTERNAL;
 				emf_verdict_clear(out);
+				out->fail = EMF_FAIL_SCAN_ERROR;
 			} else {
 				out->score = m.score;
 				out->action = (enum emf_action)m.action;
 				out->scan_ms = (long)m.scan_ms;
 				out->limits_hit = m.limits_hit != 0;
 				out->pid = m.pid;
+				out->fail = EMF_FAIL_NONE;
 				rc = EMF_OK;
 			}
 			if (fd >= 0)
@@ -531,11 +554,22 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 		if (fd >= 0)
 			close(fd);
 	}
+	out->fail = EMF_FAIL_TIMEOUT;
 	if (worker != 0) {
 		emf_log(EMF_LOG_WARNING,
 		    "%s: scan exceeded %ld ms: killing scanner pid %ld", qid,
 		    timeout_ms, (long)worker);
 		kill(worker, SIGKILL);
+	} else if (pool->slots[idx].wpid > 0) {
+		/* Hung outside a scan (stopped, stuck): it would fail every
+		 * message given to this slot. Killed, the main process
+		 * starts another. */
+		emf_log(EMF_LOG_WARNING,
+		    "%s: no scanner took the message within %ld ms: killing "
+		    "hung scanner pid %ld", qid, timeout_ms,
+		    (long)pool->slots[idx].wpid);
+		kill(pool->slots[idx].wpid, SIGKILL);
+		pool->slots[idx].wpid = 0;
 	} else {
 		emf_log(EMF_LOG_WARNING,
 		    "%s: no scanner took the message within %ld ms", qid,

@@ -61,6 +61,17 @@ void emf_pool_client_init(struct emf_pool *pool);
 /* ---- milter process side (thread-safe) -------------------------------- */
 
 /* What a worker returns; strings owned (emf_verdict_clear()). */
+/* Why a message has no verdict: the on_failure case that applies. */
+enum emf_fail {
+	EMF_FAIL_NONE = 0,
+	EMF_FAIL_TIMEOUT,	/* the scan passed milter.scan_timeout_ms */
+	EMF_FAIL_CRASH,		/* the worker died or its socket failed */
+	EMF_FAIL_OVERLOAD,	/* no worker free before the deadline */
+	EMF_FAIL_SCAN_ERROR,	/* the worker replied with an error */
+	EMF_FAIL_STORE,		/* spool or quarantine store failed */
+	EMF_FAIL_N
+};
+
 struct emf_verdict {
 	char *id;
 	char *summary;		/* "NAME(score) ..." */
@@ -71,6 +82,7 @@ struct emf_verdict {
 	long scan_ms;
 	bool limits_hit;
 	pid_t pid;		/* worker that did it */
+	enum emf_fail fail;	/* set when emf_pool_scan() fails */
 };
 
 void emf_verdict_clear(struct emf_verdict *v);
@@ -80,7 +92,8 @@ void emf_verdict_clear(struct emf_verdict *v);
  * (including the wait for a free worker). EMF_OK with *out filled;
  * EMF_ERR_TIMEOUT when the deadline passed (the worker, if any, was
  * killed); EMF_ERR_INTERNAL when the worker died or the scan failed
- * inside; errno-style detail is logged, prefixed with qid.
+ * inside; errno-style detail is logged, prefixed with qid. On failure
+ * out->fail says which case it was (timeout, crash, overload, error).
  */
 enum emf_rc emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
     const struct emf_envelope *env, long timeout_ms, struct emf_verdict *out);

@@ -75,6 +75,39 @@ else
 	bad "clean: code $code, delivered file '$f'"
 fi
 
+# ---- forged X-Emofilter-* headers in any case, folded, repeated, in the
+# middle: every one gone through the real MTA, ours added once
+printf '%s\r\n' 'From: Alice <alice@example.org>' 'To: bob@example.net' \
+    'x-emofilter-score: -100' 'Subject: forged headers' \
+    'X-EMOFILTER-ACTION: accept' 'X-Emofilter-Symbols: NONE' \
+    '	folded-forged-line' 'Message-ID: <forged.emftest@example.org>' \
+    'X-Emofilter-Score: -200' 'X-Emofilter-ID: forged-id' \
+    'X-eMoFiLtEr-Score: -300' 'Date: Wed, 25 Nov 2026 06:00:00 +0000' \
+    'X-Emofilter-Released: forged release' 'X-Emofilter-Score: -400' \
+    'X-Emofilter-Action:' '  accept' '' 'hello' > "$PF_DIR/forged.eml"
+code=$(send "$PF_DIR/forged.eml")
+pf_wait_queue_empty 30
+f=$(pf_find_delivered '<forged.emftest@example.org>')
+if [ "$code" = 250 ] && [ -n "$f" ]; then
+	hdr=$(sed '/^\r\{0,1\}$/q' "$f")
+	n_score=$(echo "$hdr" | grep -ic '^x-emofilter-score:')
+	n_action=$(echo "$hdr" | grep -ic '^x-emofilter-action:')
+	n_id=$(echo "$hdr" | grep -ic '^x-emofilter-id:')
+	if [ "$n_score" -eq 1 ] && [ "$n_action" -eq 1 ] && [ "$n_id" -eq 1 ] &&
+	    echo "$hdr" | grep -q '^X-Emofilter-Score: 0.00' &&
+	    echo "$hdr" | grep -q '^X-Emofilter-Action: accept' &&
+	    ! echo "$hdr" | grep -q -e '-[1-4]00' -e forged-id -e folded-forged \
+	    -e 'Symbols: NONE' -e 'Released' &&
+	    echo "$hdr" | grep -q '^Subject: forged headers' &&
+	    echo "$hdr" | grep -q '^Date: Wed, 25 Nov 2026'; then
+		ok "forged: every X-Emofilter-* removed (case, folded, repeated, middle)"
+	else
+		bad "forged: headers left: $(echo "$hdr" | grep -i -A1 '^x-emofilter')"
+	fi
+else
+	bad "forged: code $code, delivered file '$f'"
+fi
+
 # ---- tag: delivered with the verdict and the subject prefix
 code=$(send "$msg/tag.eml")
 pf_wait_queue_empty 30

@@ -498,6 +498,26 @@ START_TEST(xml_text_decodes_entities)
 }
 END_TEST
 
+/* Numeric references past U+10FFFF do not wrap to ASCII (&#x100000041;
+ * used to decode to "A"); leading zeros are fine; too many digits are
+ * no reference at all. */
+START_TEST(xml_text_numeric_reference_overflow)
+{
+	const char *xml = "<w:t>[&#x100000041;][&#4294967361;][&#x110000;]"
+	    "[&#x10FFFF;][&#x0000000042;][&#0000000067;]"
+	    "[&#x00000000000000000000000000000000044;]</w:t>";
+	GString *t = g_string_new(NULL);
+
+	emf_ooxml_xml_text(xml, strlen(xml), "t", t, 1 << 20);
+	ck_assert_msg(strstr(t->str, "[\xef\xbf\xbd][\xef\xbf\xbd]"
+	    "[\xef\xbf\xbd][\xf4\x8f\xbf\xbf][B][C]") != NULL,
+	    "got: %s", t->str);
+	ck_assert_msg(strstr(t->str, "[&#x000") != NULL, "got: %s", t->str);
+	ck_assert_msg(strstr(t->str, "A") == NULL, "wrapped: %s", t->str);
+	g_string_free(t, TRUE);
+}
+END_TEST
+
 /* ---- BIFF and SYLK ----------------------------------------------------------- */
 
 START_TEST(biff_walk_sheets_names_filepass)
@@ -1263,6 +1283,7 @@ office_suite(void)
 	tcase_add_test(tc, corpus_xls_named_xlsm);
 	tcase_add_test(tc, text_runs_hold_lure);
 	tcase_add_test(tc, xml_text_decodes_entities);
+	tcase_add_test(tc, xml_text_numeric_reference_overflow);
 	tcase_add_test(tc, biff_walk_sheets_names_filepass);
 	tcase_add_test(tc, sylk_macro_sheet);
 	tcase_add_test(tc, biff_formulas_decode);

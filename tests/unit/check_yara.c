@@ -280,6 +280,41 @@ START_TEST(text_rules)
 }
 END_TEST
 
+/* libyara takes a timeout of 0 as none: never 0 to it, never rounded up. */
+START_TEST(yara_timeout_rounding)
+{
+	ck_assert_int_eq(emf_yara_timeout_s(-5), 0);
+	ck_assert_int_eq(emf_yara_timeout_s(0), 0);
+	ck_assert_int_eq(emf_yara_timeout_s(1), 1);
+	ck_assert_int_eq(emf_yara_timeout_s(999), 1);
+	ck_assert_int_eq(emf_yara_timeout_s(1000), 1);
+	ck_assert_int_eq(emf_yara_timeout_s(1999), 1);
+	ck_assert_int_eq(emf_yara_timeout_s(2500), 2);
+}
+END_TEST
+
+/* Under a millisecond before the deadline: YARA is not run (it used to
+ * run with no timeout at all), and the report says why. */
+START_TEST(yara_skipped_at_deadline)
+{
+	char *conf = rules_conf(NULL);
+	struct emf_engine *e = tu_engine(conf);
+	struct emf_scan *s = emf_scan_new(e, NULL);
+	struct emf_object *o = emf_object_child(s, NULL, "x", NULL, NULL, 0);
+	const char *text = texts[0].text;
+
+	emf_text_add(s, EMF_TEXT_MACRO, o, text, strlen(text));
+	s->deadline_us = g_get_monotonic_time() + 999;
+	emf_yara_texts(s);
+	ck_assert_msg(!emf_scan_has_symbol(s, texts[0].want),
+	    "YARA ran with under 1 ms left");
+	ck_assert_uint_gt(s->limits_hit->len, 0);
+	emf_scan_free(s);
+	emf_engine_unref(e);
+	g_free(conf);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -292,6 +327,8 @@ main(void)
 	tcase_add_test(tc, disabled_yara_has_no_rules);
 	tcase_add_test(tc, scores_from_meta_and_config);
 	tcase_add_test(tc, raw_object_utf16_lure);
+	tcase_add_test(tc, yara_timeout_rounding);
+	tcase_add_test(tc, yara_skipped_at_deadline);
 	tcase_add_loop_test(tc, text_rules, 0, G_N_ELEMENTS(texts));
 	suite_add_tcase(s, tc);
 	return tu_run(s);

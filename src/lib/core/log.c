@@ -72,6 +72,28 @@ utf8_seq(const unsigned char *s)
 	return n;
 }
 
+/* The code point of the valid k-byte UTF-8 sequence at p. */
+static unsigned long
+utf8_cp(const unsigned char *p, size_t k)
+{
+	unsigned long c = k == 2 ? p[0] & 0x1f : k == 3 ? p[0] & 0x0f :
+	    p[0] & 0x07;
+
+	for (size_t i = 1; i < k; i++)
+		c = (c << 6) | (p[i] & 0x3f);
+	return c;
+}
+
+/* Whether c is a format character that reorders or hides text: C1,
+ * zero-width, bidi, line/paragraph separator. */
+static int
+hidden_format(unsigned long c)
+{
+	return (c >= 0x80 && c < 0xa0) || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	    c == 0xfeff;
+}
+
 char *
 emf_log_safe(char *buf, size_t n, const char *s)
 {
@@ -91,6 +113,11 @@ emf_log_safe(char *buf, size_t n, const char *s)
 		} else if (k == 0) {
 			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", *p);
 			k = 1;
+		} else if (k > 1 && hidden_format(utf8_cp(p, k))) {
+			/* C1, bidi and zero-width: would reorder or hide
+			 * the rest of the line in a log viewer. */
+			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04lx",
+			    utf8_cp(p, k));
 		} else {
 			memcpy(tmp, p, k);
 			tl = k;

@@ -328,6 +328,62 @@ add_passwords(JsonBuilder *b, const GPtrArray *pws)
 	json_builder_end_array(b);
 }
 
+/*
+ * JSON that every consumer accepts. json-glib's generator leaves some
+ * control characters raw inside strings (0x1f, DEL), and U+2028/U+2029
+ * end a line in JavaScript; an invalid UTF-8 byte (should one slip
+ * through) fails a strict decoder. Walk the generated text and, inside
+ * strings only, write each of those as a \u escape (an invalid byte as
+ * \ufffd). Escapes json-glib already wrote are kept as they are.
+ */
+char *
+emf_json_strict(const char *json)
+{
+	GString *o = g_string_sized_new(strlen(json) + 16);
+	bool in_str = false;
+	const char *p = json;
+
+	while (*p != '\0') {
+		unsigned char c = (unsigned char)*p;
+		gunichar u;
+
+		if (!in_str) {
+			if (c == '"')
+				in_str = true;
+			g_string_append_c(o, (char)c);
+			p++;
+			continue;
+		}
+		if (c == '"') {
+			in_str = false;
+			g_string_append_c(o, '"');
+			p++;
+		} else if (c == '\\' && p[1] != '\0') {
+			g_string_append_len(o, p, 2);
+			p += 2;
+		} else if (c < 0x20 || c == 0x7f) {
+			g_string_append_printf(o, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			g_string_append_c(o, (char)c);
+			p++;
+		} else if ((u = g_utf8_get_char_validated(p, -1)) ==
+		    (gunichar)-1 || u == (gunichar)-2) {
+			g_string_append(o, "\\ufffd");
+			p++;
+		} else {
+			const char *next = g_utf8_next_char(p);
+
+			if (u == 0x2028 || u == 0x2029)
+				g_string_append_printf(o, "\\u%04x", u);
+			else
+				g_string_append_len(o, p, next - p);
+			p = next;
+		}
+	}
+	return g_string_free(o, FALSE);
+}
+
 static char *
 iso_time(gint64 t)
 {
@@ -375,7 +431,9 @@ emf_report_json(const struct emf_report *r, bool pretty)
 	g = json_generator_new();
 	json_generator_set_pretty(g, pretty);
 	json_generator_set_root(g, root);
-	out = json_generator_to_data(g, NULL);
+	t = json_generator_to_data(g, NULL);
+	out = emf_json_strict(t);
+	g_free(t);
 	json_node_unref(root);
 	g_object_unref(g);
 	g_object_unref(b);
@@ -384,17 +442,48 @@ emf_report_json(const struct emf_report *r, bool pretty)
 
 /* ---- text ---------------------------------------------------------------- */
 
-/* Copy s for a terminal: control characters shown as \xHH. */
+/* Format characters that reorder or hide text: C1, zero-width, bidi. */
+static bool
+hidden_format(gunichar c)
+{
+	return (c >= 0x80 && c < 0xa0) || (c >= 0x200b && c <= 0x200f) ||
+	    (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069) ||
+	    c == 0x2028 || c == 0x2029 || c == 0xfeff;
+}
+
+/*
+ * Copy s for a terminal: control characters and invalid bytes shown as
+ * \xHH, bidirectional, zero-width and C1 format characters as \uHHHH
+ * (a right-to-left override in a file name would reverse what follows).
+ */
 static void
 append_safe(GString *s, const char *text)
 {
-	for (const char *p = text ? text : ""; *p; p++) {
-		unsigned char c = (unsigned char)*p;
+	const char *p = text ? text : "";
 
-		if (c < 0x20 || c == 0x7f)
+	while (*p != '\0') {
+		unsigned char c = (unsigned char)*p;
+		gunichar u;
+
+		if (c < 0x20 || c == 0x7f) {
 			g_string_append_printf(s, "\\x%02x", c);
-		else
+			p++;
+		} else if (c < 0x80) {
 			g_string_append_c(s, (char)c);
+			p++;
+		} else if ((u = g_utf8_get_char_validated(p, -1)) ==
+		    (gunichar)-1 || u == (gunichar)-2) {
+			g_string_append_printf(s, "\\x%02x", c);
+			p++;
+		} else {
+			const char *next = g_utf8_next_char(p);
+
+			if (hidden_format(u))
+				g_string_append_printf(s, "\\u%04x", u);
+			else
+				g_string_append_len(s, p, next - p);
+			p = next;
+		}
 	}
 }
 

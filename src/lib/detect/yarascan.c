@@ -244,6 +244,18 @@ on_match(YR_SCAN_CONTEXT *ctx, int message, void *data, void *arg)
 	return CALLBACK_CONTINUE;
 }
 
+int
+emf_yara_timeout_s(long remaining_ms)
+{
+	if (remaining_ms <= 0)
+		return 0;
+	/* Rounded down: rounding up would let YARA run up to a second past
+	 * the deadline. Under a second left still gets the smallest
+	 * timeout libyara has, since 0 would mean none at all. */
+	return remaining_ms < 1000 ? 1 :
+	    (int)MIN(remaining_ms / 1000, (long)G_MAXINT);
+}
+
 static void
 scan_buffer(struct emf_scan *scan, const struct emf_yara *y,
     struct emf_object *obj, const char *where, const uint8_t *data,
@@ -251,19 +263,24 @@ scan_buffer(struct emf_scan *scan, const struct emf_yara *y,
 {
 	struct match_ctx m = { scan, obj, where };
 	YR_SCANNER *s;
-	long ms;
-	int rc;
+	int secs, rc;
 
 	if (len == 0 || y->nrules == 0 || emf_scan_expired(scan))
 		return;
-	ms = emf_scan_remaining_ms(scan);
+	secs = emf_yara_timeout_s(emf_scan_remaining_ms(scan));
+	if (secs == 0) {
+		/* Under a millisecond left: a timeout of 0 would be none. */
+		emf_limit_hit(scan, "time", obj,
+		    "YARA not run: the deadline is reached");
+		return;
+	}
 	if (yr_scanner_create(y->rules, &s) != ERROR_SUCCESS) {
 		scan->error = EMF_ERR_NOMEM;
 		return;
 	}
 	yr_scanner_set_callback(s, on_match, &m);
 	yr_scanner_set_flags(s, SCAN_FLAGS_FAST_MODE);
-	yr_scanner_set_timeout(s, (int)((ms + 999) / 1000));
+	yr_scanner_set_timeout(s, secs);
 	rc = yr_scanner_scan_mem(s, data, len);
 	if (rc == ERROR_SCAN_TIMEOUT)
 		emf_limit_hit(scan, "time", obj, "YARA stopped by the deadline");

@@ -52,6 +52,13 @@ void emf_yara_fini(void *state);
 unsigned emf_yara_rule_count(const struct emf_yara *y);
 
 /* Object analyser: the object's raw bytes, before its handler runs. */
+/*
+ * The timeout in seconds to give libyara with remaining_ms left before
+ * the scan's deadline: 0 means do not scan (libyara takes 0 as no
+ * timeout), else at least 1 and never rounded up past the deadline.
+ */
+int emf_yara_timeout_s(long remaining_ms);
+
 void emf_yara_object(struct emf_scan *scan, struct emf_object *obj);
 
 /* Post-queue analyser: every decoded text (body, HTML, document, macro). */

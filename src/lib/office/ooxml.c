@@ -36,17 +36,21 @@ entity(const char *s, size_t len, GString *out)
 	}
 	if (len > 3 && s[1] == '#') {
 		bool hex = s[2] == 'x' || s[2] == 'X';
-		size_t i = hex ? 3 : 2;
+		size_t start = hex ? 3 : 2, i = start;
 		gunichar c = 0;
 
-		for (; i < len && i < 12 && g_ascii_isxdigit(s[i]); i++) {
-			if (!hex && !g_ascii_isdigit(s[i]))
-				break;
+		/* At most 32 digits (leading zeros are legal); the value is
+		 * held at 0x110000 once past U+10FFFF so that it cannot
+		 * wrap (&#x100000041; is not "A"): out of range is U+FFFD. */
+		for (; i < len && i - start < 32 && (hex ?
+		    g_ascii_isxdigit(s[i]) : g_ascii_isdigit(s[i])); i++) {
 			c = c * (hex ? 16 : 10) + (gunichar)(hex ?
 			    g_ascii_xdigit_value(s[i]) :
 			    g_ascii_digit_value(s[i]));
+			if (c > 0x10FFFF)
+				c = 0x110000;
 		}
-		if (i < len && s[i] == ';' && i > (hex ? 3u : 2u)) {
+		if (i < len && s[i] == ';' && i > start) {
 			if (c == 0 || c > 0x10FFFF || (c >= 0xD800 &&
 			    c <= 0xDFFF))
 				c = 0xFFFD;
