@@ -223,8 +223,8 @@ EOS
 ID3=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/r3.json")
 check_rc "show an Excel 4.0 macro entry" 0 "$Q" -d "$T/xlmstore" show "$ID3"
 has "show: the macro sheet" "$T/out" "--- module Excel 4.0 macro sheet Macro1 in 2/a.xls"
-has "show: XLM formula 1" "$T/out" '    R1C1: =ALERT("This is a sample Excel 4 macro")'
-has "show: XLM formula 2" "$T/out" "    R2C1: =HALT()"
+has "show: XLM formula 1" "$T/out" '    A1: =ALERT("This is a sample Excel 4 macro")'
+has "show: XLM formula 2" "$T/out" "    A2: =HALT()"
 
 # ---- analyst lookups and statistics -----------------------------------------
 lookup() {	# lookup NAME WANT-IDS FILTER...

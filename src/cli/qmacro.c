@@ -7,11 +7,11 @@
 
 #include "office/ole.h"
 #include "office/vba.h"
+#include "office/xlm.h"
 #include "qhash.h"
 #include "qjson.h"
 #include "qmacro.h"
 #include "qsafe.h"
-#include "qxlm.h"
 
 #define MAX_DIR_ENTRIES 4096
 #define MAX_MODULES 1000
@@ -117,36 +117,51 @@ project(struct collect *c, struct emf_ole *ole, long vba, long dir,
 	emf_vba_project_free(proj);
 }
 
-/* The Excel 4.0 macro sheets of a workbook, one "module" each. */
+/*
+ * The Excel 4.0 macro sheets of a workbook as one "module": the formulas
+ * the library's BIFF walk decodes (office/xlm.h), one cell a line.
+ */
 static void
 xlm_sheets(struct collect *c, struct emf_ole *ole, const char *where)
 {
 	long wb = emf_ole_child(ole, 0, "Workbook");
 	enum emf_ole_read how;
+	struct emf_biff_info info = { 0 };
 	uint8_t *raw = NULL;
 	size_t len;
-	GPtrArray *sheets;
 
+	if (wb < 0)
+		wb = emf_ole_child(ole, 0, "Book");
 	if (wb < 0 || emf_ole_read(ole, (size_t)wb, MAX_STREAM, &raw, &len,
 	    &how) != EMF_OK)
 		return;
-	sheets = qxlm_sheets(raw, len);
-	for (guint i = 0; i < sheets->len; i++) {
-		struct qxlm_sheet *s = g_ptr_array_index(sheets, i);
-		struct qmacro *q;
+	if (emf_biff_walk(raw, len, &info) && info.macro_sheets != NULL &&
+	    info.macro_sheets->len > 0) {
+		GString *names = g_string_new(NULL);
+		const char *text = info.formulas != NULL &&
+		    info.formulas->len > 0 ? info.formulas->str :
+		    "(no formulas)\n";
+		size_t n = strlen(text);
 
-		if (c->total + s->text->len > MAX_TOTAL)
-			break;
-		c->total += s->text->len;
-		q = g_new0(struct qmacro, 1);
-		q->where = g_strdup(where);
-		q->module = g_strdup_printf("Excel 4.0 macro sheet %s",
-		    s->name);
-		q->source = g_strdup(s->text->len ? s->text->str :
-		    "(no formulas)\n");
-		g_ptr_array_add(c->out, q);
+		for (guint i = 0; i < info.macro_sheets->len; i++)
+			g_string_append_printf(names, "%s%s", i ? ", " : "",
+			    (const char *)g_ptr_array_index(info.macro_sheets,
+			    i));
+		if (c->total + n <= MAX_TOTAL) {
+			struct qmacro *q = g_new0(struct qmacro, 1);
+
+			c->total += n;
+			q->where = g_strdup(where);
+			q->module = g_strdup_printf(
+			    "Excel 4.0 macro sheet %s%s", names->str,
+			    info.formulas_cut ? " (formulas cut)" : "");
+			q->source = g_strdup_printf("%s%s", text,
+			    n > 0 && text[n - 1] != '\n' ? "\n" : "");
+			g_ptr_array_add(c->out, q);
+		}
+		g_string_free(names, TRUE);
 	}
-	qxlm_sheets_free(sheets);
+	emf_biff_info_clear(&info);
 	g_free(raw);
 }
 

@@ -9,8 +9,9 @@
  * storage named VBA with a dir stream gives its modules, decompressed
  * ([MS-OVBA]) and made UTF-8 from the project's code page. Bounded: 4096
  * directory entries, 1000 modules, 1 MiB of source per module, 8 MiB in
- * all. The Excel 4.0 macro sheets of a BIFF8 workbook come as one
- * "module" each, their formulas one cell a line (qxlm.h).
+ * all. The Excel 4.0 macro sheets of a workbook come as one "module",
+ * their formulas one cell a line, as the library's BIFF walk decodes
+ * them for the scan (office/xlm.h).
  */
 #ifndef EMF_QMACRO_H
 #define EMF_QMACRO_H
