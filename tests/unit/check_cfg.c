@@ -199,7 +199,7 @@ START_TEST(include_of_a_file_is_read)
 	char *dir = g_dir_make_tmp("emf-cfg-XXXXXX", NULL);
 	char *main_conf = g_build_filename(dir, "main.conf", NULL);
 	char *inc = g_build_filename(dir, "scores.conf", NULL);
-	char *bad = g_build_filename(dir, "bad.conf", NULL);
+	char *bad_conf = g_build_filename(dir, "bad.conf", NULL);
 	struct emf_cfg *cfg = NULL;
 	struct emf_engine *e = NULL;
 	struct emf_error err;
@@ -207,7 +207,7 @@ START_TEST(include_of_a_file_is_read)
 
 	ck_assert(g_file_set_contents(inc, "scores = { OFFICE_MACRO = 7.5; };\n",
 	    -1, NULL));
-	ck_assert(g_file_set_contents(bad, "# bad\n@include \"..\"\n", -1, NULL));
+	ck_assert(g_file_set_contents(bad_conf, "# bad\n@include \"..\"\n", -1, NULL));
 	ck_assert(g_file_set_contents(main_conf, "@include \"scores.conf\"\n",
 	    -1, NULL));
 	if (emf_cfg_load(main_conf, &cfg, &err) != EMF_OK)
@@ -235,11 +235,11 @@ START_TEST(include_of_a_file_is_read)
 	g_free(want);
 
 	unlink(inc);
-	unlink(bad);
+	unlink(bad_conf);
 	unlink(main_conf);
 	g_rmdir(dir);
 	g_free(inc);
-	g_free(bad);
+	g_free(bad_conf);
 	g_free(main_conf);
 	g_free(dir);
 }
