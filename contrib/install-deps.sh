@@ -10,7 +10,8 @@ PKGS="build-essential autoconf automake libtool pkg-config
 libmilter-dev libgmime-3.0-dev libglib2.0-dev libzip-dev libyara-dev yara
 libconfig-dev check libpsl-dev libssl-dev zlib1g-dev libjson-glib-dev
 zip unzip p7zip-full python3 valgrind clang time bc
-postfix swaks miltertest libsasl2-modules"
+postfix swaks miltertest libsasl2-modules
+libsqlite3-dev libpq-dev postgresql"
 
 missing=""
 for p in $PKGS; do
