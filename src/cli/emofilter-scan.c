@@ -5,10 +5,21 @@
  *     FILE...|-
  * emofilter-scan [-c CONF] --raw FILE...
  * emofilter-scan [-c CONF] --check-rules
+ * emofilter-scan [-c CONF] --state DIR FILE...
  *
  * .eml files, mbox files (each message separately) and stdin. Exit status
  * (like clamscan): 0 every message clean, 1 at least one tagged or worse,
- * 2 an error (unreadable input, bad configuration).
+ * 2 an error (unreadable input, bad configuration, the state store
+ * unreachable: the milter would tempfail).
+ *
+ * --state DIR: the inputs are scanned in order against the correlation
+ * state (store/state.h; the SQLite file DIR/state.sqlite, or the
+ * configured PostgreSQL): a mail whose encrypted archive stays closed is
+ * held, a later mail of the same sender to one of its recipients is tried
+ * for its password, and one JSON line per transition is printed after the
+ * reports: {"event": "held"|"resolved", "id", "file", "outcome",
+ * "opened_by", ...}. The state outlives the run, so several runs (each
+ * with its own envelope options) see the same held mail.
  */
 #include "config.h"
 
@@ -19,10 +30,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "emf.h"
 #include "store/quarantine.h"
+#include "store/state.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_FLAGGED 1
@@ -35,6 +50,7 @@ struct opts {
 	bool raw;
 	bool check_rules;
 	const char *quarantine;	/* --quarantine DIR */
+	const char *state_dir;	/* --state DIR */
 	struct emf_envelope env;
 	GPtrArray *rcpts;
 };
@@ -45,7 +61,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: emofilter-scan [-c CONF] [--json | --summary] [--sender ADDR]\n"
 	    "                      [--rcpt ADDR]... [--client-ip IP] [--helo NAME]\n"
-	    "                      [--quarantine DIR] FILE...|-\n"
+	    "                      [--quarantine DIR] [--state DIR] FILE...|-\n"
 	    "       emofilter-scan [-c CONF] [--json | --summary] --raw FILE...\n"
 	    "       emofilter-scan [-c CONF] --check-rules\n"
 	    "\n"
@@ -62,6 +78,9 @@ usage(FILE *f)
 	    "  --helo NAME         HELO/EHLO name\n"
 	    "  --quarantine DIR    also store each message and its report in the\n"
 	    "                      quarantine store DIR (see emofilter-quarantine)\n"
+	    "  --state DIR         scan in order with the correlation state in DIR\n"
+	    "                      (mail held for a password sent in a later mail);\n"
+	    "                      prints one JSON line per held/resolved mail\n"
 	    "  --check-rules       load the configuration and compile the rules, then exit\n"
 	    "Exit status: 0 clean, 1 tagged or worse, 2 error.\n",
 	    EMF_SYSCONFDIR);
@@ -80,7 +99,7 @@ static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_JSON = 256, O_SUMMARY, O_RAW, O_SENDER, O_RCPT, O_IP, O_HELO,
-		O_CHECK, O_QUARANTINE };
+		O_CHECK, O_QUARANTINE, O_STATE };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, O_JSON },
@@ -92,6 +111,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "helo", required_argument, NULL, O_HELO },
 		{ "check-rules", no_argument, NULL, O_CHECK },
 		{ "quarantine", required_argument, NULL, O_QUARANTINE },
+		{ "state", required_argument, NULL, O_STATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -110,6 +130,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_HELO: o->env.helo = optarg; break;
 		case O_CHECK: o->check_rules = true; break;
 		case O_QUARANTINE: o->quarantine = optarg; break;
+		case O_STATE: o->state_dir = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_CLEAN);
 		default: usage(stderr); return -1;
 		}
@@ -120,6 +141,10 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->quarantine != NULL && o->raw) {
 		fprintf(stderr, "emofilter-scan: --quarantine stores mail; it does not apply to --raw\n");
+		return -1;
+	}
+	if (o->state_dir != NULL && o->raw) {
+		fprintf(stderr, "emofilter-scan: --state correlates mail; it does not apply to --raw\n");
 		return -1;
 	}
 	if (!o->check_rules && optind >= argc) {
@@ -280,6 +305,324 @@ quarantine(const struct opts *o, const char *label, const char *msg,
 	return true;
 }
 
+/* ---- --state: correlation with held mail ------------------------------ */
+
+static struct emf_state *state;		/* --state, else NULL */
+static const char *expiry_action;	/* state.expiry_action */
+
+static int64_t
+now_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/*
+ * One event line: {"event": ..., "id": ..., "file": ..., "outcome": ...,
+ * "opened_by": ..., more...}. event_begin() opens it (the caller may add
+ * members), event_end() prints it.
+ */
+static JsonBuilder *
+event_begin(const char *event, const struct emf_held *h, const char *outcome,
+    const char *opened_by)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "event");
+	json_builder_add_string_value(b, event);
+	json_builder_set_member_name(b, "id");
+	json_builder_add_string_value(b, h->report_id);
+	json_builder_set_member_name(b, "file");
+	json_builder_add_string_value(b, h->label);
+	json_builder_set_member_name(b, "outcome");
+	if (outcome != NULL)
+		json_builder_add_string_value(b, outcome);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "opened_by");
+	if (opened_by != NULL)
+		json_builder_add_string_value(b, opened_by);
+	else
+		json_builder_add_null_value(b);
+	return b;
+}
+
+static void
+event_end(JsonBuilder *b)
+{
+	JsonGenerator *g;
+	JsonNode *root;
+	char *s;
+
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	g = json_generator_new();
+	json_generator_set_root(g, root);
+	s = json_generator_to_data(g, NULL);
+	printf("%s\n", s);
+	fflush(stdout);
+	g_free(s);
+	g_object_unref(g);
+	json_node_unref(root);
+	g_object_unref(b);
+}
+
+/* A mail whose password never came (or that a cap pushed out). */
+static void
+print_expired(const struct emf_held *h, const char *why)
+{
+	JsonBuilder *b = event_begin("resolved", h, "expired", NULL);
+
+	json_builder_set_member_name(b, "action");
+	json_builder_add_string_value(b, expiry_action);
+	json_builder_set_member_name(b, "reason");
+	json_builder_add_string_value(b, why);
+	event_end(b);
+}
+
+static bool
+state_failed(const char *label, const struct emf_error *err)
+{
+	fprintf(stderr, "emofilter-scan: %s: %s (the milter would tempfail)\n",
+	    label, err->msg);
+	return false;
+}
+
+static bool
+state_expire(const char *label)
+{
+	GPtrArray *gone = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)emf_held_free);
+	struct emf_error err;
+	bool ok = true;
+
+	if (emf_state_expire(state, now_s(), expiry_action, gone, &err) !=
+	    EMF_OK)
+		ok = state_failed(label, &err);
+	for (guint i = 0; i < gone->len; i++)
+		print_expired(g_ptr_array_index(gone, i), "window");
+	g_ptr_array_free(gone, TRUE);
+	return ok;
+}
+
+/*
+ * Before the report is shown: a mail that will be held while the store
+ * is full is scanned again with the cap named, so that its report has
+ * LIMIT_EXCEEDED (only then: such a scan is cheap, its archive is shut).
+ */
+static bool
+state_precheck(struct emf_engine *engine, const struct opts *o,
+    const char *label, const char *msg, size_t len, struct emf_report **r)
+{
+	struct emf_error err;
+	const char *limit = NULL;
+	char **senders;
+	struct emf_scan_opts so = { 0 };
+	struct emf_report *again;
+
+	if (!emf_report_has_symbol(*r, "ARCHIVE_PASSWORD_UNKNOWN"))
+		return true;
+	senders = emf_state_senders(*r);
+	if (emf_state_full(state, senders[0], senders[1], &limit, &err) !=
+	    EMF_OK) {
+		g_strfreev(senders);
+		return state_failed(label, &err);
+	}
+	g_strfreev(senders);
+	if (limit == NULL)
+		return true;
+	so.state_full = limit;
+	if (emf_scan_message_opts(engine, msg, len, &o->env, &so, &again) ==
+	    EMF_OK) {
+		emf_report_free(*r);
+		*r = again;
+	}
+	return true;
+}
+
+/* Rescan held mail h with the candidates of the mail behind r. */
+static bool
+state_try(struct emf_engine *engine, struct emf_held *h,
+    const struct emf_report *r, const char *label, unsigned mentions)
+{
+	char **cands = emf_state_candidates(h, r);
+	char **rcpts = g_strsplit(h->env_rcpts, "\n", 0);
+	struct emf_envelope env = { 0 };
+	struct emf_scan_opts so = { 0 };
+	struct emf_report *re;
+	struct emf_error err;
+	char *src, *detail;
+	gsize mlen;
+	const void *m = g_bytes_get_data(h->message, &mlen);
+	bool ok = true;
+
+	if (cands[0] == NULL || mlen == 0)
+		goto out;
+	env.sender = *h->env_sender ? h->env_sender : NULL;
+	env.queue_id = *h->queue_id ? h->queue_id : NULL;
+	env.rcpts = (const char *const *)rcpts;
+	env.nrcpts = *h->env_rcpts ? g_strv_length(rcpts) : 0;
+	src = g_strdup_printf("password mail %s", label);
+	so.passwords = (const char *const *)cands;
+	so.password_source = src;
+	if (emf_scan_message_opts(engine, m, mlen, &env, &so, &re) != EMF_OK) {
+		fprintf(stderr, "emofilter-scan: %s: rescan of %s failed\n",
+		    label, h->label);
+		g_free(src);
+		ok = false;
+		goto out;
+	}
+	g_free(src);
+	if (!emf_report_has_symbol(re, "ARCHIVE_PASSWORD_UNKNOWN")) {
+		enum emf_action a = emf_report_action(re);
+		const char *outcome = a >= EMF_ACTION_QUARANTINE ? "keep" :
+		    "release";
+		bool claimed = false;
+
+		detail = g_strdup_printf("resolved by %s: %s (rescan %s, "
+		    "score %.2f, %s)", label, outcome, emf_report_id(re),
+		    emf_report_score(re), emf_action_name(a));
+		if (emf_state_finish(state, h->id, EMF_STATE_RESOLVED, outcome,
+		    label, detail, now_s(), &claimed, &err) != EMF_OK)
+			ok = state_failed(label, &err);
+		else if (claimed) {
+			JsonBuilder *b = event_begin("resolved", h, outcome,
+			    label);
+
+			json_builder_set_member_name(b, "score");
+			json_builder_add_double_value(b, emf_report_score(re));
+			json_builder_set_member_name(b, "action");
+			json_builder_add_string_value(b, emf_action_name(a));
+			json_builder_set_member_name(b, "rescan_id");
+			json_builder_add_string_value(b, emf_report_id(re));
+			json_builder_set_member_name(b, "mentions");
+			json_builder_begin_array(b);
+			if (mentions & EMF_MENTION_SUBJECT)
+				json_builder_add_string_value(b, "subject");
+			if (mentions & EMF_MENTION_ATTACHMENT)
+				json_builder_add_string_value(b, "attachment");
+			if (mentions & EMF_MENTION_MESSAGE_ID)
+				json_builder_add_string_value(b, "message_id");
+			json_builder_end_array(b);
+			event_end(b);
+		}
+		g_free(detail);
+	} else {
+		detail = g_strdup_printf("%s offered %u candidates: still "
+		    "closed", label, g_strv_length(cands));
+		if (emf_state_note(state, h->id, detail, now_s(), &err) !=
+		    EMF_OK)
+			ok = state_failed(label, &err);
+		g_free(detail);
+	}
+	emf_report_free(re);
+out:
+	g_strfreev(cands);
+	g_strfreev(rcpts);
+	return ok;
+}
+
+/* Mentioned mail first, then oldest first (the order they came in). */
+struct waiting {
+	struct emf_held *h;
+	unsigned mentions;
+};
+
+static gint
+by_mention(gconstpointer a, gconstpointer b)
+{
+	const struct waiting *x = a, *y = b;
+
+	if ((x->mentions != 0) != (y->mentions != 0))
+		return x->mentions != 0 ? -1 : 1;
+	return x->h->received < y->h->received ? -1 :
+	    x->h->received > y->h->received;
+}
+
+/* After the report: resolve what this mail may resolve, then hold it. */
+static bool
+state_message(struct emf_engine *engine, const char *label, const char *msg,
+    size_t len, const struct emf_report *r)
+{
+	const struct emf_state_opts *so = emf_state_options(state);
+	GPtrArray *rows = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)emf_held_free);
+	GArray *w = g_array_new(FALSE, FALSE, sizeof(struct waiting));
+	char **senders = emf_state_senders(r);
+	struct emf_error err;
+	struct emf_held *h;
+	int64_t now = now_s();
+	bool ok = true;
+
+	if (emf_state_waiting_from(state, (const char *const *)senders,
+	    now - so->window, 64, rows, &err) != EMF_OK)
+		ok = state_failed(label, &err);
+	g_strfreev(senders);
+	for (guint i = 0; i < rows->len; i++) {
+		struct waiting x = { g_ptr_array_index(rows, i), 0 };
+
+		if (!emf_state_may_resolve(x.h, r))
+			continue;
+		x.mentions = emf_state_mentions(x.h, r);
+		g_array_append_val(w, x);
+	}
+	g_array_sort(w, by_mention);
+	for (guint i = 0; ok && i < w->len; i++) {
+		struct waiting *x = &g_array_index(w, struct waiting, i);
+
+		ok = state_try(engine, x->h, r, label, x->mentions);
+	}
+	g_array_free(w, TRUE);
+	g_ptr_array_free(rows, TRUE);
+	if (ok && (h = emf_held_from_report(r, msg, len, label, now)) != NULL) {
+		GPtrArray *evicted = g_ptr_array_new_with_free_func(
+		    (GDestroyNotify)emf_held_free);
+
+		if (emf_state_hold(state, h, now, evicted, &err) != EMF_OK) {
+			ok = state_failed(label, &err);
+		} else {
+			for (guint i = 0; i < evicted->len; i++)
+				print_expired(g_ptr_array_index(evicted, i),
+				    "evicted");
+			JsonBuilder *b = event_begin("held", h, NULL, NULL);
+
+			json_builder_set_member_name(b, "hashes");
+			json_builder_add_string_value(b, h->hashes);
+			event_end(b);
+		}
+		g_ptr_array_free(evicted, TRUE);
+		emf_held_free(h);
+	}
+	return ok;
+}
+
+/* Open the state: DIR/state.sqlite, or the configured PostgreSQL. */
+static bool
+state_start(const struct emf_cfg *cfg, const char *dir)
+{
+	struct emf_state_opts so;
+	struct emf_error err;
+	char *path = NULL;
+	bool ok;
+
+	emf_state_opts_from_cfg(cfg, &so);
+	expiry_action = emf_cfg_str(cfg, "state.expiry_action");
+	if (strcmp(so.backend, "sqlite") == 0) {
+		if (g_mkdir_with_parents(dir, 0700) != 0) {
+			fprintf(stderr, "emofilter-scan: --state %s: %s\n", dir,
+			    g_strerror(errno));
+			return false;
+		}
+		path = g_build_filename(dir, "state.sqlite", NULL);
+		so.path = path;
+	}
+	ok = emf_state_open(&so, &state, &err) == EMF_OK;
+	if (!ok)
+		fprintf(stderr, "emofilter-scan: %s\n", err.msg);
+	g_free(path);
+	return ok;
+}
+
 /* Scan one input; returns the worst exit status it leads to. */
 static int
 scan_input(struct emf_engine *engine, const struct opts *o,
@@ -328,12 +671,21 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 
 		rc = emf_scan_message(engine, copy ? copy : m->start,
 		    copy ? mlen : m->len, &o->env, &r);
-		if (rc != EMF_OK) {
+		if (rc == EMF_OK && state != NULL &&
+		    !state_precheck(engine, o, label, copy ? copy : m->start,
+		    copy ? mlen : m->len, &r)) {
+			emf_report_free(r);
+			worst = EXIT_ERROR;
+		} else if (rc != EMF_OK) {
 			fprintf(stderr, "emofilter-scan: %s: %s\n", label,
 			    emf_rc_str(rc));
 			worst = EXIT_ERROR;
 		} else {
 			print_report(o, label, r);
+			if (state != NULL && (!state_expire(label) ||
+			    !state_message(engine, label, copy ? copy :
+			    m->start, copy ? mlen : m->len, r)))
+				worst = EXIT_ERROR;
 			if (o->quarantine != NULL &&
 			    !quarantine(o, label, copy ? copy : m->start,
 			    copy ? mlen : m->len, r))
@@ -381,6 +733,9 @@ main(int argc, char **argv)
 	if (o.check_rules) {
 		printf("configuration %s and rules OK\n",
 		    o.conf ? o.conf : "(built-in defaults)");
+	} else if (o.state_dir != NULL &&
+	    !state_start(emf_engine_cfg(engine), o.state_dir)) {
+		status = EXIT_ERROR;
 	} else {
 		for (int i = first; i < argc; i++) {
 			int s = scan_input(engine, &o, argv[i]);
@@ -388,7 +743,10 @@ main(int argc, char **argv)
 			if (s > status)
 				status = s;
 		}
+		if (state != NULL && !state_expire("end of input"))
+			status = EXIT_ERROR;
 	}
+	emf_state_close(state);
 	emf_engine_unref(engine);
 	g_ptr_array_free(o.rcpts, TRUE);
 	emf_library_shutdown();
