@@ -741,19 +741,18 @@ scan_opts_begin(struct emf_scan *scan, const struct emf_scan_opts *opts)
 
 /*
  * A member opened with a password from a later mail of the sender (PPAP)
- * did not have it in its own mail: ARCHIVE_PASSWORD_IN_BODY, the sign of
- * malspam that ships both together, goes; ARCHIVE_PASSWORD_SEPARATE says
- * what happened.
+ * is scored as if the password had been in its own mail
+ * (ARCHIVE_PASSWORD_IN_BODY stays: the verdict of a separate-password
+ * pair is the verdict of the same mail with its password, whatever the
+ * weights); ARCHIVE_PASSWORD_SEPARATE (informational) says what happened.
  */
 static void
 opened_separately(struct emf_scan *scan, const struct emf_object *o)
 {
 	if (o->password_source != NULL &&
-	    strcmp(o->password_source, scan->extra_source) == 0) {
-		emf_symbol_drop(scan, "ARCHIVE_PASSWORD_IN_BODY", o->path);
+	    strcmp(o->password_source, scan->extra_source) == 0)
 		emf_symbol(scan, "ARCHIVE_PASSWORD_SEPARATE", o,
 		    "opened with a password from %s", scan->extra_source);
-	}
 	for (guint i = 0; o->children != NULL && i < o->children->len; i++)
 		opened_separately(scan, g_ptr_array_index(o->children, i));
 }
