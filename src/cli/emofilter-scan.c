@@ -405,195 +405,49 @@ state_expire(const char *label)
 	return ok;
 }
 
-/*
- * Before the report is shown: a mail that will be held while the store
- * is full is scanned again with the cap named, so that its report has
- * LIMIT_EXCEEDED (only then: such a scan is cheap, its archive is shut).
- */
-static bool
-state_precheck(struct emf_engine *engine, const struct opts *o,
-    const char *label, const char *msg, size_t len, struct emf_report **r)
+/* The events of one message, after its report. */
+static void
+print_events(GPtrArray *events)
 {
-	struct emf_error err;
-	const char *limit = NULL;
-	char **senders;
-	struct emf_scan_opts so = { 0 };
-	struct emf_report *again;
+	for (guint i = 0; i < events->len; i++) {
+		struct emf_state_event *e = g_ptr_array_index(events, i);
+		JsonBuilder *b;
 
-	if (!emf_report_has_symbol(*r, "ARCHIVE_PASSWORD_UNKNOWN"))
-		return true;
-	senders = emf_state_senders(*r);
-	if (emf_state_full(state, senders[0], senders[1], &limit, &err) !=
-	    EMF_OK) {
-		g_strfreev(senders);
-		return state_failed(label, &err);
-	}
-	g_strfreev(senders);
-	if (limit == NULL)
-		return true;
-	so.state_full = limit;
-	if (emf_scan_message_opts(engine, msg, len, &o->env, &so, &again) ==
-	    EMF_OK) {
-		emf_report_free(*r);
-		*r = again;
-	}
-	return true;
-}
-
-/* Rescan held mail h with the candidates of the mail behind r. */
-static bool
-state_try(struct emf_engine *engine, struct emf_held *h,
-    const struct emf_report *r, const char *label, unsigned mentions)
-{
-	char **cands = emf_state_candidates(h, r);
-	char **rcpts = g_strsplit(h->env_rcpts, "\n", 0);
-	struct emf_envelope env = { 0 };
-	struct emf_scan_opts so = { 0 };
-	struct emf_report *re;
-	struct emf_error err;
-	char *src, *detail;
-	gsize mlen;
-	const void *m = g_bytes_get_data(h->message, &mlen);
-	bool ok = true;
-
-	if (cands[0] == NULL || mlen == 0)
-		goto out;
-	env.sender = *h->env_sender ? h->env_sender : NULL;
-	env.queue_id = *h->queue_id ? h->queue_id : NULL;
-	env.rcpts = (const char *const *)rcpts;
-	env.nrcpts = *h->env_rcpts ? g_strv_length(rcpts) : 0;
-	src = g_strdup_printf("password mail %s", label);
-	so.passwords = (const char *const *)cands;
-	so.password_source = src;
-	if (emf_scan_message_opts(engine, m, mlen, &env, &so, &re) != EMF_OK) {
-		fprintf(stderr, "emofilter-scan: %s: rescan of %s failed\n",
-		    label, h->label);
-		g_free(src);
-		ok = false;
-		goto out;
-	}
-	g_free(src);
-	if (!emf_report_has_symbol(re, "ARCHIVE_PASSWORD_UNKNOWN")) {
-		enum emf_action a = emf_report_action(re);
-		const char *outcome = a >= EMF_ACTION_QUARANTINE ? "keep" :
-		    "release";
-		bool claimed = false;
-
-		detail = g_strdup_printf("resolved by %s: %s (rescan %s, "
-		    "score %.2f, %s)", label, outcome, emf_report_id(re),
-		    emf_report_score(re), emf_action_name(a));
-		if (emf_state_finish(state, h->id, EMF_STATE_RESOLVED, outcome,
-		    label, detail, now_s(), &claimed, &err) != EMF_OK)
-			ok = state_failed(label, &err);
-		else if (claimed) {
-			JsonBuilder *b = event_begin("resolved", h, outcome,
-			    label);
-
+		switch (e->kind) {
+		case EMF_STATE_EV_HELD:
+			b = event_begin("held", e->held, NULL, NULL);
+			json_builder_set_member_name(b, "hashes");
+			json_builder_add_string_value(b, e->held->hashes);
+			event_end(b);
+			break;
+		case EMF_STATE_EV_EXPIRED:
+			print_expired(e->held, e->reason);
+			break;
+		case EMF_STATE_EV_RESOLVED:
+			b = event_begin("resolved", e->held, e->outcome,
+			    e->held->opened_by);
 			json_builder_set_member_name(b, "score");
-			json_builder_add_double_value(b, emf_report_score(re));
+			json_builder_add_double_value(b,
+			    emf_report_score(e->rescan));
 			json_builder_set_member_name(b, "action");
-			json_builder_add_string_value(b, emf_action_name(a));
+			json_builder_add_string_value(b, emf_action_name(
+			    emf_report_action(e->rescan)));
 			json_builder_set_member_name(b, "rescan_id");
-			json_builder_add_string_value(b, emf_report_id(re));
+			json_builder_add_string_value(b,
+			    emf_report_id(e->rescan));
 			json_builder_set_member_name(b, "mentions");
 			json_builder_begin_array(b);
-			if (mentions & EMF_MENTION_SUBJECT)
+			if (e->mentions & EMF_MENTION_SUBJECT)
 				json_builder_add_string_value(b, "subject");
-			if (mentions & EMF_MENTION_ATTACHMENT)
+			if (e->mentions & EMF_MENTION_ATTACHMENT)
 				json_builder_add_string_value(b, "attachment");
-			if (mentions & EMF_MENTION_MESSAGE_ID)
+			if (e->mentions & EMF_MENTION_MESSAGE_ID)
 				json_builder_add_string_value(b, "message_id");
 			json_builder_end_array(b);
 			event_end(b);
+			break;
 		}
-		g_free(detail);
-	} else {
-		detail = g_strdup_printf("%s offered %u candidates: still "
-		    "closed", label, g_strv_length(cands));
-		if (emf_state_note(state, h->id, detail, now_s(), &err) !=
-		    EMF_OK)
-			ok = state_failed(label, &err);
-		g_free(detail);
 	}
-	emf_report_free(re);
-out:
-	g_strfreev(cands);
-	g_strfreev(rcpts);
-	return ok;
-}
-
-/* Mentioned mail first, then oldest first (the order they came in). */
-struct waiting {
-	struct emf_held *h;
-	unsigned mentions;
-};
-
-static gint
-by_mention(gconstpointer a, gconstpointer b)
-{
-	const struct waiting *x = a, *y = b;
-
-	if ((x->mentions != 0) != (y->mentions != 0))
-		return x->mentions != 0 ? -1 : 1;
-	return x->h->received < y->h->received ? -1 :
-	    x->h->received > y->h->received;
-}
-
-/* After the report: resolve what this mail may resolve, then hold it. */
-static bool
-state_message(struct emf_engine *engine, const char *label, const char *msg,
-    size_t len, const struct emf_report *r)
-{
-	const struct emf_state_opts *so = emf_state_options(state);
-	GPtrArray *rows = g_ptr_array_new_with_free_func(
-	    (GDestroyNotify)emf_held_free);
-	GArray *w = g_array_new(FALSE, FALSE, sizeof(struct waiting));
-	char **senders = emf_state_senders(r);
-	struct emf_error err;
-	struct emf_held *h;
-	int64_t now = now_s();
-	bool ok = true;
-
-	if (emf_state_waiting_from(state, (const char *const *)senders,
-	    now - so->window, 64, rows, &err) != EMF_OK)
-		ok = state_failed(label, &err);
-	g_strfreev(senders);
-	for (guint i = 0; i < rows->len; i++) {
-		struct waiting x = { g_ptr_array_index(rows, i), 0 };
-
-		if (!emf_state_may_resolve(x.h, r))
-			continue;
-		x.mentions = emf_state_mentions(x.h, r);
-		g_array_append_val(w, x);
-	}
-	g_array_sort(w, by_mention);
-	for (guint i = 0; ok && i < w->len; i++) {
-		struct waiting *x = &g_array_index(w, struct waiting, i);
-
-		ok = state_try(engine, x->h, r, label, x->mentions);
-	}
-	g_array_free(w, TRUE);
-	g_ptr_array_free(rows, TRUE);
-	if (ok && (h = emf_held_from_report(r, msg, len, label, now)) != NULL) {
-		GPtrArray *evicted = g_ptr_array_new_with_free_func(
-		    (GDestroyNotify)emf_held_free);
-
-		if (emf_state_hold(state, h, now, evicted, &err) != EMF_OK) {
-			ok = state_failed(label, &err);
-		} else {
-			for (guint i = 0; i < evicted->len; i++)
-				print_expired(g_ptr_array_index(evicted, i),
-				    "evicted");
-			JsonBuilder *b = event_begin("held", h, NULL, NULL);
-
-			json_builder_set_member_name(b, "hashes");
-			json_builder_add_string_value(b, h->hashes);
-			event_end(b);
-		}
-		g_ptr_array_free(evicted, TRUE);
-		emf_held_free(h);
-	}
-	return ok;
 }
 
 /* Open the state: DIR/state.sqlite, or the configured PostgreSQL. */
@@ -669,23 +523,26 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 		    g_strdup_printf("%s#%u", path, i + 1) : g_strdup(path);
 		enum emf_rc rc;
 
+		GPtrArray *events = g_ptr_array_new_with_free_func(
+		    (GDestroyNotify)emf_state_event_free);
+		struct emf_error err;
+
 		rc = emf_scan_message(engine, copy ? copy : m->start,
 		    copy ? mlen : m->len, &o->env, &r);
 		if (rc == EMF_OK && state != NULL &&
-		    !state_precheck(engine, o, label, copy ? copy : m->start,
-		    copy ? mlen : m->len, &r)) {
-			emf_report_free(r);
+		    emf_state_correlate(state, engine, &r, copy ? copy :
+		    m->start, copy ? mlen : m->len, &o->env, label,
+		    expiry_action, now_s(), events, &err) != EMF_OK) {
+			state_failed(label, &err);
 			worst = EXIT_ERROR;
-		} else if (rc != EMF_OK) {
+		}
+		if (rc != EMF_OK) {
 			fprintf(stderr, "emofilter-scan: %s: %s\n", label,
 			    emf_rc_str(rc));
 			worst = EXIT_ERROR;
 		} else {
 			print_report(o, label, r);
-			if (state != NULL && (!state_expire(label) ||
-			    !state_message(engine, label, copy ? copy :
-			    m->start, copy ? mlen : m->len, r)))
-				worst = EXIT_ERROR;
+			print_events(events);
 			if (o->quarantine != NULL &&
 			    !quarantine(o, label, copy ? copy : m->start,
 			    copy ? mlen : m->len, r))
@@ -695,6 +552,7 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 				worst = EXIT_FLAGGED;
 			emf_report_free(r);
 		}
+		g_ptr_array_free(events, TRUE);
 		g_free(label);
 		g_free(copy);
 	}

@@ -318,14 +318,14 @@ evict(struct emf_state *st, const char *key, long n, int64_t now,
 	char ns[24];
 	struct state_param p[] = { ptext(ns), ptext(key) };
 	GPtrArray *rows = g_ptr_array_new();
-	struct rows_ctx c = { st->be, rows, false };
+	struct rows_ctx c = { st->be, rows, true };
 	enum emf_rc rc;
 
 	g_snprintf(ns, sizeof(ns), "%ld", n);
 	rc = st->be->exec(st, key != NULL ?
-	    "SELECT " COLS " FROM emf_held WHERE status = 'waiting' AND "
-	    "sender_key = ?2 ORDER BY received, id LIMIT ?1" :
-	    "SELECT " COLS " FROM emf_held WHERE status = 'waiting' "
+	    "SELECT " COLS ", message FROM emf_held WHERE status = 'waiting' "
+	    "AND sender_key = ?2 ORDER BY received, id LIMIT ?1" :
+	    "SELECT " COLS ", message FROM emf_held WHERE status = 'waiting' "
 	    "ORDER BY received, id LIMIT ?1", p, key != NULL ? 2 : 1,
 	    row_to_held, &c, NULL, err);
 	for (guint i = 0; rc == EMF_OK && i < rows->len; i++) {
@@ -471,7 +471,7 @@ emf_state_expire(struct emf_state *st, int64_t now, const char *action,
 {
 	char before[24], old[24], n[24];
 	GPtrArray *rows = g_ptr_array_new();
-	struct rows_ctx c = { st->be, rows, false };
+	struct rows_ctx c = { st->be, rows, true };
 	struct state_param p[] = { ptext(before), ptext(n) };
 	struct state_param q[] = { ptext(old) };
 	char *detail;
@@ -482,7 +482,7 @@ emf_state_expire(struct emf_state *st, int64_t now, const char *action,
 	g_snprintf(old, sizeof(old), "%lld",
 	    (long long)(now - STATE_KEEP_FINISHED));
 	g_snprintf(n, sizeof(n), "%d", EXPIRE_BATCH);
-	rc = st->be->exec(st, "SELECT " COLS " FROM emf_held WHERE "
+	rc = st->be->exec(st, "SELECT " COLS ", message FROM emf_held WHERE "
 	    "status = 'waiting' AND received < ?1 ORDER BY received, id "
 	    "LIMIT ?2", p, 2, row_to_held, &c, NULL, err);
 	detail = g_strdup_printf("expired: no password within %ld s: %s",
@@ -870,4 +870,207 @@ emf_state_candidates(const struct emf_held *h, const struct emf_report *r)
 	g_strfreev(names);
 	g_ptr_array_add(out, NULL);
 	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+/* ---- the driver: one message against the state ------------------------ */
+
+void
+emf_state_event_free(struct emf_state_event *e)
+{
+	if (e == NULL)
+		return;
+	emf_held_free(e->held);
+	emf_report_free(e->rescan);
+	g_free(e);
+}
+
+static struct emf_state_event *
+event_new(enum emf_state_event_kind kind, struct emf_held *h,
+    const char *outcome, const char *reason)
+{
+	struct emf_state_event *e = g_new0(struct emf_state_event, 1);
+
+	e->kind = kind;
+	e->held = h;
+	e->outcome = outcome;
+	e->reason = reason;
+	return e;
+}
+
+/* Mentioned mail first, then oldest first (the order it came in). */
+struct waiting {
+	struct emf_held *h;
+	unsigned mentions;
+};
+
+static gint
+by_mention(gconstpointer a, gconstpointer b)
+{
+	const struct waiting *x = a, *y = b;
+
+	if ((x->mentions != 0) != (y->mentions != 0))
+		return x->mentions != 0 ? -1 : 1;
+	return x->h->received < y->h->received ? -1 :
+	    x->h->received > y->h->received;
+}
+
+/* Rescan held mail h with the candidates of the mail behind r. */
+static enum emf_rc
+try_held(struct emf_state *st, struct emf_engine *engine,
+    struct emf_held *h, const struct emf_report *r, const char *label,
+    unsigned mentions, int64_t now, GPtrArray *events,
+    struct emf_error *err)
+{
+	char **cands = emf_state_candidates(h, r);
+	char **rcpts = g_strsplit(h->env_rcpts, "\n", 0);
+	struct emf_envelope env = { 0 };
+	struct emf_scan_opts so = { 0 };
+	struct emf_report *re = NULL;
+	char *src = NULL, *detail;
+	gsize mlen;
+	const void *m = g_bytes_get_data(h->message, &mlen);
+	enum emf_rc rc = EMF_OK;
+
+	if (cands[0] == NULL || mlen == 0)
+		goto out;
+	env.sender = *h->env_sender ? h->env_sender : NULL;
+	env.queue_id = *h->queue_id ? h->queue_id : NULL;
+	env.rcpts = (const char *const *)rcpts;
+	env.nrcpts = *h->env_rcpts ? g_strv_length(rcpts) : 0;
+	src = g_strdup_printf("password mail %s", label);
+	so.passwords = (const char *const *)cands;
+	so.password_source = src;
+	rc = emf_scan_message_opts(engine, m, mlen, &env, &so, &re);
+	if (rc != EMF_OK) {
+		g_snprintf(err->msg, sizeof(err->msg), "state: rescan of %s: %s",
+		    h->label, emf_rc_str(rc));
+		goto out;
+	}
+	if (!emf_report_has_symbol(re, "ARCHIVE_PASSWORD_UNKNOWN")) {
+		enum emf_action a = emf_report_action(re);
+		const char *outcome = a >= EMF_ACTION_QUARANTINE ? "keep" :
+		    "release";
+		bool claimed = false;
+
+		detail = g_strdup_printf("resolved by %s: %s (rescan %s, "
+		    "score %.2f, %s)", label, outcome, emf_report_id(re),
+		    emf_report_score(re), emf_action_name(a));
+		rc = emf_state_finish(st, h->id, EMF_STATE_RESOLVED, outcome,
+		    label, detail, now, &claimed, err);
+		g_free(detail);
+		if (rc == EMF_OK && claimed) {
+			struct emf_state_event *e = event_new(
+			    EMF_STATE_EV_RESOLVED, h, outcome, NULL);
+
+			h->status = EMF_STATE_RESOLVED;
+			g_free(h->outcome);
+			h->outcome = g_strdup(outcome);
+			g_free(h->opened_by);
+			h->opened_by = g_strdup(label);
+			e->rescan = re;
+			e->mentions = mentions;
+			re = NULL;
+			g_ptr_array_add(events, e);
+			h = NULL;	/* the event owns it */
+		}
+	} else {
+		detail = g_strdup_printf("%s offered %u candidates: still "
+		    "closed", label, g_strv_length(cands));
+		rc = emf_state_note(st, h->id, detail, now, err);
+		g_free(detail);
+	}
+out:
+	emf_report_free(re);
+	g_free(src);
+	g_strfreev(cands);
+	g_strfreev(rcpts);
+	return h == NULL ? EMF_OK : rc;
+}
+
+enum emf_rc
+emf_state_correlate(struct emf_state *st, struct emf_engine *engine,
+    struct emf_report **r, const void *msg, size_t len,
+    const struct emf_envelope *env, const char *label,
+    const char *expiry_action, int64_t now, GPtrArray *events,
+    struct emf_error *err)
+{
+	GPtrArray *rows = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)emf_held_free);
+	GArray *w = g_array_new(FALSE, FALSE, sizeof(struct waiting));
+	char **senders = emf_state_senders(*r);
+	struct emf_held *h;
+	enum emf_rc rc;
+
+	/* 1. what waited too long */
+	rc = emf_state_expire(st, now, expiry_action, rows, err);
+	while (rows->len > 0)
+		g_ptr_array_add(events, event_new(EMF_STATE_EV_EXPIRED,
+		    g_ptr_array_steal_index(rows, 0), "expired", "window"));
+	/* 2. a full store: the report of a mail to hold says so */
+	if (rc == EMF_OK &&
+	    emf_report_has_symbol(*r, "ARCHIVE_PASSWORD_UNKNOWN")) {
+		const char *limit = NULL;
+
+		rc = emf_state_full(st, senders[0], senders[1], &limit, err);
+		if (rc == EMF_OK && limit != NULL) {
+			struct emf_scan_opts so = { 0 };
+			struct emf_report *again;
+
+			so.state_full = limit;
+			if (emf_scan_message_opts(engine, msg, len, env, &so,
+			    &again) == EMF_OK) {
+				emf_report_free(*r);
+				*r = again;
+			}
+		}
+	}
+	/* 3. what this mail may resolve */
+	if (rc == EMF_OK)
+		rc = emf_state_waiting_from(st, (const char *const *)senders,
+		    now - st->opts.window, 64, rows, err);
+	g_strfreev(senders);
+	for (guint i = 0; rc == EMF_OK && i < rows->len; i++) {
+		struct waiting x = { g_ptr_array_index(rows, i), 0 };
+
+		if (!emf_state_may_resolve(x.h, *r))
+			continue;
+		x.mentions = emf_state_mentions(x.h, *r);
+		g_array_append_val(w, x);
+	}
+	g_array_sort(w, by_mention);
+	for (guint i = 0; rc == EMF_OK && i < w->len; i++) {
+		struct waiting *x = &g_array_index(w, struct waiting, i);
+		guint before = events->len, k;
+
+		rc = try_held(st, engine, x->h, *r, label, x->mentions, now,
+		    events, err);
+		if (events->len > before &&	/* the event took the row */
+		    g_ptr_array_find(rows, x->h, &k))
+			g_ptr_array_steal_index(rows, k);
+	}
+	g_array_free(w, TRUE);
+	g_ptr_array_free(rows, TRUE);
+	/* 4. hold this one */
+	if (rc == EMF_OK && (h = emf_held_from_report(*r, msg, len, label,
+	    now)) != NULL) {
+		GPtrArray *evicted = g_ptr_array_new();
+
+		rc = emf_state_hold(st, h, now, evicted, err);
+		/* On failure the transaction, evictions included, is undone. */
+		for (guint i = 0; i < evicted->len; i++)
+			if (rc == EMF_OK)
+				g_ptr_array_add(events, event_new(
+				    EMF_STATE_EV_EXPIRED,
+				    g_ptr_array_index(evicted, i), "expired",
+				    "evicted"));
+			else
+				emf_held_free(g_ptr_array_index(evicted, i));
+		g_ptr_array_free(evicted, TRUE);
+		if (rc == EMF_OK)
+			g_ptr_array_add(events, event_new(EMF_STATE_EV_HELD, h,
+			    NULL, NULL));
+		else
+			emf_held_free(h);
+	}
+	return rc;
 }

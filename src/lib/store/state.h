@@ -204,4 +204,41 @@ unsigned emf_state_mentions(const struct emf_held *h,
 char **emf_state_candidates(const struct emf_held *h,
     const struct emf_report *r);
 
+/* ---- the driver ---------------------------------------------------------- */
+
+enum emf_state_event_kind {
+	EMF_STATE_EV_HELD,	/* this mail now waits */
+	EMF_STATE_EV_RESOLVED,	/* an earlier one opened: outcome */
+	EMF_STATE_EV_EXPIRED	/* an earlier one gave up: the expiry action */
+};
+
+struct emf_state_event {
+	enum emf_state_event_kind kind;
+	struct emf_held *held;	/* owned; with its message (to release) */
+	const char *outcome;	/* "release", "keep", "expired"; NULL held */
+	const char *reason;	/* expired: "window" or "evicted" */
+	struct emf_report *rescan; /* resolved: the verdict with it open */
+	unsigned mentions;	/* resolved: EMF_MENTION_* */
+};
+
+void emf_state_event_free(struct emf_state_event *e);
+
+/*
+ * One message against the state, after its scan (*r, with the raw
+ * message msg[0..len) and its envelope env): expire what waited longer
+ * than the window; if this mail is to be held while the store is full,
+ * scan it again so its report notes the cap (*r is replaced); rescan
+ * every held mail it may resolve (same sender, a common recipient, within
+ * the window, mentioned ones first) with its candidates; hold it if its
+ * archive stayed shut. Appends struct emf_state_event * to events in that
+ * order (free with emf_state_event_free). label names the message in the
+ * history (a file or queue ID). A store error stops it: EMF_ERR_IO with
+ * err, and the caller tempfails (events so far did happen).
+ */
+enum emf_rc emf_state_correlate(struct emf_state *st,
+    struct emf_engine *engine, struct emf_report **r, const void *msg,
+    size_t len, const struct emf_envelope *env, const char *label,
+    const char *expiry_action, int64_t now, GPtrArray *events,
+    struct emf_error *err);
+
 #endif /* EMF_STATE_H */
