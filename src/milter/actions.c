@@ -171,6 +171,37 @@ store(const struct emf_mconf *mc, const struct emf_msg *m,
 	return true;
 }
 
+/*
+ * A mail whose archive waits for the password of a later mail (state,
+ * correlate.h): stored like a quarantined one, then held (or discarded,
+ * per milter.quarantine_action; never rejected: its sender did nothing
+ * wrong). A worker re-injects it once the password mail has come.
+ */
+static sfsistat
+hold_for_password(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
+    const struct emf_verdict *v, const uint8_t *data, size_t len,
+    struct outcome *o)
+{
+	char *why;
+
+	if (!(o->stored = store(mc, m, v, data, len)))
+		return do_tempfail(ctx, o, "quarantine unavailable");
+	if (strcmp(mc->qaction, "discard") == 0) {
+		o->done = "discarded-waiting-for-password";
+		return SMFIS_DISCARD;
+	}
+	strip_forged(ctx, m);
+	add_verdict_headers(ctx, v, o);
+	why = g_strdup_printf("emofilter %s: waiting for password", o->id);
+	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
+		g_free(why);
+		return do_tempfail(ctx, o, "cannot hold");
+	}
+	g_free(why);
+	o->done = "held-waiting-for-password";
+	return SMFIS_ACCEPT;
+}
+
 static sfsistat
 apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
     const struct emf_verdict *v, const uint8_t *data, size_t len,
@@ -205,6 +236,8 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		o->done = "held";
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_TAG:
+		if (v->held)
+			return hold_for_password(ctx, mc, m, v, data, len, o);
 		strip_forged(ctx, m);
 		add_verdict_headers(ctx, v, o);
 		prefix_subject(ctx, mc, m);
@@ -212,6 +245,8 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_ACCEPT:
 	default:
+		if (v->held)
+			return hold_for_password(ctx, mc, m, v, data, len, o);
 		strip_forged(ctx, m);
 		if (mc->headers_on_accept)
 			add_verdict_headers(ctx, v, o);

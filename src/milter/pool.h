@@ -70,6 +70,7 @@ struct emf_verdict {
 	enum emf_action action;
 	long scan_ms;
 	bool limits_hit;
+	bool held;		/* waits for its password (correlate.h) */
 	pid_t pid;		/* worker that did it */
 };
 

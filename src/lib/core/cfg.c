@@ -134,6 +134,8 @@ static const struct emf_cfg_key keys[] = {
 
 	/* correlation state: mail held for a password sent separately
 	 * (store/state.h) */
+	{ "state.enabled", EMF_CFG_BOOL, "false", 0, 0, NULL,
+	  "the milter holds mail whose archive waits for a password mail" },
 	{ "state.backend", EMF_CFG_STR, "\"sqlite\"", 0, 0, "sqlite|postgresql",
 	  "where held mail waits: a SQLite file, or a shared PostgreSQL" },
 	{ "state.path", EMF_CFG_STR, "\"/var/lib/emofilter/state.sqlite\"", 0, 0,

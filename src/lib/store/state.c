@@ -546,6 +546,61 @@ emf_state_count(struct emf_state *st, int status, long *n,
 	return rc;
 }
 
+enum emf_rc
+emf_state_token_set(struct emf_state *st, int64_t id, const char *token,
+    struct emf_error *err)
+{
+	char ids[24];
+	struct state_param p[] = { ptext(ids), ptext(token) };
+
+	g_snprintf(ids, sizeof(ids), "%lld", (long long)id);
+	return st->be->exec(st, "UPDATE emf_held SET release_token = ?2 "
+	    "WHERE id = ?1", p, 2, NULL, NULL, NULL, err);
+}
+
+enum emf_rc
+emf_state_token_consume(struct emf_state *st, const char *token,
+    bool *found, struct emf_error *err)
+{
+	struct state_param p[] = { ptext(token) };
+	long changes = 0;
+	enum emf_rc rc;
+
+	*found = false;
+	if (token == NULL || strlen(token) < 16)
+		return EMF_OK;
+	rc = st->be->exec(st, "UPDATE emf_held SET release_token = '' WHERE "
+	    "release_token = ?1", p, 1, NULL, NULL, &changes, err);
+	*found = rc == EMF_OK && changes > 0;
+	return rc;
+}
+
+/* The value of header name in the header block of msg (a copy), or NULL.
+ * Only the first 64 KiB are looked at; folded values are not joined. */
+static char *
+header_value(const char *msg, size_t len, const char *name)
+{
+	size_t n = strlen(name), lim = len < 65536 ? len : 65536;
+	const char *p = msg, *end = msg + lim;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+
+		if (*p == '\r' || *p == '\n')
+			break;		/* the end of the header */
+		if ((size_t)(next - p) > n + 1 &&
+		    g_ascii_strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			char *v = g_strndup(p + n + 1,
+			    (gsize)((nl ? nl : end) - (p + n + 1)));
+
+			return g_strstrip(v);
+		}
+		p = next;
+	}
+	return NULL;
+}
+
 /* ---- correlation ------------------------------------------------------- */
 
 /* The address inside "Name <a@b>", or a bare "a@b"; lower case. */
@@ -665,7 +720,9 @@ emf_held_from_report(const struct emf_report *r, const void *msg,
 	struct emf_held *h;
 	GPtrArray *a;
 
-	if (!emf_report_has_symbol(r, "ARCHIVE_PASSWORD_UNKNOWN"))
+	/* Judged already (quarantine, reject): nothing to wait for. */
+	if (!emf_report_has_symbol(r, "ARCHIVE_PASSWORD_UNKNOWN") ||
+	    emf_report_action(r) >= EMF_ACTION_QUARANTINE)
 		return NULL;
 	h = g_new0(struct emf_held, 1);
 	h->report_id = g_strdup(emf_report_id(r));
@@ -1050,7 +1107,17 @@ emf_state_correlate(struct emf_state *st, struct emf_engine *engine,
 	}
 	g_array_free(w, TRUE);
 	g_ptr_array_free(rows, TRUE);
-	/* 4. hold this one */
+	/* 4. hold this one, unless we released it ourselves */
+	if (rc == EMF_OK) {
+		char *token = header_value(msg, len, EMF_STATE_TOKEN_HEADER);
+		bool ours = false;
+
+		if (token != NULL)
+			rc = emf_state_token_consume(st, token, &ours, err);
+		g_free(token);
+		if (ours)
+			return rc;
+	}
 	if (rc == EMF_OK && (h = emf_held_from_report(*r, msg, len, label,
 	    now)) != NULL) {
 		GPtrArray *evicted = g_ptr_array_new();

@@ -157,6 +157,19 @@ enum emf_rc emf_state_expire(struct emf_state *st, int64_t now,
 enum emf_rc emf_state_get(struct emf_state *st, int64_t id,
     struct emf_held **out, struct emf_error *err);
 
+/*
+ * Release tokens: a mail the milter re-injects carries a random one-time
+ * token (header EMF_STATE_TOKEN_HEADER), so that its second pass through
+ * the MTA is not held again; an attacker cannot forge one. set records
+ * the token on row id; consume takes it (once: *found is true the first
+ * time only).
+ */
+#define EMF_STATE_TOKEN_HEADER "X-Emofilter-State-Token"
+enum emf_rc emf_state_token_set(struct emf_state *st, int64_t id,
+    const char *token, struct emf_error *err);
+enum emf_rc emf_state_token_consume(struct emf_state *st, const char *token,
+    bool *found, struct emf_error *err);
+
 /* Rows by status (-1: all), for tests and the figures. */
 enum emf_rc emf_state_count(struct emf_state *st, int status, long *n,
     struct emf_error *err);
@@ -166,7 +179,9 @@ enum emf_rc emf_state_count(struct emf_state *st, int status, long *n,
 /*
  * A record for the mail behind report r (raw message msg[0..len)), if it
  * should be held: an encrypted archive member stayed unopened
- * (ARCHIVE_PASSWORD_UNKNOWN). NULL otherwise. label names the input.
+ * (ARCHIVE_PASSWORD_UNKNOWN) and the verdict is below quarantine (a mail
+ * quarantined or rejected anyway waits for nothing). NULL otherwise.
+ * label names the input.
  */
 struct emf_held *emf_held_from_report(const struct emf_report *r,
     const void *msg, size_t len, const char *label, int64_t now);
@@ -234,6 +249,11 @@ void emf_state_event_free(struct emf_state_event *e);
  * order (free with emf_state_event_free). label names the message in the
  * history (a file or queue ID). A store error stops it: EMF_ERR_IO with
  * err, and the caller tempfails (events so far did happen).
+ */
+/*
+ * A mail that carries a valid release token (it is a held mail we
+ * released ourselves) is never held again: the token is consumed and no
+ * event is added for it.
  */
 enum emf_rc emf_state_correlate(struct emf_state *st,
     struct emf_engine *engine, struct emf_report **r, const void *msg,

@@ -36,6 +36,7 @@ static const char SCHEMA[] =
 	" outcome TEXT NOT NULL DEFAULT '', opened_by TEXT NOT NULL DEFAULT '',"
 	" finished INTEGER NOT NULL DEFAULT 0,"
 	" history TEXT NOT NULL DEFAULT '',"
+	" release_token TEXT NOT NULL DEFAULT '',"
 	" message BLOB NOT NULL);"
 	"CREATE INDEX IF NOT EXISTS emf_held_sender ON emf_held"
 	" (status, sender_key, received);"
