@@ -708,6 +708,26 @@ next_nonblank_line(const char *s, size_t len, size_t *pos, size_t *a,
 	return false;
 }
 
+/*
+ * A token alone on its line that is a password, not a word of prose:
+ * password-like also without its trailing punctuation ("Hello," and
+ * "Thanks!" are not; "Sunrise4456!" is).
+ */
+static bool
+bare_line_like(const char *t)
+{
+	size_t n = strlen(t);
+	char *core;
+	bool like;
+
+	while (n > 0 && strchr(",.:;!?)", t[n - 1]) != NULL)
+		n--;
+	core = g_strndup(t, n);
+	like = emf_password_like(core) && emf_password_like(t);
+	g_free(core);
+	return like;
+}
+
 size_t
 emf_passwords_notice(const char *s, size_t len, size_t maxlen, size_t max,
     GPtrArray *out)
@@ -759,7 +779,7 @@ emf_passwords_notice(const char *s, size_t len, size_t maxlen, size_t max,
 			}
 		} else if (bare < BARE_MAX && memchr(l, ' ', b - a) == NULL &&
 		    memchr(l, '\t', b - a) == NULL &&
-		    notice_token_ok(l, b - a, maxlen) && emf_password_like(l)) {
+		    notice_token_ok(l, b - a, maxlen) && bare_line_like(l)) {
 			/* A password-like token alone on its line. */
 			if (take_whole(out, l, b - a, line, EMF_PW_BARE,
 			    maxlen)) {

@@ -477,6 +477,11 @@ emf_state_expire(struct emf_state *st, int64_t now, const char *action,
 	char *detail;
 	enum emf_rc rc;
 
+	/* Once a second is enough: a held mail expires at most a second
+	 * late, and a busy gateway does not run these per message. */
+	if (now == st->last_expire)
+		return EMF_OK;
+	st->last_expire = now;
 	g_snprintf(before, sizeof(before), "%lld",
 	    (long long)(now - st->opts.window));
 	g_snprintf(old, sizeof(old), "%lld",
@@ -506,8 +511,9 @@ emf_state_expire(struct emf_state *st, int64_t now, const char *action,
 		emf_held_free(g_ptr_array_index(rows, i));
 	g_ptr_array_free(rows, TRUE);
 	if (rc == EMF_OK)
-		rc = st->be->exec(st, "DELETE FROM emf_held WHERE status <> "
-		    "'waiting' AND finished < ?1", q, 1, NULL, NULL, NULL, err);
+		rc = st->be->exec(st, "DELETE FROM emf_held WHERE status IN "
+		    "('resolved', 'expired') AND finished < ?1", q, 1, NULL,
+		    NULL, NULL, err);
 	return rc;
 }
 

@@ -114,7 +114,7 @@ enum emf_rc emf_state_full(struct emf_state *st, const char *env_sender,
 /*
  * Hold h (its id is set). When a cap is reached the oldest waiting rows
  * (of that sender first) are expired to make room and appended to evicted
- * (struct emf_held *, without their message), for the caller's expiry
+ * (struct emf_held *, with their message), for the caller's expiry
  * action.
  */
 enum emf_rc emf_state_hold(struct emf_state *st, struct emf_held *h,
@@ -147,8 +147,9 @@ enum emf_rc emf_state_note(struct emf_state *st, int64_t id,
 /*
  * Expire every row waiting since before now - window: each is claimed
  * (status expired, outcome the expiry action) and appended to out
- * (struct emf_held *, without message). Also deletes rows finished
- * before now - STATE_KEEP_FINISHED.
+ * (struct emf_held *, with its message). Also deletes rows finished
+ * before now - STATE_KEEP_FINISHED. Runs at most once per second per
+ * handle (a second call within the same second does nothing).
  */
 enum emf_rc emf_state_expire(struct emf_state *st, int64_t now,
     const char *action, GPtrArray *out, struct emf_error *err);

@@ -50,6 +50,7 @@ struct emf_state {
 	struct emf_state_opts opts;	/* strings owned (copies) */
 	const struct state_backend *be;
 	void *db;			/* sqlite3 * or PGconn * */
+	int64_t last_expire;		/* emf_state_expire() ran this second */
 };
 
 extern const struct state_backend emf_state_sqlite;

@@ -54,6 +54,8 @@ static const char SCHEMA[] =
 	" (status, from_addr, received);"
 	"CREATE INDEX IF NOT EXISTS emf_held_time ON emf_held"
 	" (status, received);"
+	"CREATE INDEX IF NOT EXISTS emf_held_finished ON emf_held"
+	" (status, finished);"
 	"INSERT INTO emf_state_meta VALUES ('schema', '" STATE_SCHEMA_VERSION
 	"') ON CONFLICT DO NOTHING;";
 
