@@ -22,6 +22,9 @@
 
 /* Rows expired per call, and rows read as candidates. */
 #define EXPIRE_BATCH 1000
+/* Held mails one message may try to open (each is a rescan): a sender
+ * with many held mails cannot make one message cost many scans. */
+#define TRIES_PER_MESSAGE 8
 /* The notice pass looks at texts up to this size (a notice is short). */
 #define NOTICE_TEXT_MAX 65536
 
@@ -1101,7 +1104,8 @@ emf_state_correlate(struct emf_state *st, struct emf_engine *engine,
 		g_array_append_val(w, x);
 	}
 	g_array_sort(w, by_mention);
-	for (guint i = 0; rc == EMF_OK && i < w->len; i++) {
+	for (guint i = 0; rc == EMF_OK && i < w->len && i < TRIES_PER_MESSAGE;
+	    i++) {
 		struct waiting *x = &g_array_index(w, struct waiting, i);
 		guint before = events->len, k;
 

@@ -245,8 +245,8 @@ void emf_state_event_free(struct emf_state_event *e);
  * than the window; if this mail is to be held while the store is full,
  * scan it again so its report notes the cap (*r is replaced); rescan
  * every held mail it may resolve (same sender, a common recipient, within
- * the window, mentioned ones first) with its candidates; hold it if its
- * archive stayed shut. Appends struct emf_state_event * to events in that
+ * the window, mentioned ones first; at most 8) with its candidates; hold
+ * it if its archive stayed shut. Appends struct emf_state_event * to events in that
  * order (free with emf_state_event_free). label names the message in the
  * history (a file or queue ID). A store error stops it: EMF_ERR_IO with
  * err, and the caller tempfails (events so far did happen).
