@@ -6,8 +6,11 @@
 # given) with X-Emofilter-State: released and the opened verdict, exactly
 # once; the re-injected copy passing the milter again is not held again;
 # a macro pair is kept (a new quarantine entry with the opened report,
-# nothing re-injected); the state unreachable tempfails. SQLite backend;
-# tests/state.sh covers PostgreSQL with emofilter-scan.
+# nothing re-injected); the state unreachable tempfails (SQLite). Then two
+# milters (two "gateways", each its own socket and quarantine) sharing one
+# PostgreSQL (a private cluster under /tmp, as tests/state.sh starts it;
+# skipped, saying so, without Debian's postgresql): the mail held at one
+# is released, once, by its password mail arriving at the other.
 # Exit 77 (skip) without miltertest, zip, 7z or python3.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -19,8 +22,18 @@ done
 
 work=$(mktemp -d /tmp/emf-state-milter.XXXXXX)
 pid=
+pids2=
+PGD=
+PGBIN=
+pg_as() { "$@"; }
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	for p in $pids2; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+	if [ -n "$PGD" ] && [ -f "$PGD/data/postmaster.pid" ]; then
+		pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate stop \
+		    >/dev/null 2>&1
+	fi
+	[ -n "$PGD" ] && rm -rf "$PGD"
 	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -117,8 +130,8 @@ else
 	print("other")
 end
 LUA
-mtsend() {
-	EMF_SOCKET="unix:$work/run/sock" EMF_FILE="$1" EMF_QID="$2" \
+mtsend() {	# mtsend FILE QID [SOCKET]
+	EMF_SOCKET="unix:${3:-$work/run/sock}" EMF_FILE="$1" EMF_QID="$2" \
 	    miltertest -s "$work/send.lua"
 }
 sent() { find "$work/sent" -name '*.eml' | wc -l; }
@@ -179,6 +192,67 @@ if [ "$r" = tempfail ] &&
 	ok "state unreachable: tempfail"
 else bad "state unreachable: got '$r'"; fi
 stop
+
+# ---- two milters, one PostgreSQL
+for d in /usr/lib/postgresql/*/bin; do
+	[ -x "$d/initdb" ] && PGBIN=$d
+done
+gwconf() {	# gwconf G: the configuration of gateway G
+	cat > "$work/gw$1.conf" <<EOF
+quarantine = { dir = "$work/gw$1/q"; sendmail = "$work/sendmail"; };
+yara = { rules_dir = "$top_srcdir/rules"; };
+state = { enabled = true; backend = "postgresql";
+  conninfo = "host=$PGD port=5432 user=postgres dbname=emf"; };
+milter = { socket = "unix:$work/gw$1/sock"; user = "$user"; pidfile = "";
+  workers = 2; spool_dir = "$work/gw$1"; };
+EOF
+	chmod 644 "$work/gw$1.conf"
+}
+if [ -z "$PGBIN" ]; then
+	echo "# SKIP: two gateways on PostgreSQL: no initdb (Debian package postgresql)"
+else
+	PGD=$(mktemp -d /tmp/emf-pg-XXXXXX)
+	if [ "$(id -u)" -eq 0 ]; then
+		chown postgres "$PGD"
+		pg_as() { runuser -u postgres -- "$@"; }
+	fi
+	chmod 755 "$PGD"	# the daemons' user reaches the socket
+	if pg_as "$PGBIN/initdb" -D "$PGD/data" -A trust -U postgres \
+	    --no-sync -E UTF8 --locale=C > "$work/initdb.log" 2>&1 &&
+	    pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w \
+	    -o "-k $PGD -c listen_addresses= -p 5432 -c fsync=off" \
+	    start > "$work/pgctl.log" 2>&1 &&
+	    pg_as "$PGBIN/createdb" -h "$PGD" -U postgres emf; then
+		for g in a b; do
+			mkdir -p "$work/gw$g"
+			[ -n "$user" ] && chown "$user" "$work/gw$g"
+			gwconf $g
+			"$emofilter" -f -c "$work/gw$g.conf" 2>>"$work/log" &
+			pids2="$pids2 $!"
+			i=0
+			while [ ! -S "$work/gw$g/sock" ] && [ $i -lt 100 ]; do
+				sleep 0.1; i=$((i + 1))
+			done
+		done
+		n0=$(sent)
+		ra=$(mtsend "$work/fx/ham-c.eml" QGWA1 "$work/gwa/sock")
+		rb=$(mtsend "$work/fx/ham-c-pw.eml" QGWB1 "$work/gwb/sock")
+		mtsend "$work/fx/ham-c-pw.eml" QGWA2 "$work/gwa/sock" >/dev/null
+		if [ "$ra" = quarantine ] && [ "$rb" = accept ] &&
+		    [ "$(sent)" -eq $((n0 + 1)) ] &&
+		    grep -q 'QGWB1: state: id=.* (queue QGWA1) resolved by this message: release' "$work/log"
+		then
+			ok "postgresql: held at gateway A, released once by its password mail at gateway B"
+		else
+			bad "two gateways: A '$ra', B '$rb', $(sent) sent (was $n0)"
+		fi
+		for p in $pids2; do kill -TERM "$p"; wait "$p"; done
+		pids2=
+	else
+		echo "# SKIP: two gateways on PostgreSQL: the private cluster did not start"
+		tail -5 "$work/initdb.log" "$work/pgctl.log" 2>/dev/null | sed 's/^/#   /'
+	fi
+fi
 grep -q -e 'Sanitizer' -e 'runtime error' "$work/log" && bad "sanitizer report in the log"
 
 echo "# state-milter.sh: $pass passed, $fail failed"
