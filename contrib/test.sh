@@ -70,6 +70,17 @@ case $rc in
 *) exit 1;;
 esac
 
+step "PPAP follow-up (state) through a real Postfix"
+set +e
+sh tests/milter/state-e2e.sh
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: state e2e (needs root and Postfix)";;
+*) exit 1;;
+esac
+
 # Known crash inputs are replayed in make check above. The smoke explores
 # new inputs with a fixed seed, so a run repeats (a slower machine runs a
 # prefix of the same sequence); what it finds fails the run, with the
