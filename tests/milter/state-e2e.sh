@@ -6,8 +6,10 @@
 # mail is re-injected (quarantine.release_smtp: back through the same
 # Postfix and milter, where its one-time token keeps it from being held
 # again) and delivered exactly once, also when the password mail comes a
-# second time. Needs root, Postfix, swaks, zip, 7z, python3; exit 77
-# (skip) otherwise. KEEP=1 keeps the directory.
+# second time. Run with the SQLite state, then with a private PostgreSQL
+# cluster (skipped, saying so, without Debian's postgresql). Needs root,
+# Postfix, swaks, zip, 7z, python3; exit 77 (skip) otherwise. KEEP=1
+# keeps the directory.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -20,8 +22,15 @@ id postfix >/dev/null 2>&1 || { echo "SKIP: no postfix user"; exit 77; }
 
 PF_DIR=$(mktemp -d /tmp/emf-state-e2e.XXXXXX)
 . "$top_srcdir/tests/milter/postfix-lib.sh"
+PGD=
+PGBIN=
 cleanup() {
 	pf_stop_all
+	if [ -n "$PGD" ] && [ -f "$PGD/data/postmaster.pid" ]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" \
+		    -m immediate stop >/dev/null 2>&1
+	fi
+	[ -n "$PGD" ] && rm -rf "$PGD"
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $PF_DIR"; else rm -rf "$PF_DIR"; fi
 }
 trap cleanup EXIT
@@ -34,30 +43,9 @@ bad() { fail=$((fail + 1)); echo "not ok - $*"; }
 
 pf_ports
 pf_setup_dirs
-python3 "$top_srcdir/tests/state-fixtures.py" "$PF_DIR/fx" \
-    "$top_srcdir/tests/data" || exit 1
-chmod -R a+rX "$PF_DIR/fx"
 conf=$PF_DIR/emofilter.conf
-# The shipped weights (not tests/milter/test-scores.conf, which would
-# quarantine a closed zip outright: such a mail waits for nothing). Held
-# mail is re-injected by SMTP into the same Postfix.
-cat > "$conf" <<EOF
-quarantine = { dir = "$PF_DIR/run/quarantine";
-  release_smtp = "127.0.0.1:$SMTP_PORT"; };
-yara = { rules_dir = "$top_srcdir/rules"; };
-state = { enabled = true; path = "$PF_DIR/run/state.sqlite"; };
-milter = {
-  socket = "inet:$MILTER_PORT@127.0.0.1";
-  user = "$EMF_USER";
-  pidfile = "$PF_DIR/run/emofilter.pid";
-  spool_dir = "$PF_DIR/run";
-  workers = 2;
-};
-EOF
-chmod 644 "$conf"
 pf_start_sink || exit 1
 pf_start_postfix milter || exit 1
-pf_start_emofilter "$conf" || exit 1
 
 send() {	# send FILE: the last SMTP reply code
 	swaks --timeout 60 --server "127.0.0.1:$SMTP_PORT" \
@@ -73,43 +61,101 @@ copies() {
 }
 settle() { pf_wait_queue_empty 30; sleep 2; pf_wait_queue_empty 30; }
 
-r=$(send "$PF_DIR/fx/ham-c.eml")
-settle
-if [ "$r" = 250 ] && [ "$(pf_held)" -eq 1 ] &&
-    [ "$(copies "$PF_DIR/fx/ham-c.eml")" -eq 0 ] &&
-    grep -q 'held, waiting for its password' "$PF_DIR/emofilter.log"; then
-	ok "the PPAP mail is in the hold queue, waiting for its password"
+# run BACKEND STATE-SETTINGS: the case with one backend (new fixtures, so
+# new Message-IDs; counts relative to what is there already).
+run() {
+	be=$1
+	fx=$PF_DIR/fx-$be
+	python3 "$top_srcdir/tests/state-fixtures.py" "$fx" \
+	    "$top_srcdir/tests/data" || exit 1
+	chmod -R a+rX "$fx"
+	# The shipped weights (not tests/milter/test-scores.conf, which would
+	# quarantine a closed zip outright: such a mail waits for nothing).
+	# Held mail is re-injected by SMTP into the same Postfix.
+	cat > "$conf" <<EOF
+quarantine = { dir = "$PF_DIR/run/quarantine";
+  release_smtp = "127.0.0.1:$SMTP_PORT"; };
+yara = { rules_dir = "$top_srcdir/rules"; };
+state = { enabled = true; $2 };
+milter = {
+  socket = "inet:$MILTER_PORT@127.0.0.1";
+  user = "$EMF_USER";
+  pidfile = "$PF_DIR/run/emofilter.pid";
+  spool_dir = "$PF_DIR/run";
+  workers = 2;
+};
+EOF
+	chmod 644 "$conf"
+	: > "$PF_DIR/emofilter.log"
+	pf_start_emofilter "$conf" || exit 1
+	held0=$(pf_held)
+
+	r=$(send "$fx/ham-c.eml")
+	settle
+	if [ "$r" = 250 ] && [ "$(pf_held)" -eq $((held0 + 1)) ] &&
+	    [ "$(copies "$fx/ham-c.eml")" -eq 0 ] &&
+	    grep -q 'held, waiting for its password' "$PF_DIR/emofilter.log"
+	then
+		ok "$be: the PPAP mail is in the hold queue, waiting for its password"
+	else
+		bad "$be: hold: reply $r, held $(pf_held), delivered $(pf_delivered)"
+	fi
+	r=$(send "$fx/ham-c-pw.eml")
+	settle
+	if [ "$r" = 250 ] && [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
+	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 1 ] &&
+	    grep -q 'resolved by this message: release' "$PF_DIR/emofilter.log"
+	then
+		ok "$be: its password mail arrives: the held mail is delivered"
+	else
+		bad "$be: release: reply $r, copies $(copies "$fx/ham-c.eml"), delivered $(pf_delivered)"
+	fi
+	r=$(send "$fx/ham-c-pw.eml")
+	settle
+	if [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
+	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 2 ] &&
+	    [ "$(pf_held)" -eq $((held0 + 1)) ]; then
+		ok "$be: exactly once: a second password mail delivers nothing more (the hold-queue copy stays for the admin)"
+	else
+		bad "$be: once: copies $(copies "$fx/ham-c.eml")"
+	fi
+	held=$(grep -c 'held, waiting for its password' "$PF_DIR/emofilter.log")
+	if [ "$held" -eq 1 ]; then
+		ok "$be: the re-injected copy passed the milter without being held again"
+	else
+		bad "$be: held $held times"
+	fi
+	cat "$PF_DIR/emofilter.log" >> "$PF_DIR/emofilter-all.log"
+	pf_stop_emofilter
+}
+
+run sqlite "path = \"$PF_DIR/run/state.sqlite\";"
+
+for d in /usr/lib/postgresql/*/bin; do
+	[ -x "$d/initdb" ] && PGBIN=$d
+done
+if [ -z "$PGBIN" ]; then
+	echo "# SKIP: PostgreSQL: no initdb (Debian package postgresql)"
 else
-	bad "hold: reply $r, held $(pf_held), delivered $(pf_delivered)"
-fi
-r=$(send "$PF_DIR/fx/ham-c-pw.eml")
-settle
-if [ "$r" = 250 ] && [ "$(copies "$PF_DIR/fx/ham-c.eml")" -eq 1 ] &&
-    [ "$(copies "$PF_DIR/fx/ham-c-pw.eml")" -eq 1 ] &&
-    grep -q 'resolved by this message: release' "$PF_DIR/emofilter.log"; then
-	ok "its password mail arrives: the held mail is delivered"
-else
-	bad "release: reply $r, copies $(copies "$PF_DIR/fx/ham-c.eml"), delivered $(pf_delivered)"
-fi
-r=$(send "$PF_DIR/fx/ham-c-pw.eml")
-settle
-if [ "$(copies "$PF_DIR/fx/ham-c.eml")" -eq 1 ] &&
-    [ "$(copies "$PF_DIR/fx/ham-c-pw.eml")" -eq 2 ] &&
-    [ "$(pf_held)" -eq 1 ]; then
-	ok "exactly once: a second password mail delivers nothing more (the Postfix hold copy stays for the admin)"
-else
-	bad "once: copies $(copies "$PF_DIR/fx/ham-c.eml")"
-fi
-held=$(grep -c 'held, waiting for its password' "$PF_DIR/emofilter.log")
-if [ "$held" -eq 1 ]; then
-	ok "the re-injected copy passed the milter without being held again"
-else
-	bad "held $held times"
+	PGD=$(mktemp -d /tmp/emf-pg-XXXXXX)
+	chown postgres "$PGD"
+	chmod 755 "$PGD"	# the daemon's user reaches the socket
+	pg() { runuser -u postgres -- "$@"; }
+	if pg "$PGBIN/initdb" -D "$PGD/data" -A trust -U postgres --no-sync \
+	    -E UTF8 --locale=C > "$PF_DIR/initdb.log" 2>&1 &&
+	    pg "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w \
+	    -o "-k $PGD -c listen_addresses= -p 5432 -c fsync=off" start \
+	    > "$PF_DIR/pgctl.log" 2>&1 &&
+	    pg "$PGBIN/createdb" -h "$PGD" -U postgres emf; then
+		run postgresql "backend = \"postgresql\"; conninfo = \"host=$PGD port=5432 user=postgres dbname=emf\";"
+	else
+		echo "# SKIP: PostgreSQL: the private cluster did not start"
+	fi
 fi
 
 echo "# state-e2e.sh: $pass passed, $fail failed"
 if [ $fail -ne 0 ]; then
-	echo "---- emofilter log"; tail -30 "$PF_DIR/emofilter.log"
+	echo "---- emofilter log"; tail -30 "$PF_DIR/emofilter-all.log" "$PF_DIR/emofilter.log"
 	echo "---- maillog"; tail -30 "$PF_DIR/maillog" 2>/dev/null
 	exit 1
 fi
