@@ -420,6 +420,9 @@ print_events(GPtrArray *events)
 			json_builder_add_string_value(b, e->held->hashes);
 			event_end(b);
 			break;
+		case EMF_STATE_EV_REINJECTED:
+			printf("{\"event\":\"reinjected\"}\n");
+			break;
 		case EMF_STATE_EV_EXPIRED:
 			print_expired(e->held, e->reason);
 			break;

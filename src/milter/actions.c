@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "milter.h"
 #include "store/quarantine.h"
+#include "store/state.h"
 
 /* What was done, for the log line and the X-Emofilter-Action header. */
 struct outcome {
@@ -208,6 +209,16 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
     struct outcome *o)
 {
 	o->action = emf_action_name(v->action);
+	/*
+	 * A held mail a worker re-injected, proved by its one-time token: it
+	 * carries the verdict of its opened archive, which this second scan
+	 * (archive shut again) must not replace. Only the token goes.
+	 */
+	if (v->released && v->action < EMF_ACTION_QUARANTINE) {
+		smfi_chgheader(ctx, EMF_STATE_TOKEN_HEADER, 1, NULL);
+		o->done = "accepted-released";
+		return SMFIS_ACCEPT;
+	}
 	switch (v->action) {
 	case EMF_ACTION_REJECT:
 		if (mc->quarantine_rejected)

@@ -13,7 +13,9 @@
  *   expired   release_tagged: re-injected with X-Emofilter-Action: tag;
  *             keep: left in the quarantine.
  * A re-injected mail carries a random one-time token
- * (EMF_STATE_TOKEN_HEADER) so that its next pass is not held again.
+ * (EMF_STATE_TOKEN_HEADER) so that its next pass is not held again and
+ * keeps the headers put here (the milter only removes the token); any
+ * X-Emofilter-* header the original sender forged is left out of it.
  * Every transition is one log line, with both messages' IDs.
  */
 #include "config.h"
@@ -107,6 +109,39 @@ release_headers(const struct emf_held *h, const struct emf_report *rescan,
 	return out;
 }
 
+/*
+ * The message without any X-Emofilter-* header field (continuation lines
+ * included): the copy in the state is the mail as received, with whatever
+ * verdict its sender forged; only ours go back in.
+ */
+static GString *
+without_our_headers(const char *msg, size_t len)
+{
+	static const char prefix[] = "X-Emofilter-";
+	GString *out = g_string_sized_new(len);
+	const char *p = msg, *end = msg + len;
+	bool skipping = false;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *next = nl ? nl + 1 : end;
+
+		if (*p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n')) {
+			/* the end of the header: the rest as it is */
+			g_string_append_len(out, p, end - p);
+			break;
+		}
+		if (*p != ' ' && *p != '\t')
+			skipping = (size_t)(next - p) >= sizeof(prefix) - 1 &&
+			    g_ascii_strncasecmp(p, prefix,
+			    sizeof(prefix) - 1) == 0;
+		if (!skipping)
+			g_string_append_len(out, p, next - p);
+		p = next;
+	}
+	return out;
+}
+
 /* Re-inject h's message to its envelope recipients. */
 static void
 release(struct emf_state *st, const struct emf_cfg *cfg,
@@ -150,7 +185,12 @@ release(struct emf_state *st, const struct emf_cfg *cfg,
 		crlf = nl != NULL && nl > msg && nl[-1] == '\r';
 	}
 	hdr = release_headers(h, rescan, state, token, crlf);
-	m = qrelease_message(msg, len, hdr);
+	{
+		GString *clean = without_our_headers(msg, len);
+
+		m = qrelease_message(clean->str, clean->len, hdr);
+		g_string_free(clean, TRUE);
+	}
 	why = qrelease_deliver(cfg, h->env_sender, (const char *const *)rcpts,
 	    m, &via);
 	if (why != NULL)
@@ -187,7 +227,8 @@ keep(const struct emf_cfg *cfg, const struct emf_held *h,
 
 enum emf_rc
 emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
-    const void *msg, size_t len, const struct emf_envelope *env, bool *held)
+    const void *msg, size_t len, const struct emf_envelope *env, bool *held,
+    bool *released)
 {
 	const struct emf_cfg *cfg = emf_engine_cfg(engine);
 	const char *expiry = emf_cfg_str(cfg, "state.expiry_action");
@@ -199,6 +240,7 @@ emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
 	enum emf_rc rc;
 
 	*held = false;
+	*released = false;
 	if ((st = state_get(cfg, &err)) == NULL) {
 		emf_log(EMF_LOG_ERR, "%s: %s", qid, err.msg);
 		g_ptr_array_free(events, TRUE);
@@ -229,6 +271,11 @@ emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
 				    qid);
 			else
 				keep(cfg, h, e->rescan, qid);
+			break;
+		case EMF_STATE_EV_REINJECTED:
+			*released = true;
+			emf_log(EMF_LOG_INFO, "%s: state: a mail we released "
+			    "(its one-time token is now spent)", qid);
 			break;
 		case EMF_STATE_EV_EXPIRED:
 			emf_log(EMF_LOG_INFO, "%s: state: id=%s (queue %s) "

@@ -19,11 +19,13 @@
 /*
  * *r is the report of msg[0..len) (it may be replaced: see
  * emf_state_correlate()). *held is set when the message now waits for
- * its password (the milter then stores and holds it). EMF_ERR_IO when the
- * state cannot be reached: the milter tempfails the message.
+ * its password (the milter then stores and holds it); *released when it
+ * is a held mail a worker re-injected (a valid one-time token: its
+ * X-Emofilter-* headers are ours). EMF_ERR_IO when the state cannot be
+ * reached: the milter tempfails the message.
  */
 enum emf_rc emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
     const void *msg, size_t len, const struct emf_envelope *env,
-    bool *held);
+    bool *held, bool *released);
 
 #endif /* EMF_MCORRELATE_H */

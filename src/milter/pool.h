@@ -71,6 +71,7 @@ struct emf_verdict {
 	long scan_ms;
 	bool limits_hit;
 	bool held;		/* waits for its password (correlate.h) */
+	bool released;		/* a held mail a worker re-injected */
 	pid_t pid;		/* worker that did it */
 };
 

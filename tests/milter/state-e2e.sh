@@ -120,6 +120,16 @@ EOF
 		bad "$be: once: copies $(copies "$fx/ham-c.eml")"
 	fi
 	held=$(grep -c 'held, waiting for its password' "$PF_DIR/emofilter.log")
+	mid=$(sed -n 's/^Message-ID: *//Ip' "$fx/ham-c.eml" | head -1 | tr -d '\r')
+	got=$(grep -lF -- "$mid" "$PF_DIR/sink/"* 2>/dev/null | head -1)
+	if [ -n "$got" ] && grep -q '^X-Emofilter-State: released' "$got" &&
+	    grep -q '^X-Emofilter-Released: ' "$got" &&
+	    ! grep -qi '^X-Emofilter-State-Token' "$got" &&
+	    [ "$(grep -c '^X-Emofilter-Action: ' "$got")" -eq 1 ]; then
+		ok "$be: delivered with its opened verdict and X-Emofilter-State, the token gone"
+	else
+		bad "$be: the delivered copy's headers"; grep '^X-Emofilter' "$got" 2>/dev/null
+	fi
 	if [ "$held" -eq 1 ]; then
 		ok "$be: the re-injected copy passed the milter without being held again"
 	else

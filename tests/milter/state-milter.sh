@@ -158,9 +158,10 @@ else bad "released twice"; fi
 # The re-injected copy comes back through the milter: not held again.
 if [ -n "$f" ]; then
 	r=$(mtsend "$f" QHAMC4)
-	if [ "$r" != quarantine ] &&
-	    ! grep -q 'QHAMC4: state: id=.* held' "$work/log"; then
-		ok "the re-injected copy is not held a second time ($r)"
+	if [ "$r" = accept ] &&
+	    ! grep -q 'QHAMC4: state: id=.* held' "$work/log" &&
+	    grep -q 'QHAMC4: .*result=accepted-released' "$work/log"; then
+		ok "the re-injected copy is not held a second time, keeps its verdict"
 	else
 		bad "re-injected copy held again ($r)"
 	fi

@@ -1125,8 +1125,11 @@ emf_state_correlate(struct emf_state *st, struct emf_engine *engine,
 		if (token != NULL)
 			rc = emf_state_token_consume(st, token, &ours, err);
 		g_free(token);
-		if (ours)
+		if (ours) {
+			g_ptr_array_add(events, event_new(
+			    EMF_STATE_EV_REINJECTED, NULL, NULL, NULL));
 			return rc;
+		}
 	}
 	if (rc == EMF_OK && (h = emf_held_from_report(*r, msg, len, label,
 	    now)) != NULL) {

@@ -225,7 +225,9 @@ char **emf_state_candidates(const struct emf_held *h,
 enum emf_state_event_kind {
 	EMF_STATE_EV_HELD,	/* this mail now waits */
 	EMF_STATE_EV_RESOLVED,	/* an earlier one opened: outcome */
-	EMF_STATE_EV_EXPIRED	/* an earlier one gave up: the expiry action */
+	EMF_STATE_EV_EXPIRED,	/* an earlier one gave up: the expiry action */
+	EMF_STATE_EV_REINJECTED	/* this mail is one we released (a valid
+				 * release token): held is NULL */
 };
 
 struct emf_state_event {
@@ -253,8 +255,8 @@ void emf_state_event_free(struct emf_state_event *e);
  */
 /*
  * A mail that carries a valid release token (it is a held mail we
- * released ourselves) is never held again: the token is consumed and no
- * event is added for it.
+ * released ourselves) is never held again: the token is consumed and the
+ * one event is EMF_STATE_EV_REINJECTED.
  */
 enum emf_rc emf_state_correlate(struct emf_state *st,
     struct emf_engine *engine, struct emf_report **r, const void *msg,
