@@ -15,7 +15,8 @@ libconfig-dev check libpsl-dev libssl-dev zlib1g-dev libjson-glib-dev
 zip unzip p7zip-full python3 valgrind clang time bc
 postfix swaks miltertest libsasl2-modules
 debhelper lintian
-libmicrohttpd-dev libcrypt-dev chromium fonts-ipafont-gothic"
+libmicrohttpd-dev libcrypt-dev chromium fonts-ipafont-gothic
+libsqlite3-dev libpq-dev postgresql"
 
 missing=""
 for p in $PKGS; do

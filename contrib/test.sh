@@ -71,6 +71,17 @@ case $rc in
 *) exit 1;;
 esac
 
+step "PPAP follow-up (state) through a real Postfix"
+set +e
+sh tests/milter/state-e2e.sh
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: state e2e (needs root and Postfix)";;
+*) exit 1;;
+esac
+
 step "short soak: 300 messages through Postfix under faults"
 set +e
 sh tests/soak/soak.sh "${EMF_SOAK_MESSAGES:-300}" "${EMF_SOAK_SECONDS:-20}"

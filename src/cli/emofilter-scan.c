@@ -5,10 +5,21 @@
  *     FILE...|-
  * emofilter-scan [-c CONF] --raw FILE...
  * emofilter-scan [-c CONF] --check-rules
+ * emofilter-scan [-c CONF] --state DIR FILE...
  *
  * .eml files, mbox files (each message separately) and stdin. Exit status
  * (like clamscan): 0 every message clean, 1 at least one tagged or worse,
- * 2 an error (unreadable input, bad configuration).
+ * 2 an error (unreadable input, bad configuration, the state store
+ * unreachable: the milter would tempfail).
+ *
+ * --state DIR: the inputs are scanned in order against the correlation
+ * state (store/state.h; the SQLite file DIR/state.sqlite, or the
+ * configured PostgreSQL): a mail whose encrypted archive stays closed is
+ * held, a later mail of the same sender to one of its recipients is tried
+ * for its password, and one JSON line per transition is printed after the
+ * reports: {"event": "held"|"resolved", "id", "file", "outcome",
+ * "opened_by", ...}. The state outlives the run, so several runs (each
+ * with its own envelope options) see the same held mail.
  */
 #include "config.h"
 
@@ -19,11 +30,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "emf.h"
 #include "qsafe.h"
 #include "store/quarantine.h"
+#include "store/state.h"
 
 #define EXIT_CLEAN 0
 #define EXIT_FLAGGED 1
@@ -36,6 +51,7 @@ struct opts {
 	bool raw;
 	bool check_rules;
 	const char *quarantine;	/* --quarantine DIR */
+	const char *state_dir;	/* --state DIR */
 	struct emf_envelope env;
 	GPtrArray *rcpts;
 };
@@ -46,7 +62,7 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: emofilter-scan [-c CONF] [--json | --summary] [--sender ADDR]\n"
 	    "                      [--rcpt ADDR]... [--client-ip IP] [--helo NAME]\n"
-	    "                      [--quarantine DIR] FILE...|-\n"
+	    "                      [--quarantine DIR] [--state DIR] FILE...|-\n"
 	    "       emofilter-scan --version\n"
 	    "       emofilter-scan [-c CONF] [--json | --summary] --raw FILE...\n"
 	    "       emofilter-scan [-c CONF] --check-rules\n"
@@ -64,6 +80,9 @@ usage(FILE *f)
 	    "  --helo NAME         HELO/EHLO name\n"
 	    "  --quarantine DIR    also store each message and its report in the\n"
 	    "                      quarantine store DIR (see emofilter-quarantine)\n"
+	    "  --state DIR         scan in order with the correlation state in DIR\n"
+	    "                      (mail held for a password sent in a later mail);\n"
+	    "                      prints one JSON line per held/resolved mail\n"
 	    "  --check-rules       load the configuration and compile the rules, then exit\n"
 	    "Exit status: 0 clean, 1 tagged or worse, 2 error.\n",
 	    EMF_SYSCONFDIR);
@@ -82,7 +101,7 @@ static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_JSON = 256, O_SUMMARY, O_RAW, O_SENDER, O_RCPT, O_IP, O_HELO,
-		O_CHECK, O_QUARANTINE, O_VERSION };
+		O_CHECK, O_QUARANTINE, O_STATE, O_VERSION };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, O_JSON },
@@ -94,6 +113,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "helo", required_argument, NULL, O_HELO },
 		{ "check-rules", no_argument, NULL, O_CHECK },
 		{ "quarantine", required_argument, NULL, O_QUARANTINE },
+		{ "state", required_argument, NULL, O_STATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -113,6 +133,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_HELO: o->env.helo = optarg; break;
 		case O_CHECK: o->check_rules = true; break;
 		case O_QUARANTINE: o->quarantine = optarg; break;
+		case O_STATE: o->state_dir = optarg; break;
 		case 'h': usage(stdout); exit(EXIT_CLEAN);
 		case O_VERSION:
 			printf("emofilter-scan %s\n", PACKAGE_VERSION);
@@ -126,6 +147,10 @@ parse_args(int argc, char **argv, struct opts *o)
 	}
 	if (o->quarantine != NULL && o->raw) {
 		fprintf(stderr, "emofilter-scan: --quarantine stores mail; it does not apply to --raw\n");
+		return -1;
+	}
+	if (o->state_dir != NULL && o->raw) {
+		fprintf(stderr, "emofilter-scan: --state correlates mail; it does not apply to --raw\n");
 		return -1;
 	}
 	if (!o->check_rules && optind >= argc) {
@@ -286,6 +311,181 @@ quarantine(const struct opts *o, const char *label, const char *msg,
 	return true;
 }
 
+/* ---- --state: correlation with held mail ------------------------------ */
+
+static struct emf_state *state;		/* --state, else NULL */
+static const char *expiry_action;	/* state.expiry_action */
+
+static int64_t
+now_s(void)
+{
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/*
+ * One event line: {"event": ..., "id": ..., "file": ..., "outcome": ...,
+ * "opened_by": ..., more...}. event_begin() opens it (the caller may add
+ * members), event_end() prints it.
+ */
+static JsonBuilder *
+event_begin(const char *event, const struct emf_held *h, const char *outcome,
+    const char *opened_by)
+{
+	JsonBuilder *b = json_builder_new();
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "event");
+	json_builder_add_string_value(b, event);
+	json_builder_set_member_name(b, "id");
+	json_builder_add_string_value(b, h->report_id);
+	json_builder_set_member_name(b, "file");
+	json_builder_add_string_value(b, h->label);
+	json_builder_set_member_name(b, "outcome");
+	if (outcome != NULL)
+		json_builder_add_string_value(b, outcome);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "opened_by");
+	if (opened_by != NULL)
+		json_builder_add_string_value(b, opened_by);
+	else
+		json_builder_add_null_value(b);
+	return b;
+}
+
+static void
+event_end(JsonBuilder *b)
+{
+	JsonGenerator *g;
+	JsonNode *root;
+	char *s;
+
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	g = json_generator_new();
+	json_generator_set_root(g, root);
+	s = json_generator_to_data(g, NULL);
+	printf("%s\n", s);
+	fflush(stdout);
+	g_free(s);
+	g_object_unref(g);
+	json_node_unref(root);
+	g_object_unref(b);
+}
+
+/* A mail whose password never came (or that a cap pushed out). */
+static void
+print_expired(const struct emf_held *h, const char *why)
+{
+	JsonBuilder *b = event_begin("resolved", h, "expired", NULL);
+
+	json_builder_set_member_name(b, "action");
+	json_builder_add_string_value(b, expiry_action);
+	json_builder_set_member_name(b, "reason");
+	json_builder_add_string_value(b, why);
+	event_end(b);
+}
+
+static bool
+state_failed(const char *label, const struct emf_error *err)
+{
+	fprintf(stderr, "emofilter-scan: %s: %s (the milter would tempfail)\n",
+	    label, err->msg);
+	return false;
+}
+
+static bool
+state_expire(const char *label)
+{
+	GPtrArray *gone = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)emf_held_free);
+	struct emf_error err;
+	bool ok = true;
+
+	if (emf_state_expire(state, now_s(), expiry_action, gone, &err) !=
+	    EMF_OK)
+		ok = state_failed(label, &err);
+	for (guint i = 0; i < gone->len; i++)
+		print_expired(g_ptr_array_index(gone, i), "window");
+	g_ptr_array_free(gone, TRUE);
+	return ok;
+}
+
+/* The events of one message, after its report. */
+static void
+print_events(GPtrArray *events)
+{
+	for (guint i = 0; i < events->len; i++) {
+		struct emf_state_event *e = g_ptr_array_index(events, i);
+		JsonBuilder *b;
+
+		switch (e->kind) {
+		case EMF_STATE_EV_HELD:
+			b = event_begin("held", e->held, NULL, NULL);
+			json_builder_set_member_name(b, "hashes");
+			json_builder_add_string_value(b, e->held->hashes);
+			event_end(b);
+			break;
+		case EMF_STATE_EV_REINJECTED:
+			printf("{\"event\":\"reinjected\"}\n");
+			break;
+		case EMF_STATE_EV_EXPIRED:
+			print_expired(e->held, e->reason);
+			break;
+		case EMF_STATE_EV_RESOLVED:
+			b = event_begin("resolved", e->held, e->outcome,
+			    e->held->opened_by);
+			json_builder_set_member_name(b, "score");
+			json_builder_add_double_value(b,
+			    emf_report_score(e->rescan));
+			json_builder_set_member_name(b, "action");
+			json_builder_add_string_value(b, emf_action_name(
+			    emf_report_action(e->rescan)));
+			json_builder_set_member_name(b, "rescan_id");
+			json_builder_add_string_value(b,
+			    emf_report_id(e->rescan));
+			json_builder_set_member_name(b, "mentions");
+			json_builder_begin_array(b);
+			if (e->mentions & EMF_MENTION_SUBJECT)
+				json_builder_add_string_value(b, "subject");
+			if (e->mentions & EMF_MENTION_ATTACHMENT)
+				json_builder_add_string_value(b, "attachment");
+			if (e->mentions & EMF_MENTION_MESSAGE_ID)
+				json_builder_add_string_value(b, "message_id");
+			json_builder_end_array(b);
+			event_end(b);
+			break;
+		}
+	}
+}
+
+/* Open the state: DIR/state.sqlite, or the configured PostgreSQL. */
+static bool
+state_start(const struct emf_cfg *cfg, const char *dir)
+{
+	struct emf_state_opts so;
+	struct emf_error err;
+	char *path = NULL;
+	bool ok;
+
+	emf_state_opts_from_cfg(cfg, &so);
+	expiry_action = emf_cfg_str(cfg, "state.expiry_action");
+	if (strcmp(so.backend, "sqlite") == 0) {
+		if (g_mkdir_with_parents(dir, 0700) != 0) {
+			fprintf(stderr, "emofilter-scan: --state %s: %s\n", dir,
+			    g_strerror(errno));
+			return false;
+		}
+		path = g_build_filename(dir, "state.sqlite", NULL);
+		so.path = path;
+	}
+	ok = emf_state_open(&so, &state, &err) == EMF_OK;
+	if (!ok)
+		fprintf(stderr, "emofilter-scan: %s\n", err.msg);
+	g_free(path);
+	return ok;
+}
+
 /* Scan one input; returns the worst exit status it leads to. */
 static int
 scan_input(struct emf_engine *engine, const struct opts *o,
@@ -337,14 +537,26 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 		    g_strdup_printf("%s#%u", spath, i + 1) : g_strdup(spath);
 		enum emf_rc rc;
 
+		GPtrArray *events = g_ptr_array_new_with_free_func(
+		    (GDestroyNotify)emf_state_event_free);
+		struct emf_error err;
+
 		rc = emf_scan_message(engine, copy ? copy : m->start,
 		    copy ? mlen : m->len, &o->env, &r);
+		if (rc == EMF_OK && state != NULL &&
+		    emf_state_correlate(state, engine, &r, copy ? copy :
+		    m->start, copy ? mlen : m->len, &o->env, label,
+		    expiry_action, now_s(), events, &err) != EMF_OK) {
+			state_failed(label, &err);
+			worst = EXIT_ERROR;
+		}
 		if (rc != EMF_OK) {
 			fprintf(stderr, "emofilter-scan: %s: %s\n", label,
 			    emf_rc_str(rc));
 			worst = EXIT_ERROR;
 		} else {
 			print_report(o, label, r);
+			print_events(events);
 			if (o->quarantine != NULL &&
 			    !quarantine(o, label, copy ? copy : m->start,
 			    copy ? mlen : m->len, r))
@@ -354,6 +566,7 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 				worst = EXIT_FLAGGED;
 			emf_report_free(r);
 		}
+		g_ptr_array_free(events, TRUE);
 		g_free(label);
 		g_free(copy);
 	}
@@ -393,6 +606,9 @@ main(int argc, char **argv)
 	if (o.check_rules) {
 		printf("configuration %s and rules OK\n",
 		    o.conf ? o.conf : "(built-in defaults)");
+	} else if (o.state_dir != NULL &&
+	    !state_start(emf_engine_cfg(engine), o.state_dir)) {
+		status = EXIT_ERROR;
 	} else {
 		for (int i = first; i < argc; i++) {
 			int s = scan_input(engine, &o, argv[i]);
@@ -400,7 +616,10 @@ main(int argc, char **argv)
 			if (s > status)
 				status = s;
 		}
+		if (state != NULL && !state_expire("end of input"))
+			status = EXIT_ERROR;
 	}
+	emf_state_close(state);
 	emf_engine_unref(engine);
 	g_ptr_array_free(o.rcpts, TRUE);
 	emf_library_shutdown();

@@ -137,6 +137,27 @@ enum emf_rc emf_scan_file(struct emf_engine *engine, const void *data,
     size_t len, const char *name, const struct emf_envelope *env,
     struct emf_report **out);
 
+/*
+ * Extra inputs to a scan; every member may be NULL.
+ *   passwords        more password candidates (NULL-terminated), tried
+ *                    before those the mail itself gives: the password a
+ *                    later mail sent for a held one (store/state.h);
+ *   password_source  where they came from, for the report;
+ *   state_full       a limit name: should this mail be held for its
+ *                    password, the correlation state is full (the scan
+ *                    notes it as LIMIT_EXCEEDED).
+ */
+struct emf_scan_opts {
+	const char *const *passwords;
+	const char *password_source;
+	const char *state_full;
+};
+
+/* emf_scan_message() with extra inputs (opts may be NULL). */
+enum emf_rc emf_scan_message_opts(struct emf_engine *engine,
+    const void *msg, size_t len, const struct emf_envelope *env,
+    const struct emf_scan_opts *opts, struct emf_report **out);
+
 /* ---- reports ------------------------------------------------------------ */
 
 void emf_report_free(struct emf_report *report);

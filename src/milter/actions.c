@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "milter.h"
 #include "store/quarantine.h"
+#include "store/state.h"
 
 /* What was done, for the log line and the X-Emofilter-Action header. */
 struct outcome {
@@ -237,12 +238,53 @@ store(const struct emf_mconf *mc, const struct emf_msg *m,
 	return true;
 }
 
+/*
+ * A mail whose archive waits for the password of a later mail (state,
+ * correlate.h): stored like a quarantined one, then held (or discarded,
+ * per milter.quarantine_action; never rejected: its sender did nothing
+ * wrong). A worker re-injects it once the password mail has come.
+ */
+static sfsistat
+hold_for_password(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
+    const struct emf_verdict *v, const uint8_t *data, size_t len,
+    struct outcome *o)
+{
+	char *why;
+
+	if (!(o->stored = store(mc, m, v, data, len)))
+		return do_tempfail(ctx, o, "quarantine unavailable");
+	if (strcmp(mc->qaction, "discard") == 0) {
+		o->done = "discarded-waiting-for-password";
+		return SMFIS_DISCARD;
+	}
+	strip_forged(ctx, m);
+	add_verdict_headers(ctx, v, o);
+	why = g_strdup_printf("emofilter %s: waiting for password", o->id);
+	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
+		g_free(why);
+		return do_tempfail(ctx, o, "cannot hold");
+	}
+	g_free(why);
+	o->done = "held-waiting-for-password";
+	return SMFIS_ACCEPT;
+}
+
 static sfsistat
 apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
     const struct emf_verdict *v, const uint8_t *data, size_t len,
     struct outcome *o)
 {
 	o->action = emf_action_name(v->action);
+	/*
+	 * A held mail a worker re-injected, proved by its one-time token: it
+	 * carries the verdict of its opened archive, which this second scan
+	 * (archive shut again) must not replace. Only the token goes.
+	 */
+	if (v->released && v->action < EMF_ACTION_QUARANTINE) {
+		smfi_chgheader(ctx, EMF_STATE_TOKEN_HEADER, 1, NULL);
+		o->done = "accepted-released";
+		return SMFIS_ACCEPT;
+	}
 	switch (v->action) {
 	case EMF_ACTION_REJECT:
 		if (mc->quarantine_rejected)
@@ -278,6 +320,8 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		o->done = "held";
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_TAG:
+		if (v->held)
+			return hold_for_password(ctx, mc, m, v, data, len, o);
 		if (!strip_forged(ctx, m) || !add_verdict_headers(ctx, v, o) ||
 		    !prefix_subject(ctx, mc, m))
 			return headers_failed(ctx, m, o);
@@ -285,6 +329,8 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		return SMFIS_ACCEPT;
 	case EMF_ACTION_ACCEPT:
 	default:
+		if (v->held)
+			return hold_for_password(ctx, mc, m, v, data, len, o);
 		if (!strip_forged(ctx, m) || (mc->headers_on_accept &&
 		    !add_verdict_headers(ctx, v, o)))
 			return headers_failed(ctx, m, o);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "correlate.h"
 #include "pool.h"
 
 #define WMAGIC 0x456d6657u	/* "EmfW" */
@@ -41,6 +42,8 @@ struct wmsg {
 	double score;
 	int32_t pid, rc, action, limits_hit, status;
 	uint32_t paylen;
+	int32_t held;		/* REPLY: 1 waits for its password, 2 one we
+				 * released (state) */
 };
 
 struct slot {
@@ -542,6 +545,8 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 				out->action = (enum emf_action)m.action;
 				out->scan_ms = (long)m.scan_ms;
 				out->limits_hit = m.limits_hit != 0;
+				out->held = m.held == 1;
+				out->released = m.held == 2;
 				out->pid = m.pid;
 				out->fail = EMF_FAIL_NONE;
 				rc = EMF_OK;
@@ -691,6 +696,14 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 			sleep(3600);
 		}
 		rep.rc = emf_scan_message(engine, msg, len, &env, &r);
+		if (rep.rc == EMF_OK && emf_cfg_bool(emf_engine_cfg(engine),
+		    "state.enabled")) {
+			bool held = false, released = false;
+
+			rep.rc = emf_mcorrelate(engine, &r, msg, len, &env,
+			    &held, &released);
+			rep.held = held ? 1 : released ? 2 : 0;
+		}
 	}
 	if (rep.rc == EMF_OK && r != NULL) {
 		rep.score = emf_report_score(r);

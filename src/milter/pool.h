@@ -81,6 +81,8 @@ struct emf_verdict {
 	enum emf_action action;
 	long scan_ms;
 	bool limits_hit;
+	bool held;		/* waits for its password (correlate.h) */
+	bool released;		/* a held mail a worker re-injected */
 	pid_t pid;		/* worker that did it */
 	enum emf_fail fail;	/* set when emf_pool_scan() fails */
 };

@@ -152,6 +152,29 @@ static const struct emf_cfg_key keys[] = {
 	  "score of a YARA match whose rule has no meta score" },
 	/* -- end of heuristics keys -- */
 
+	/* correlation state: mail held for a password sent separately
+	 * (store/state.h) */
+	{ "state.enabled", EMF_CFG_BOOL, "false", 0, 0, NULL,
+	  "the milter holds mail whose archive waits for a password mail" },
+	{ "state.backend", EMF_CFG_STR, "\"sqlite\"", 0, 0, "sqlite|postgresql",
+	  "where held mail waits: a SQLite file, or a shared PostgreSQL" },
+	{ "state.path", EMF_CFG_STR, "\"/var/lib/emofilter/state.sqlite\"", 0, 0,
+	  NULL, "SQLite file (backend sqlite)" },
+	{ "state.conninfo", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "libpq connection string (backend postgresql)" },
+	{ "state.window", EMF_CFG_INT, "1800", 1, 604800, NULL,
+	  "seconds a held mail waits for its password mail" },
+	{ "state.max_per_sender", EMF_CFG_INT, "20", 1, 1000000, NULL,
+	  "held mails waiting per sender; the oldest expire first" },
+	{ "state.max_total", EMF_CFG_INT, "10000", 1, 100000000, NULL,
+	  "held mails waiting in all; the oldest expire first" },
+	{ "state.expiry_action", EMF_CFG_STR, "\"release_tagged\"", 0, 0,
+	  "release_tagged|keep",
+	  "a held mail whose password never came: deliver it tagged, or keep it" },
+	{ "state.busy_timeout_ms", EMF_CFG_INT, "5000", 0, 600000, NULL,
+	  "wait for a lock (SQLite) or a statement (PostgreSQL), then tempfail" },
+	/* -- end of state keys -- */
+
 	/* the milter daemon (src/milter/) */
 	{ "milter.socket", EMF_CFG_STR, "\"inet:8895@127.0.0.1\"", 0, 0, NULL,
 	  "where the MTA connects: unix:/path or inet:port@host" },
@@ -1197,6 +1220,34 @@ take_group(struct emf_cfg *cfg, config_setting_t *group, const char *prefix,
 	return true;
 }
 
+/* The state group: a backend needs its address (store/state.h). */
+static bool
+check_state(struct emf_cfg *cfg, const struct emf_cfg_source *src,
+    struct emf_error *err)
+{
+	const char *backend = emf_cfg_str(cfg, "state.backend");
+
+	if (strcmp(backend, "postgresql") == 0 &&
+	    *emf_cfg_str(cfg, "state.conninfo") == '\0') {
+		set_error(err, emf_cfg_source_path(src), 0,
+		    "state: backend \"postgresql\" needs state.conninfo");
+		return false;
+	}
+	if (strcmp(backend, "sqlite") == 0 &&
+	    *emf_cfg_str(cfg, "state.path") == '\0') {
+		set_error(err, emf_cfg_source_path(src), 0,
+		    "state: backend \"sqlite\" needs state.path");
+		return false;
+	}
+	if (emf_cfg_int(cfg, "state.max_per_sender") >
+	    emf_cfg_int(cfg, "state.max_total")) {
+		set_error(err, emf_cfg_source_path(src), 0,
+		    "state: want max_per_sender <= max_total");
+		return false;
+	}
+	return true;
+}
+
 /* Cross-key rules that a per-key range cannot express. */
 static bool
 check_consistency(struct emf_cfg *cfg, const struct emf_cfg_source *src,
@@ -1214,7 +1265,8 @@ check_consistency(struct emf_cfg *cfg, const struct emf_cfg_source *src,
 	}
 	if (!check_symbol_list(cfg, "active_content.symbols", src, err))
 		return false;
-	return check_policies(cfg, tag, quar, rej, src, err);
+	return check_policies(cfg, tag, quar, rej, src, err) &&
+	    check_state(cfg, src, err);
 }
 
 enum emf_rc

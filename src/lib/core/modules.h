@@ -65,4 +65,9 @@ void emf_onenote_handle(struct emf_scan *scan, struct emf_object *obj);
 #include "detect/lure.h"
 #include "detect/yarascan.h"
 
+/* ---- passwords for the correlation state (store/state.c) ----
+ * The PPAP follow-up harvests a later mail's candidates with the same
+ * passes (emf_passwords_extract_nfkc, emf_passwords_notice). */
+#include "mail/passwords.h"
+
 #endif /* EMF_MODULES_H */

@@ -728,6 +728,55 @@ emf_scan_free(struct emf_scan *scan)
 	g_free(scan);
 }
 
+/* emf_scan_opts: the candidates go first, the state note last. */
+static void
+scan_opts_begin(struct emf_scan *scan, const struct emf_scan_opts *opts)
+{
+	if (opts == NULL)
+		return;
+	scan->state_full = opts->state_full;
+	if (opts->passwords == NULL)
+		return;
+	scan->extra_source = opts->password_source ? opts->password_source :
+	    "given to the scan";
+	for (size_t i = 0; opts->passwords[i] != NULL; i++)
+		emf_password_add(scan, opts->passwords[i], scan->extra_source);
+}
+
+/*
+ * A member opened with a password from a later mail of the sender (PPAP)
+ * is scored as if the password had been in its own mail
+ * (ARCHIVE_PASSWORD_IN_BODY stays: the verdict of a separate-password
+ * pair is the verdict of the same mail with its password, whatever the
+ * weights); ARCHIVE_PASSWORD_SEPARATE (informational) says what happened.
+ */
+static void
+opened_separately(struct emf_scan *scan, const struct emf_object *o)
+{
+	if (o->password_source != NULL &&
+	    strcmp(o->password_source, scan->extra_source) == 0)
+		emf_symbol(scan, "ARCHIVE_PASSWORD_SEPARATE", o,
+		    "opened with a password from %s", scan->extra_source);
+	for (guint i = 0; o->children != NULL && i < o->children->len; i++)
+		opened_separately(scan, g_ptr_array_index(o->children, i));
+}
+
+static void
+scan_opts_end(struct emf_scan *scan)
+{
+	if (scan->extra_source != NULL)
+		for (guint i = 0; i < scan->roots->len; i++)
+			opened_separately(scan,
+			    g_ptr_array_index(scan->roots, i));
+	scan->extra_source = NULL;	/* borrowed for the scan only */
+	if (scan->state_full != NULL &&
+	    emf_scan_has_symbol(scan, "ARCHIVE_PASSWORD_UNKNOWN"))
+		emf_limit_hit(scan, scan->state_full, NULL,
+		    "correlation state full: the oldest held mail expires "
+		    "early to hold this one");
+	scan->state_full = NULL;	/* borrowed for the scan only */
+}
+
 /* Everything after the objects are queued: the same for mail and file. */
 static enum emf_rc
 scan_finish(struct emf_scan *scan, struct emf_report **out)
@@ -735,7 +784,9 @@ scan_finish(struct emf_scan *scan, struct emf_report **out)
 	run_analysers(scan, pre_queue_analysers);
 	emf_scan_run_queue(scan);
 	run_analysers(scan, post_queue_analysers);
-	/* Scoring: every symbol is in; the composites see them all. */
+	/* The extra candidates' bookkeeping first; then scoring: every
+	 * symbol is in, the composites see them all. */
+	scan_opts_end(scan);
 	emf_composites_run(scan);
 	*out = emf_report_from_scan(scan);
 	return EMF_OK;
@@ -744,6 +795,14 @@ scan_finish(struct emf_scan *scan, struct emf_report **out)
 enum emf_rc
 emf_scan_message(struct emf_engine *engine, const void *msg, size_t len,
     const struct emf_envelope *env, struct emf_report **out)
+{
+	return emf_scan_message_opts(engine, msg, len, env, NULL, out);
+}
+
+enum emf_rc
+emf_scan_message_opts(struct emf_engine *engine, const void *msg,
+    size_t len, const struct emf_envelope *env,
+    const struct emf_scan_opts *opts, struct emf_report **out)
 {
 	struct emf_scan *scan = scan_new(engine, env);
 
@@ -754,6 +813,7 @@ emf_scan_message(struct emf_engine *engine, const void *msg, size_t len,
 		*out = emf_report_from_scan(scan);
 		return EMF_OK;
 	}
+	scan_opts_begin(scan, opts);
 	emf_mime_walk(scan, NULL, msg, len);
 	return scan_finish(scan, out);
 }

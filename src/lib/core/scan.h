@@ -160,6 +160,8 @@ struct emf_scan {
 	bool expired;
 
 	enum emf_rc error;	/* our own failure (ENOMEM), else EMF_OK */
+	const char *state_full;	/* emf_scan_opts.state_full (borrowed) */
+	const char *extra_source; /* emf_scan_opts.password_source (borrowed) */
 };
 
 /* ---- symbols ------------------------------------------------------------ */

@@ -43,6 +43,8 @@ static const struct emf_symbol_def defs[] = {
 	  "an encrypted archive was opened with a password found in the mail" },
 	{ "ARCHIVE_PASSWORD_UNKNOWN", 3.0,
 	  "an encrypted archive could not be opened" },
+	{ "ARCHIVE_PASSWORD_SEPARATE", 0.0,
+	  "an archive opened with the password a later mail of its sender gave" },
 	{ "ARCHIVE_NESTED", 1.0, "an archive inside an archive" },
 	/* what an archive hides (composite.c): informational, weight 0 by
 	 * default; the shipped composites score the combinations */

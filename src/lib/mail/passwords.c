@@ -18,6 +18,8 @@
 #define MATCHES_MAX 64
 /* Shortest candidate: "is", "a" and "be" are prose, not passwords. */
 #define CAND_MIN 3
+/* Lines of a notice looked at (emf_passwords_notice()). */
+#define NOTICE_LINES_MAX 400
 
 struct emf_pwrules {
 	GPtrArray *re;		/* GRegex * */
@@ -645,4 +647,206 @@ emf_passwords_harvest(struct emf_scan *scan)
 		}
 	}
 	g_strfreev(names);
+}
+
+/* ---- gateway notices (a mail that follows a held one) ------------------- */
+
+/*
+ * Labels of a notice line, NFKC, ASCII in lower case. The longer forms
+ * first: the first label found on a line is the one used.
+ */
+static const char *const NOTICE_LABELS[] = {
+	"パスワード通知", "password for the attached file", "解凍パスワード",
+	"パスワード", "暗証番号", "解凍キー", "password", "passwd", "pwd",
+	"pw", NULL
+};
+
+/* Between a label and its value: "】", ":", "は"... */
+static const char *const NOTICE_SEPS[] = {
+	"】", "]", "」", "』", ")", ":", "=", "は", "→", "⇒", "-", "|", NULL
+};
+
+/* A printable-ASCII token, no blanks, of a sane length. */
+static bool
+notice_token_ok(const char *s, size_t len, size_t maxlen)
+{
+	if (len < CAND_MIN || len > maxlen)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/*
+ * Take a token whole: only blanks and the brackets of the notice around
+ * it go ("Sunrise4456!" keeps its "!", which emf_password_clean() cuts).
+ */
+static bool
+take_whole(GPtrArray *out, const char *s, size_t len, unsigned line,
+    enum emf_pwhow how, size_t maxlen)
+{
+	static const char *const open[] = { "「", "『", "【", "\"", "'", "<",
+		"(", "[", NULL };
+	static const char *const close[] = { "」", "』", "】", "\"", "'", ">",
+		")", "]", NULL };
+	struct emf_pwcand *c;
+	size_t n;
+	char *v;
+
+	while (len > 0 && g_ascii_isspace(*s)) {
+		s++;
+		len--;
+	}
+	while (len > 0 && g_ascii_isspace(s[len - 1]))
+		len--;
+	if ((n = strip_prefix(s, len, open)) > 0) {
+		s += n;
+		len -= n;
+		if ((n = strip_suffix(s, len, close)) > 0)
+			len -= n;
+	}
+	if (!notice_token_ok(s, len, maxlen))
+		return false;
+	v = g_strndup(s, len);
+	if (cand_present(out, v) || strstr(v, "://") != NULL) {
+		g_free(v);
+		return false;
+	}
+	c = g_new0(struct emf_pwcand, 1);
+	c->value = v;
+	c->line = line;
+	c->how = how;
+	c->pattern = -1;
+	g_ptr_array_add(out, c);
+	return true;
+}
+
+/* Where a notice label ends in line (lower-case copy), or NULL. */
+static const char *
+notice_label_end(const char *lower, const char *line)
+{
+	for (size_t i = 0; NOTICE_LABELS[i] != NULL; i++) {
+		const char *p = strstr(lower, NOTICE_LABELS[i]);
+		size_t n = strlen(NOTICE_LABELS[i]);
+
+		/* An ASCII label is a word of its own ("pw", not "upward"). */
+		while (p != NULL && g_ascii_isalpha(NOTICE_LABELS[i][0]) &&
+		    ((p > lower && g_ascii_isalpha(p[-1])) ||
+		    g_ascii_isalpha(p[n])))
+			p = strstr(p + 1, NOTICE_LABELS[i]);
+		if (p != NULL)
+			return line + (p - lower) + n;
+	}
+	return NULL;
+}
+
+/* The next line after *pos that holds more than blanks. */
+static bool
+next_nonblank_line(const char *s, size_t len, size_t *pos, size_t *a,
+    size_t *b, unsigned *line)
+{
+	while (*pos < len) {
+		const char *nl = memchr(s + *pos, '\n', len - *pos);
+		size_t end = nl ? (size_t)(nl - s) : len;
+		size_t i = *pos, j = end;
+
+		(*line)++;
+		*pos = nl ? end + 1 : len;
+		while (i < j && g_ascii_isspace(s[i]))
+			i++;
+		while (j > i && g_ascii_isspace(s[j - 1]))
+			j--;
+		if (j > i) {
+			*a = i;
+			*b = j;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A token alone on its line that is a password, not a word of prose:
+ * password-like also without its trailing punctuation ("Hello," and
+ * "Thanks!" are not; "Sunrise4456!" is).
+ */
+static bool
+bare_line_like(const char *t)
+{
+	size_t n = strlen(t);
+	char *core;
+	bool like;
+
+	while (n > 0 && strchr(",.:;!?)", t[n - 1]) != NULL)
+		n--;
+	core = g_strndup(t, n);
+	like = emf_password_like(core) && emf_password_like(t);
+	g_free(core);
+	return like;
+}
+
+size_t
+emf_passwords_notice(const char *s, size_t len, size_t maxlen, size_t max,
+    GPtrArray *out)
+{
+	size_t pos = 0, a, b, added = 0, bare = 0;
+	unsigned line = 0, nlines = 0;
+
+	while (added < max && nlines++ < NOTICE_LINES_MAX &&
+	    next_nonblank_line(s, len, &pos, &a, &b, &line)) {
+		char *l = g_strndup(s + a, b - a);
+		char *lower = g_ascii_strdown(l, -1);
+		const char *v = notice_label_end(lower, l), *end = l + (b - a);
+		size_t n;
+
+		if (v != NULL) {
+			bool more = true;
+
+			while (more) {
+				more = false;
+				while (v < end && (*v == ' ' || *v == '\t'))
+					v++;
+				if ((n = strip_prefix(v, (size_t)(end - v),
+				    NOTICE_SEPS)) > 0) {
+					v += n;
+					more = true;
+				}
+			}
+			if (v == end) {
+				/* The label ends its line: the value is alone
+				 * on the next one. */
+				size_t save = pos, c, d;
+				unsigned sl = line;
+
+				if (next_nonblank_line(s, len, &pos, &c, &d,
+				    &line) && memchr(s + c, ' ', d - c) ==
+				    NULL && take_whole(out, s + c, d - c, line,
+				    EMF_PW_LABELLED, maxlen))
+					added++;
+				pos = save;
+				line = sl;
+			} else {
+				const char *t = v;
+
+				while (t < end && *t != ' ' && *t != '\t')
+					t++;
+				if (take_whole(out, v, (size_t)(t - v), line,
+				    EMF_PW_LABELLED, maxlen))
+					added++;
+			}
+		} else if (bare < BARE_MAX && memchr(l, ' ', b - a) == NULL &&
+		    memchr(l, '\t', b - a) == NULL &&
+		    notice_token_ok(l, b - a, maxlen) && bare_line_like(l)) {
+			/* A password-like token alone on its line. */
+			if (take_whole(out, l, b - a, line, EMF_PW_BARE,
+			    maxlen)) {
+				added++;
+				bare++;
+			}
+		}
+		g_free(lower);
+		g_free(l);
+	}
+	return added;
 }

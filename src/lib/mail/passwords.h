@@ -82,6 +82,18 @@ size_t emf_passwords_extract_nfkc(const struct emf_pwrules *rules,
 void emf_pwcand_free(gpointer cand);
 
 /*
+ * The short forms of a password notice (a PPAP gateway's or a person's
+ * second mail), for a mail that may resolve a held one (store/state.c):
+ * a heading or label ending its line with the password alone on the next
+ * one (「パスワード通知」, "Password for the attached file:"), the token
+ * after a label taken whole (trailing "!" or "#" kept), a password-like
+ * token alone on its line. nfkc is NFKC text of len bytes. Appends at most
+ * max candidates of at most maxlen bytes to out; returns how many.
+ */
+size_t emf_passwords_notice(const char *nfkc, size_t len, size_t maxlen,
+    size_t max, GPtrArray *out);
+
+/*
  * Strip what surrounds a password in prose: blanks, quotes, brackets
  * (「」『』【】“”()<>[]), trailing punctuation (. , ; : ! ? 。 、).
  * Returns a new string (g_free), or NULL when too little is left or the

@@ -1,0 +1,31 @@
+/*
+ * correlate.h - the correlation state in a scanner worker (state.enabled):
+ * after its scan, a message is run against the state (store/state.h);
+ * what it resolves is released (re-injected from the copy in the state)
+ * or kept (a new quarantine entry with the opened report) right there, in
+ * the worker, so the milter threads never wait on it.
+ *
+ * Each worker process holds its own connection, opened on first use and
+ * dropped after an error (the next message reconnects).
+ */
+#ifndef EMF_MCORRELATE_H
+#define EMF_MCORRELATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "emf.h"
+
+/*
+ * *r is the report of msg[0..len) (it may be replaced: see
+ * emf_state_correlate()). *held is set when the message now waits for
+ * its password (the milter then stores and holds it); *released when it
+ * is a held mail a worker re-injected (a valid one-time token: its
+ * X-Emofilter-* headers are ours). EMF_ERR_IO when the state cannot be
+ * reached: the milter tempfails the message.
+ */
+enum emf_rc emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
+    const void *msg, size_t len, const struct emf_envelope *env,
+    bool *held, bool *released);
+
+#endif /* EMF_MCORRELATE_H */

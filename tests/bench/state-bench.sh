@@ -1,0 +1,70 @@
+#!/bin/sh
+# state-bench.sh - the latency the correlation state adds per message
+# (median, p99) and the store size per 10,000 messages, SQLite and, when
+# Debian's postgresql is installed, a private PostgreSQL cluster (unix
+# socket under /tmp, stopped at the end; as root it runs as postgres).
+#
+#   tests/bench/state-bench.sh [N]      (default 10000)
+#
+# Two loads per backend: the whole emotet-dev set cycled to N messages
+# (each file a new sender: every PPAP mail with a separate password and
+# every unopenable zip is held, nothing resolves: the lookups and holds of
+# ordinary traffic), and its 35 ppap_separate_pw pairs cycled to N (every
+# other message holds, the next resolves it: rescans included).
+# A benchmark, not a test: it prints figures and never fails on them.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+n=${1:-10000}
+corpus=$top/../shared/corpus/emotet-dev
+bench=$top/tests/bench/state-bench
+(cd "$top" && make -s tests/bench/state-bench) || { echo "build first"; exit 1; }
+T=$(mktemp -d /tmp/emf-state-bench.XXXXXX)
+PGD=
+PGBIN=
+pg_as() { "$@"; }
+cleanup() {
+	if [ -n "$PGD" ] && [ -f "$PGD/data/postmaster.pid" ]; then
+		pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -m immediate stop >/dev/null 2>&1
+	fi
+	[ -n "$PGD" ] && rm -rf "$PGD"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+echo "yara = { rules_dir = \"$top/rules\"; };" > "$T/bench.conf"
+awk -F'\t' -v C="$corpus" 'NR > 1 { print C "/" $1 }' "$corpus/labels.tsv" > "$T/all"
+awk -F'\t' -v C="$corpus" '$3 == "ppap_separate_pw" { print C "/" $1; print C "/" $9 }' \
+    "$corpus/labels.tsv" > "$T/pairs"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+
+# shellcheck disable=SC2046
+"$bench" -c "$T/bench.conf" -n "$n" "$T/s1" $(cat "$T/all")
+# shellcheck disable=SC2046
+"$bench" -c "$T/bench.conf" -n "$n" -p "$T/s2" $(cat "$T/pairs")
+
+for d in /usr/lib/postgresql/*/bin; do
+	[ -x "$d/initdb" ] && PGBIN=$d
+done
+[ -n "$PGBIN" ] || { echo "no PostgreSQL (Debian package postgresql): SQLite only"; exit 0; }
+PGD=$(mktemp -d /tmp/emf-pg-XXXXXX)
+if [ "$(id -u)" -eq 0 ]; then
+	chown postgres "$PGD"
+	pg_as() { runuser -u postgres -- "$@"; }
+fi
+pg_as "$PGBIN/initdb" -D "$PGD/data" -A trust -U postgres -E UTF8 \
+    --locale=C >/dev/null
+pg_as "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w \
+    -o "-k $PGD -c listen_addresses= -p 5432" start >/dev/null
+for db in b1 b2; do
+	pg_as "$PGBIN/createdb" -h "$PGD" -U postgres "$db"
+done
+ci="host=$PGD port=5432 user=postgres dbname"
+size() {
+	pg_as "$PGBIN/psql" -h "$PGD" -U postgres -d "$1" -Atc \
+	    "SELECT pg_size_pretty(pg_total_relation_size('emf_held'))"
+}
+# shellcheck disable=SC2046
+"$bench" -c "$T/bench.conf" -n "$n" -b postgresql -C "$ci=b1" "$T/p1" $(cat "$T/all")
+echo "  store size (pg_total_relation_size emf_held, TOAST and indexes): $(size b1)"
+# shellcheck disable=SC2046
+"$bench" -c "$T/bench.conf" -n "$n" -b postgresql -C "$ci=b2" -p "$T/p2" $(cat "$T/pairs")
+echo "  store size (pg_total_relation_size emf_held, TOAST and indexes): $(size b2)"

@@ -1,0 +1,171 @@
+#!/bin/sh
+# state-e2e.sh - the PPAP follow-up behind a real Postfix (postfix-lib.sh:
+# a private Postfix on loopback relaying to smtp-sink, the test emofilter
+# with state.enabled and a SQLite state): a mail whose password zip cannot
+# be opened goes to the hold queue; its password mail arrives; the held
+# mail is re-injected (quarantine.release_smtp: back through the same
+# Postfix and milter, where its one-time token keeps it from being held
+# again) and delivered exactly once, also when the password mail comes a
+# second time. Run with the SQLite state, then with a private PostgreSQL
+# cluster (skipped, saying so, without Debian's postgresql). Needs root,
+# Postfix, swaks, zip, 7z, python3; exit 77 (skip) otherwise. KEEP=1
+# keeps the directory.
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+[ "$(id -u)" -eq 0 ] || { echo "SKIP: needs root (Postfix)"; exit 77; }
+for t in postfix smtp-sink swaks zip 7z python3 script; do
+	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
+done
+id postfix >/dev/null 2>&1 || { echo "SKIP: no postfix user"; exit 77; }
+[ -x "$top_builddir/src/milter/emofilter" ] || { echo "build first"; exit 1; }
+
+PF_DIR=$(mktemp -d /tmp/emf-state-e2e.XXXXXX)
+. "$top_srcdir/tests/milter/postfix-lib.sh"
+PGD=
+PGBIN=
+cleanup() {
+	pf_stop_all
+	if [ -n "$PGD" ] && [ -f "$PGD/data/postmaster.pid" ]; then
+		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" \
+		    -m immediate stop >/dev/null 2>&1
+	fi
+	[ -n "$PGD" ] && rm -rf "$PGD"
+	if [ "${KEEP:-0}" = 1 ]; then echo "kept $PF_DIR"; else rm -rf "$PF_DIR"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok - $*"; }
+bad() { fail=$((fail + 1)); echo "not ok - $*"; }
+
+pf_ports
+pf_setup_dirs
+conf=$PF_DIR/emofilter.conf
+pf_start_sink || exit 1
+pf_start_postfix milter || exit 1
+
+send() {	# send FILE: the last SMTP reply code
+	swaks --timeout 60 --server "127.0.0.1:$SMTP_PORT" \
+	    --from sato@partner.example --to tanaka@corp.example \
+	    --data "@$1" > "$PF_DIR/swaks.out" 2>&1
+	sed -n 's/^<[~*-]* *\([2-5][0-9][0-9]\) .*/\1/p' "$PF_DIR/swaks.out" |
+	    grep -v '^221$' | tail -1
+}
+# copies FILE: delivered messages holding FILE's Message-ID
+copies() {
+	mid=$(sed -n 's/^Message-ID: *//Ip' "$1" | head -1 | tr -d '\r')
+	grep -lF -- "$mid" "$PF_DIR/sink/"* 2>/dev/null | wc -l
+}
+settle() { pf_wait_queue_empty 30; sleep 2; pf_wait_queue_empty 30; }
+
+# run BACKEND STATE-SETTINGS: the case with one backend (new fixtures, so
+# new Message-IDs; counts relative to what is there already).
+run() {
+	be=$1
+	fx=$PF_DIR/fx-$be
+	python3 "$top_srcdir/tests/state-fixtures.py" "$fx" \
+	    "$top_srcdir/tests/data" || exit 1
+	chmod -R a+rX "$fx"
+	# The shipped weights (not tests/milter/test-scores.conf, which would
+	# quarantine a closed zip outright: such a mail waits for nothing).
+	# Held mail is re-injected by SMTP into the same Postfix.
+	cat > "$conf" <<EOF
+quarantine = { dir = "$PF_DIR/run/quarantine";
+  release_smtp = "127.0.0.1:$SMTP_PORT"; };
+yara = { rules_dir = "$top_srcdir/rules"; };
+state = { enabled = true; $2 };
+milter = {
+  socket = "inet:$MILTER_PORT@127.0.0.1";
+  user = "$EMF_USER";
+  pidfile = "$PF_DIR/run/emofilter.pid";
+  spool_dir = "$PF_DIR/run";
+  workers = 2;
+};
+EOF
+	chmod 644 "$conf"
+	: > "$PF_DIR/emofilter.log"
+	pf_start_emofilter "$conf" || exit 1
+	held0=$(pf_held)
+
+	r=$(send "$fx/ham-c.eml")
+	settle
+	if [ "$r" = 250 ] && [ "$(pf_held)" -eq $((held0 + 1)) ] &&
+	    [ "$(copies "$fx/ham-c.eml")" -eq 0 ] &&
+	    grep -q 'held, waiting for its password' "$PF_DIR/emofilter.log"
+	then
+		ok "$be: the PPAP mail is in the hold queue, waiting for its password"
+	else
+		bad "$be: hold: reply $r, held $(pf_held), delivered $(pf_delivered)"
+	fi
+	r=$(send "$fx/ham-c-pw.eml")
+	settle
+	if [ "$r" = 250 ] && [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
+	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 1 ] &&
+	    grep -q 'resolved by this message: release' "$PF_DIR/emofilter.log"
+	then
+		ok "$be: its password mail arrives: the held mail is delivered"
+	else
+		bad "$be: release: reply $r, copies $(copies "$fx/ham-c.eml"), delivered $(pf_delivered)"
+	fi
+	r=$(send "$fx/ham-c-pw.eml")
+	settle
+	if [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
+	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 2 ] &&
+	    [ "$(pf_held)" -eq $((held0 + 1)) ]; then
+		ok "$be: exactly once: a second password mail delivers nothing more (the hold-queue copy stays for the admin)"
+	else
+		bad "$be: once: copies $(copies "$fx/ham-c.eml")"
+	fi
+	held=$(grep -c 'held, waiting for its password' "$PF_DIR/emofilter.log")
+	mid=$(sed -n 's/^Message-ID: *//Ip' "$fx/ham-c.eml" | head -1 | tr -d '\r')
+	got=$(grep -lF -- "$mid" "$PF_DIR/sink/"* 2>/dev/null | head -1)
+	if [ -n "$got" ] && grep -q '^X-Emofilter-State: released' "$got" &&
+	    grep -q '^X-Emofilter-Released: ' "$got" &&
+	    ! grep -qi '^X-Emofilter-State-Token' "$got" &&
+	    [ "$(grep -c '^X-Emofilter-Action: ' "$got")" -eq 1 ]; then
+		ok "$be: delivered with its opened verdict and X-Emofilter-State, the token gone"
+	else
+		bad "$be: the delivered copy's headers"; grep '^X-Emofilter' "$got" 2>/dev/null
+	fi
+	if [ "$held" -eq 1 ]; then
+		ok "$be: the re-injected copy passed the milter without being held again"
+	else
+		bad "$be: held $held times"
+	fi
+	cat "$PF_DIR/emofilter.log" >> "$PF_DIR/emofilter-all.log"
+	pf_stop_emofilter
+}
+
+run sqlite "path = \"$PF_DIR/run/state.sqlite\";"
+
+for d in /usr/lib/postgresql/*/bin; do
+	[ -x "$d/initdb" ] && PGBIN=$d
+done
+if [ -z "$PGBIN" ]; then
+	echo "# SKIP: PostgreSQL: no initdb (Debian package postgresql)"
+else
+	PGD=$(mktemp -d /tmp/emf-pg-XXXXXX)
+	chown postgres "$PGD"
+	chmod 755 "$PGD"	# the daemon's user reaches the socket
+	pg() { runuser -u postgres -- "$@"; }
+	if pg "$PGBIN/initdb" -D "$PGD/data" -A trust -U postgres --no-sync \
+	    -E UTF8 --locale=C > "$PF_DIR/initdb.log" 2>&1 &&
+	    pg "$PGBIN/pg_ctl" -D "$PGD/data" -l "$PGD/log" -w \
+	    -o "-k $PGD -c listen_addresses= -p 5432 -c fsync=off" start \
+	    > "$PF_DIR/pgctl.log" 2>&1 &&
+	    pg "$PGBIN/createdb" -h "$PGD" -U postgres emf; then
+		run postgresql "backend = \"postgresql\"; conninfo = \"host=$PGD port=5432 user=postgres dbname=emf\";"
+	else
+		echo "# SKIP: PostgreSQL: the private cluster did not start"
+	fi
+fi
+
+echo "# state-e2e.sh: $pass passed, $fail failed"
+if [ $fail -ne 0 ]; then
+	echo "---- emofilter log"; tail -30 "$PF_DIR/emofilter-all.log" "$PF_DIR/emofilter.log"
+	echo "---- maillog"; tail -30 "$PF_DIR/maillog" 2>/dev/null
+	exit 1
+fi
