@@ -472,8 +472,8 @@ emf_state_expire(struct emf_state *st, int64_t now, const char *action,
     GPtrArray *out, struct emf_error *err)
 {
 	char before[24], old[24], n[24];
-	GPtrArray *rows = g_ptr_array_new();
-	struct rows_ctx c = { st->be, rows, true };
+	GPtrArray *rows;
+	struct rows_ctx c;
 	struct state_param p[] = { ptext(before), ptext(n) };
 	struct state_param q[] = { ptext(old) };
 	char *detail;
@@ -484,6 +484,8 @@ emf_state_expire(struct emf_state *st, int64_t now, const char *action,
 	if (now == st->last_expire)
 		return EMF_OK;
 	st->last_expire = now;
+	rows = g_ptr_array_new();
+	c = (struct rows_ctx){ st->be, rows, true };
 	g_snprintf(before, sizeof(before), "%lld",
 	    (long long)(now - st->opts.window));
 	g_snprintf(old, sizeof(old), "%lld",
