@@ -319,40 +319,17 @@ zip_finish(GByteArray *z, GByteArray *cd, uint16_t n)
 
 /* ---- end to end ------------------------------------------------------------ */
 
-static char *
-scan_json(const uint8_t *d, size_t len, const char *name)
-{
-	struct emf_engine *e = tu_engine(NULL);
-	struct emf_report *r = NULL;
-	char *json;
-
-	ck_assert_int_eq(emf_scan_file(e, d, len, name, NULL, &r), EMF_OK);
-	json = emf_report_json(r, false);
-	emf_report_free(r);
-	emf_engine_unref(e);
-	return json;
-}
-
-static void
-want_in(const char *json, const char *const *want, bool present)
-{
-	for (size_t i = 0; want[i] != NULL; i++)
-		ck_assert_msg((strstr(json, want[i]) != NULL) == present,
-		    "report %s %s:\n%.3000s", present ? "lacks" : "has",
-		    want[i], json);
-}
-
 START_TEST(ole_workbook_named_xlsm)
 {
 	GByteArray *b = macro_workbook(true);
-	char *json = scan_json(b->data, b->len, "invoice.xlsm");
+	char *json = tu_scan_file_json(b->data, b->len, "invoice.xlsm");
 	const char *const want[] = { "\"OFFICE_MACRO\"", "\"MACRO_AUTOEXEC\"",
 		"\"MACRO_SUSPICIOUS\"", "\"MACRO_URL\"", "\"XLM_MACRO\"",
 		"\"FILE_TYPE_MISMATCH\"", "\"OLE2 Excel\"", "\"Macro1 (hidden)\"",
 		"\"Workbook_Open\"", "\"mshta\"",
 		"\"http://bad.example/x.hta\"", "\"vba_sha256\":\"", NULL };
 
-	want_in(json, want, true);
+	tu_want_in(json, want, true);
 	g_free(json);
 	g_byte_array_free(b, TRUE);
 }
@@ -383,9 +360,9 @@ START_TEST(ooxml_remote_template_and_vba)
 	zip_add(z, cd, "word/_rels/settings.xml.rels", rels, strlen(rels));
 	zip_add(z, cd, "word/vbaProject.bin", vba->data, vba->len);
 	zip_finish(z, cd, 4);
-	json = scan_json(z->data, z->len, "report.docx");
-	want_in(json, want, true);
-	want_in(json, not, false);
+	json = tu_scan_file_json(z->data, z->len, "report.docx");
+	tu_want_in(json, want, true);
+	tu_want_in(json, not, false);
 	g_free(json);
 	g_byte_array_free(z, TRUE);
 	g_byte_array_free(cd, TRUE);
@@ -410,8 +387,8 @@ START_TEST(corpus_xls_named_xlsm)
 		g_free(alt);
 		return;		/* corpus absent: skipped */
 	}
-	json = scan_json((const uint8_t *)d, len, "Rechnung.xlsm");
-	want_in(json, want, true);
+	json = tu_scan_file_json((const uint8_t *)d, len, "Rechnung.xlsm");
+	tu_want_in(json, want, true);
 	g_free(json);
 	g_free(d);
 	g_free(path);
@@ -734,13 +711,13 @@ START_TEST(xlm_dropper_end_to_end)
 	GByteArray *empty = g_byte_array_new();
 	struct cfb_ent e[1] = { { "Workbook", -1, false, book } };
 	GByteArray *cfb = cfb_build(e, 1);
-	char *json = scan_json(cfb->data, cfb->len, "invoice.xls");
+	char *json = tu_scan_file_json(cfb->data, cfb->len, "invoice.xls");
 	const char *const want[] = { "\"XLM_MACRO\"", "\"MACRO_AUTOEXEC\"",
 		"\"MACRO_SUSPICIOUS\"", "\"MACRO_URL\"", "XLM EXEC()",
 		"XLM REGISTER()", "URLDownloadToFileA", "powershell",
 		"http://evil.example/a.exe", NULL };
 
-	want_in(json, want, true);
+	tu_want_in(json, want, true);
 	/* Quarantine at least (the composites for an outside macro that
 	 * runs by itself may take it to reject). */
 	ck_assert_msg(strstr(json, "\"action\":\"quarantine\"") != NULL ||
@@ -774,9 +751,9 @@ START_TEST(corpus_excel4_formulas)
 			g_free(path);
 			continue;	/* corpus absent: skipped */
 		}
-		json = scan_json((const uint8_t *)d, len, "x.xls");
-		want_in(json, want, true);
-		want_in(json, not, false);
+		json = tu_scan_file_json((const uint8_t *)d, len, "x.xls");
+		tu_want_in(json, want, true);
+		tu_want_in(json, not, false);
 		g_free(json);
 		g_free(d);
 		g_free(path);
@@ -797,7 +774,7 @@ scan_corpus(const char *rel, const char *name)
 		g_free(path);
 		return NULL;
 	}
-	json = scan_json((const uint8_t *)d, len, name);
+	json = tu_scan_file_json((const uint8_t *)d, len, name);
 	g_free(d);
 	g_free(path);
 	return json;
@@ -834,8 +811,8 @@ START_TEST(ooxml_external_links_and_schemes)
 	zip_add(z, cd, "word/_rels/settings.xml.rels", settings,
 	    strlen(settings));
 	zip_finish(z, cd, 4);
-	json = scan_json(z->data, z->len, "order.docx");
-	want_in(json, want, true);
+	json = tu_scan_file_json(z->data, z->len, "order.docx");
+	tu_want_in(json, want, true);
 	g_free(json);
 	g_byte_array_free(z, TRUE);
 	g_byte_array_free(cd, TRUE);
@@ -848,14 +825,14 @@ START_TEST(ooxml_external_links_and_schemes)
 			"http://example.com/templates/malicious.dotx",
 			"\"action\":\"quarantine\"", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 	if ((json = scan_corpus("oletools-testdata/oleobj/external_link/"
 	    "sample_with_external_link_to_doc.xlsx", "a.xlsx")) != NULL) {
 		const char *const w[] = { "\"OFFICE_EXTERNAL_OBJECT\"", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 	if ((json = scan_corpus("tika-office/testWORD_template.docx",
@@ -863,7 +840,7 @@ START_TEST(ooxml_external_links_and_schemes)
 		const char *const w[] = { "\"OFFICE_EXTERNAL_TEMPLATE\"",
 			"\"OFFICE_EXTERNAL_OBJECT\"", NULL };
 
-		want_in(json, w, false);
+		tu_want_in(json, w, false);
 		g_free(json);
 	}
 }
@@ -894,7 +871,7 @@ START_TEST(dde_fields)
 
 		if ((json = scan_corpus(dde[i], "x.bin")) == NULL)
 			continue;
-		want_in(json, wd, true);
+		tu_want_in(json, wd, true);
 		g_free(json);
 	}
 	for (size_t i = 0; clean[i] != NULL; i++) {
@@ -902,7 +879,7 @@ START_TEST(dde_fields)
 
 		if ((json = scan_corpus(clean[i], "x.bin")) == NULL)
 			continue;
-		want_in(json, wd, false);
+		tu_want_in(json, wd, false);
 		g_free(json);
 	}
 	/* A binary Word stream: field codes between 0x13 and 0x14/0x15. */
@@ -912,8 +889,8 @@ START_TEST(dde_fields)
 	g_byte_array_set_size(w, 1024);
 	e[0] = (struct cfb_ent){ "WordDocument", -1, false, w };
 	cfb = cfb_build(e, 1);
-	json = scan_json(cfb->data, cfb->len, "letter.doc");
-	want_in(json, want, true);
+	json = tu_scan_file_json(cfb->data, cfb->len, "letter.doc");
+	tu_want_in(json, want, true);
 	{
 		/* A DDE link to Excel is a link (listed), not OFFICE_DDE. */
 		const char *sym = strstr(json, "\"symbols\"");
@@ -958,8 +935,8 @@ START_TEST(userform_text)
 	e[5] = (struct cfb_ent){ "f", 4, false, f };
 	e[6] = (struct cfb_ent){ "o", 4, false, o };
 	cfb = cfb_build(e, 7);
-	json = scan_json(cfb->data, cfb->len, "vbaProject.bin");
-	want_in(json, want, true);
+	json = tu_scan_file_json(cfb->data, cfb->len, "vbaProject.bin");
+	tu_want_in(json, want, true);
 	g_free(json);
 	g_byte_array_free(cfb, TRUE);
 	g_byte_array_free(src, TRUE);
@@ -997,9 +974,9 @@ START_TEST(vba_stomped)
 	e[2] = (struct cfb_ent){ "dir", 1, false, dir };
 	e[3] = (struct cfb_ent){ "Module1", 1, false, code };
 	cfb = cfb_build(e, 4);
-	json = scan_json(cfb->data, cfb->len, "vbaProject.bin");
-	want_in(json, want, true);
-	want_in(json, not, false);	/* the decoy source is clean */
+	json = tu_scan_file_json(cfb->data, cfb->len, "vbaProject.bin");
+	tu_want_in(json, want, true);
+	tu_want_in(json, not, false);	/* the decoy source is clean */
 	g_free(json);
 	g_byte_array_free(cfb, TRUE);
 
@@ -1021,7 +998,7 @@ START_TEST(vba_stomped)
 		e[2].data = dir;
 		e[3].data = code;
 		cfb = cfb_build(e, 4);
-		json = scan_json(cfb->data, cfb->len, "vbaProject.bin");
+		json = tu_scan_file_json(cfb->data, cfb->len, "vbaProject.bin");
 		ck_assert_msg(strstr(json, "\"VBA_STOMPED\"") == NULL,
 		    "source matches its p-code: %.2000s", json);
 		ck_assert_ptr_nonnull(strstr(json, "\"MACRO_SUSPICIOUS\""));
@@ -1071,7 +1048,7 @@ START_TEST(xlsb_formulas)
 			"\"XLM formulas\",\"sha256\":\"a58292c4b26a1d33",
 			NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 }
@@ -1096,7 +1073,7 @@ equation_scan(const char *font)
 	e[0] = (struct cfb_ent){ "ObjectPool", -1, true, empty };
 	e[1] = (struct cfb_ent){ "Equation Native", 0, false, eq };
 	cfb = cfb_build(e, 2);
-	json = scan_json(cfb->data, cfb->len, "oleObject1.bin");
+	json = tu_scan_file_json(cfb->data, cfb->len, "oleObject1.bin");
 	g_byte_array_free(cfb, TRUE);
 	g_byte_array_free(eq, TRUE);
 	g_byte_array_free(empty, TRUE);
@@ -1112,17 +1089,17 @@ START_TEST(equation_objects)
 	const char *const ok[] = { "\"OFFICE_EQUATION_OBJECT\"", NULL };
 	const char *const not[] = { "\"OFFICE_EXPLOIT_CLASS\"", NULL };
 
-	want_in(json, bad, true);
+	tu_want_in(json, bad, true);
 	g_free(json);
 	json = equation_scan("Times New Roman");
-	want_in(json, ok, true);
-	want_in(json, not, false);
+	tu_want_in(json, ok, true);
+	tu_want_in(json, not, false);
 	g_free(json);
 	/* Real equations (Tika govdocs, POI): the object, not the exploit. */
 	if ((json = scan_corpus("tika-office/testMSEquation-govdocs-863534.doc",
 	    "x.doc")) != NULL) {
-		want_in(json, ok, true);
-		want_in(json, not, false);
+		tu_want_in(json, ok, true);
+		tu_want_in(json, not, false);
 		g_free(json);
 	}
 }
@@ -1144,24 +1121,24 @@ START_TEST(office_xml_single_file)
 	const char *const none[] = { "\"OFFICE_DDE\"", NULL };
 	char *json;
 
-	json = scan_json((const uint8_t *)w2003, strlen(w2003), "doc.xml");
-	want_in(json, want, true);
+	json = tu_scan_file_json((const uint8_t *)w2003, strlen(w2003), "doc.xml");
+	tu_want_in(json, want, true);
 	g_free(json);
 	/* XML that is not Office's: not read as a document. */
-	json = scan_json((const uint8_t *)plain, strlen(plain), "note.xml");
-	want_in(json, none, false);
+	json = tu_scan_file_json((const uint8_t *)plain, strlen(plain), "note.xml");
+	tu_want_in(json, none, false);
 	g_free(json);
 	if ((json = scan_corpus("oletools-testdata/msodde/dde-in-excel2003.xml",
 	    "a.xml")) != NULL) {
 		const char *const w[] = { "\"OFFICE_DDE\"", "DDE cmd '/c calc.exe'",
 			"\"SpreadsheetML 2003\"", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 	if ((json = scan_corpus("oletools-testdata/msodde/harmless-clean-2003"
 	    ".xml", "a.xml")) != NULL) {
-		want_in(json, none, false);
+		tu_want_in(json, none, false);
 		g_free(json);
 	}
 	if ((json = scan_corpus("oletools-testdata/oleobj/"
@@ -1169,7 +1146,7 @@ START_TEST(office_xml_single_file)
 		const char *const w[] = { "a.xml/oleObject1.bin",
 			"\"OOXML flat package\"", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 }
@@ -1218,7 +1195,7 @@ START_TEST(corpus_dde_in_password_zips)
 		ck_assert_int_eq(emf_scan_message(e, msg, strlen(msg), NULL,
 		    &r), EMF_OK);
 		json = emf_report_json(r, false);
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 		emf_report_free(r);
 		g_free(msg);
@@ -1246,7 +1223,7 @@ START_TEST(corpus_ole_packages)
 
 		if ((json = scan_corpus(exe[i], "x.bin")) == NULL)
 			continue;
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 	/* A package that runs a command line (type 1, no file). */
@@ -1255,7 +1232,7 @@ START_TEST(corpus_ole_packages)
 		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
 			"calc.exe (a link: runs it)", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 	/* A package holding a text file: a child, no sign. */
@@ -1264,7 +1241,7 @@ START_TEST(corpus_ole_packages)
 		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
 			"\"EXECUTABLE_ATTACHMENT\"", NULL };
 
-		want_in(json, w, false);
+		tu_want_in(json, w, false);
 		ck_assert_msg(strstr(json, "\"children\":[{") != NULL,
 		    "no embedded object unpacked:\n%.3000s", json);
 		g_free(json);

@@ -10,29 +10,6 @@
 #include "office/rtf.h"
 #include "testutil.h"
 
-static char *
-scan_json(const void *d, size_t len, const char *name)
-{
-	struct emf_engine *e = tu_engine(NULL);
-	struct emf_report *r = NULL;
-	char *json;
-
-	ck_assert_int_eq(emf_scan_file(e, d, len, name, NULL, &r), EMF_OK);
-	json = emf_report_json(r, false);
-	emf_report_free(r);
-	emf_engine_unref(e);
-	return json;
-}
-
-static void
-want_in(const char *json, const char *const *want, bool present)
-{
-	for (size_t i = 0; want[i] != NULL; i++)
-		ck_assert_msg((strstr(json, want[i]) != NULL) == present,
-		    "report %s %s:\n%.4000s", present ? "lacks" : "has",
-		    want[i], json);
-}
-
 static void
 hex(GString *s, const void *p, size_t n)
 {
@@ -105,12 +82,12 @@ START_TEST(equation_object_obfuscated)
 			g_string_append(rtf, "{\\proptype\\staticval abc}");
 	}
 	g_string_append(rtf, "}{\\result{\\pict 0105000002000000}}}}");
-	json = scan_json(rtf->str, rtf->len, "scan.rtf");
-	want_in(json, want, true);
+	json = tu_scan_file_json(rtf->str, rtf->len, "scan.rtf");
+	tu_want_in(json, want, true);
 	g_free(json);
 	/* Every prefix: no overrun (ASan), a verdict. */
 	for (size_t n = 0; n < rtf->len; n += 7) {
-		json = scan_json(rtf->str, n, "cut.rtf");
+		json = tu_scan_file_json(rtf->str, n, "cut.rtf");
 		g_free(json);
 	}
 	g_string_free(rtf, TRUE);
@@ -127,12 +104,12 @@ START_TEST(equation_object_obfuscated)
 		g_string_free(t, TRUE);
 	}
 	g_string_append(rtf, "}}}");
-	json = scan_json(rtf->str, rtf->len, "eq.rtf");
+	json = tu_scan_file_json(rtf->str, rtf->len, "eq.rtf");
 	{
 		const char *const w[] = { "\"RTF_EXPLOIT_CLASS\"",
 			"class Equation.3", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 	}
 	g_free(json);
 	g_string_free(rtf, TRUE);
@@ -192,9 +169,9 @@ START_TEST(package_with_executable)
 		}
 	ole1(rtf, "Package", pkg->data, pkg->len);
 	g_string_append(rtf, "}}}");
-	json = scan_json(rtf->str, rtf->len, "scan.rtf");
-	want_in(json, want, true);
-	want_in(json, not, false);
+	json = tu_scan_file_json(rtf->str, rtf->len, "scan.rtf");
+	tu_want_in(json, want, true);
+	tu_want_in(json, not, false);
 	g_free(json);
 	g_string_free(rtf, TRUE);
 	g_byte_array_free(pkg, TRUE);
@@ -213,15 +190,15 @@ START_TEST(dde_field_and_loose_object)
 	const char *const w2[] = { "\"RTF_OBJECT\"", "class Package", NULL };
 	const char *const w3[] = { "\"LURE_ENABLE_CONTENT_DOC\"", NULL };
 
-	json = scan_json(dde, strlen(dde), "a.rtf");
-	want_in(json, w1, true);
+	json = tu_scan_file_json(dde, strlen(dde), "a.rtf");
+	tu_want_in(json, w1, true);
 	g_free(json);
 	/* An OLE1 object written as plain text (no \objdata). */
 	ole1(loose, "Package", "\x02\x00", 2);
 	g_string_append(loose, "}");
-	json = scan_json(loose->str, loose->len, "b.rtf");
-	want_in(json, w2, true);
-	want_in(json, w3, true);	/* document text for the lure */
+	json = tu_scan_file_json(loose->str, loose->len, "b.rtf");
+	tu_want_in(json, w2, true);
+	tu_want_in(json, w3, true);	/* document text for the lure */
 	g_free(json);
 	g_string_free(loose, TRUE);
 }
@@ -239,15 +216,15 @@ START_TEST(hostile_nesting_and_hex)
 		g_string_append(s, "{\\*\\x");
 	g_string_append(s, "{\\object{\\*\\objdata ");
 	ole1(s, "Equation.3", "", 0);
-	json = scan_json(s->str, s->len, "deep.rtf");
-	want_in(json, w, true);
+	json = tu_scan_file_json(s->str, s->len, "deep.rtf");
+	tu_want_in(json, w, true);
 	g_free(json);
 	/* 8 MB of hex in one \objdata: one object, cut at the cap. */
 	g_string_assign(s, "{\\rtf1{\\object{\\*\\objdata 0105000002000000");
 	for (int i = 0; i < 1024 * 1024; i++)
 		g_string_append(s, "41424344");
 	g_string_append(s, "}}}");
-	json = scan_json(s->str, s->len, "big.rtf");
+	json = tu_scan_file_json(s->str, s->len, "big.rtf");
 	ck_assert_ptr_nonnull(strstr(json, "\"RTF_OBJECT\""));
 	g_free(json);
 	/* A thousand objects: counted to RTF_OBJECTS_MAX. */
@@ -256,7 +233,7 @@ START_TEST(hostile_nesting_and_hex)
 		g_string_append(s, "{\\object{\\*\\objdata 0105000002000000"
 		    "01000000000000000000000000000000}}");
 	g_string_append(s, "}");
-	json = scan_json(s->str, s->len, "many.rtf");
+	json = tu_scan_file_json(s->str, s->len, "many.rtf");
 	ck_assert_ptr_nonnull(strstr(json, "rtf_objects"));
 	g_free(json);
 	g_string_free(s, TRUE);
@@ -275,7 +252,7 @@ scan_corpus(const char *rel)
 		g_free(path);
 		return NULL;
 	}
-	json = scan_json(d, len, "doc.rtf");
+	json = tu_scan_file_json(d, len, "doc.rtf");
 	g_free(d);
 	g_free(path);
 	return json;
@@ -291,7 +268,7 @@ START_TEST(corpus_rtf)
 		const char *const w[] = { "\"RTF_EXPLOIT_CLASS\"",
 			"class equation.3", "(\\\\objupdate)", NULL };
 
-		want_in(json, w, true);
+		tu_want_in(json, w, true);
 		g_free(json);
 	}
 	/* Tika: 14 legitimate objects (Word, Excel, PowerPoint, PDF,
@@ -303,15 +280,15 @@ START_TEST(corpus_rtf)
 		const char *const n[] = { "\"RTF_EXPLOIT_CLASS\"",
 			"object 15:", "\"action\":\"quarantine\"", NULL };
 
-		want_in(json, w, true);
-		want_in(json, n, false);
+		tu_want_in(json, w, true);
+		tu_want_in(json, n, false);
 		g_free(json);
 	}
 	/* A Word 2007 document with only the datastore: no sign at all. */
 	if ((json = scan_corpus("tika-office/testRTFVarious.rtf"))) {
 		const char *const n[] = { "\"RTF_OBJECT\"", NULL };
 
-		want_in(json, n, false);
+		tu_want_in(json, n, false);
 		g_free(json);
 	}
 	/* Japanese text through \ansicpg932 and \'hh pairs. */
@@ -319,7 +296,7 @@ START_TEST(corpus_rtf)
 		const char *const n[] = { "\"RTF_OBJECT\"", "\"OFFICE_DDE\"",
 			NULL };
 
-		want_in(json, n, false);
+		tu_want_in(json, n, false);
 		g_free(json);
 	}
 }
@@ -394,13 +371,13 @@ START_TEST(onenote_embedded_files)
 		NULL };
 	const char *const not[] = { "picture.png", NULL };
 
-	json = scan_json(b->data, b->len, "note.one");
-	want_in(json, want, true);
-	want_in(json, not, false);
+	json = tu_scan_file_json(b->data, b->len, "note.one");
+	tu_want_in(json, want, true);
+	tu_want_in(json, not, false);
 	g_free(json);
 	/* Every prefix: bounded, no overrun. */
 	for (size_t n = 0; n < b->len; n += 3) {
-		json = scan_json(b->data, n, "cut.one");
+		json = tu_scan_file_json(b->data, n, "cut.one");
 		g_free(json);
 	}
 	g_byte_array_free(b, TRUE);
@@ -429,7 +406,7 @@ START_TEST(onenote_many_files)
 	ck_assert_uint_eq(emf_onenote_files(b->data, b->len, 5000,
 	    count_file, &seen), 1000);
 	ck_assert_uint_eq(seen, 1000);
-	json = scan_json(b->data, b->len, "many.one");
+	json = tu_scan_file_json(b->data, b->len, "many.one");
 	ck_assert_ptr_nonnull(strstr(json, "onenote_files"));
 	ck_assert_ptr_null(strstr(json, "onenote-file-65\""));
 	g_free(json);

@@ -82,6 +82,32 @@ tu_scan(struct emf_engine *e, const char *msg)
 	return r;
 }
 
+/* The JSON report of d[0..len) scanned as a lone file named name, with
+ * the built-in defaults (g_free it). */
+static inline char *
+tu_scan_file_json(const void *d, size_t len, const char *name)
+{
+	struct emf_engine *e = tu_engine(NULL);
+	struct emf_report *r = NULL;
+	char *json;
+
+	ck_assert_int_eq(emf_scan_file(e, d, len, name, NULL, &r), EMF_OK);
+	json = emf_report_json(r, false);
+	emf_report_free(r);
+	emf_engine_unref(e);
+	return json;
+}
+
+/* Each string of the NULL-ended want is in json (present) or not. */
+static inline void
+tu_want_in(const char *json, const char *const *want, bool present)
+{
+	for (size_t i = 0; want[i] != NULL; i++)
+		ck_assert_msg((strstr(json, want[i]) != NULL) == present,
+		    "report %s %s:\n%.4000s", present ? "lacks" : "has",
+		    want[i], json);
+}
+
 /* Run one suite; exit status for automake. */
 static inline int
 tu_run(Suite *s)
