@@ -21,6 +21,19 @@ in git), from the harmless test documents in tests/data/:
                              recipient
   flood-N.eml (N = 1..3)     unopenable zips of one sender (caps)
   spread-N.eml (N = 1..20)   unopenable zips of 20 senders (concurrency)
+  mem-out.eml                the correspondence memory: a mail we send
+                             (tanaka -> sato, "見積書の件", Message-ID
+                             <mem-out-1@corp.example>)
+  mem-out2.eml               another mail we send, to two others (caps)
+  mem-reply.eml              sato's reply from a webmail that sets no
+                             In-Reply-To: "RE: 見積書の件" with a quoted
+                             "-----Original Message-----" block (the
+                             false alarm the memory removes)
+  mem-reply-irt.eml          the same with In-Reply-To: <mem-out-1@...>
+  mem-forged.eml             "RE: 見積書の件" with a forged quoted block
+                             from a party we never wrote to
+  mem-hijack.eml             a stranger whose In-Reply-To names our
+                             Message-ID (a stolen thread: not KNOWN_THREAD)
 
 Every mail is written with CRLF line ends, as an MTA hands it over.
 """
@@ -136,3 +149,23 @@ for n in range(1, 21):
     mail("spread-%d.eml" % n, "User %d <user%d@many.example>" % (n, n), US,
          "Document %d" % n, "Document attached.\n", "doc_%d.zip" % n,
          zip_file([("doc_%d.txt" % n, b"y" * 64)], "secret-%d" % n))
+
+# the correspondence memory: what we sent, the genuine reply, the forgeries.
+QUOTE = ("\n\n-----Original Message-----\nFrom: 田中 一郎 <" + US + ">\n"
+         "Sent: Monday, December 1, 2026 10:00 AM\nTo: " + PARTNER_FROM +
+         "\nSubject: 見積書の件\n\n佐藤様\n\n見積書をお願いできますでしょうか。\n")
+mail("mem-out.eml", "田中 一郎 <" + US + ">", PARTNER_FROM, "見積書の件",
+     "佐藤様\n\n見積書をお願いできますでしょうか。\n\n田中\n",
+     msgid="<mem-out-1@corp.example>")
+mail("mem-out2.eml", "田中 一郎 <" + US + ">", "a@x.example, b@x.example",
+     "日程の件", "日程のご相談です。\n", msgid="<mem-out-2@corp.example>")
+mail("mem-reply.eml", PARTNER_FROM, US, "RE: 見積書の件",
+     "田中様\n\n承知しました。来週お送りします。\n\n佐藤" + QUOTE)
+mail("mem-reply-irt.eml", PARTNER_FROM, US, "RE: 見積書の件",
+     "田中様\n\n承知しました。\n\n佐藤" + QUOTE,
+     in_reply_to="<mem-out-1@corp.example>")
+mail("mem-forged.eml", "佐藤 花子 <contact@stranger.example>", US,
+     "RE: 見積書の件", "ご確認お願いいたします。\n" + QUOTE)
+mail("mem-hijack.eml", "佐藤 花子 <contact@stranger.example>", US,
+     "RE: 見積書の件", "ご確認お願いいたします。\n" + QUOTE,
+     in_reply_to="<mem-out-1@corp.example>")

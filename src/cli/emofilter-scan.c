@@ -20,6 +20,13 @@
  * reports: {"event": "held"|"resolved", "id", "file", "outcome",
  * "opened_by", ...}. The state outlives the run, so several runs (each
  * with its own envelope options) see the same held mail.
+ *
+ * --outbound FILE (with --state, repeatable): FILE is mail the
+ * organisation sent; it goes into the correspondence memory (its
+ * Message-ID, sender and recipients: --rcpt, else To) before the inputs
+ * are scanned, with a line {"event": "recorded", "file", "message_id",
+ * "rows"}. --memory (or state.memory.enabled) asks the memory about the
+ * inputs (KNOWN_THREAD, REPLY_UNKNOWN_CORRESPONDENT).
  */
 #include "config.h"
 
@@ -52,6 +59,8 @@ struct opts {
 	bool check_rules;
 	const char *quarantine;	/* --quarantine DIR */
 	const char *state_dir;	/* --state DIR */
+	GPtrArray *outbound;	/* --outbound FILE... */
+	bool memory;		/* --memory */
 	struct emf_envelope env;
 	GPtrArray *rcpts;
 };
@@ -83,6 +92,9 @@ usage(FILE *f)
 	    "  --state DIR         scan in order with the correlation state in DIR\n"
 	    "                      (mail held for a password sent in a later mail);\n"
 	    "                      prints one JSON line per held/resolved mail\n"
+	    "  --outbound FILE     (with --state) FILE is mail we sent: record it in\n"
+	    "                      the correspondence memory first (repeatable)\n"
+	    "  --memory            (with --state) check replies against that memory\n"
 	    "  --check-rules       load the configuration and compile the rules, then exit\n"
 	    "Exit status: 0 clean, 1 tagged or worse, 2 error.\n",
 	    EMF_SYSCONFDIR);
@@ -101,7 +113,8 @@ static int
 parse_args(int argc, char **argv, struct opts *o)
 {
 	enum { O_JSON = 256, O_SUMMARY, O_RAW, O_SENDER, O_RCPT, O_IP, O_HELO,
-		O_CHECK, O_QUARANTINE, O_STATE, O_VERSION };
+		O_CHECK, O_QUARANTINE, O_STATE, O_VERSION, O_OUTBOUND,
+		O_MEMORY };
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, O_JSON },
@@ -114,6 +127,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "check-rules", no_argument, NULL, O_CHECK },
 		{ "quarantine", required_argument, NULL, O_QUARANTINE },
 		{ "state", required_argument, NULL, O_STATE },
+		{ "outbound", required_argument, NULL, O_OUTBOUND },
+		{ "memory", no_argument, NULL, O_MEMORY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 }
@@ -121,6 +136,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	int c;
 
 	o->rcpts = g_ptr_array_new();
+	o->outbound = g_ptr_array_new();
 	while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': o->conf = optarg; break;
@@ -134,6 +150,8 @@ parse_args(int argc, char **argv, struct opts *o)
 		case O_CHECK: o->check_rules = true; break;
 		case O_QUARANTINE: o->quarantine = optarg; break;
 		case O_STATE: o->state_dir = optarg; break;
+		case O_OUTBOUND: g_ptr_array_add(o->outbound, optarg); break;
+		case O_MEMORY: o->memory = true; break;
 		case 'h': usage(stdout); exit(EXIT_CLEAN);
 		case O_VERSION:
 			printf("emofilter-scan %s\n", PACKAGE_VERSION);
@@ -153,7 +171,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "emofilter-scan: --state correlates mail; it does not apply to --raw\n");
 		return -1;
 	}
-	if (!o->check_rules && optind >= argc) {
+	if ((o->outbound->len > 0 || o->memory) && o->state_dir == NULL) {
+		fprintf(stderr, "emofilter-scan: --outbound and --memory need --state\n");
+		return -1;
+	}
+	if (!o->check_rules && optind >= argc && o->outbound->len == 0) {
 		usage(stderr);
 		return -1;
 	}
@@ -314,6 +336,7 @@ quarantine(const struct opts *o, const char *label, const char *msg,
 /* ---- --state: correlation with held mail ------------------------------ */
 
 static struct emf_state *state;		/* --state, else NULL */
+static bool memory_on;			/* --memory */
 static const char *expiry_action;	/* state.expiry_action */
 
 static int64_t
@@ -479,10 +502,54 @@ state_start(const struct emf_cfg *cfg, const char *dir)
 		path = g_build_filename(dir, "state.sqlite", NULL);
 		so.path = path;
 	}
+	so.memory = so.memory || memory_on;
 	ok = emf_state_open(&so, &state, &err) == EMF_OK;
 	if (!ok)
 		fprintf(stderr, "emofilter-scan: %s\n", err.msg);
 	g_free(path);
+	return ok;
+}
+
+/* --outbound FILE: one mail we sent, into the memory. */
+static bool
+record_outbound(struct emf_engine *engine, const struct opts *o,
+    const char *path)
+{
+	struct emf_report *r = NULL;
+	struct emf_error err;
+	JsonBuilder *b;
+	char *data, *spath;
+	size_t len;
+	unsigned n = 0;
+	bool ok;
+
+	if (!read_input(path, &data, &len))
+		return false;
+	spath = safe_dup(path);
+	ok = emf_scan_message(engine, data, len, &o->env, &r) == EMF_OK;
+	if (!ok)
+		fprintf(stderr, "emofilter-scan: %s: scan failed\n", spath);
+	else if (emf_state_memory_record(state, r, now_s(), &n, &err) !=
+	    EMF_OK)
+		ok = state_failed(spath, &err);
+	if (ok) {
+		const char *mid = emf_state_message_id(r);
+
+		b = json_builder_new();
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "event");
+		json_builder_add_string_value(b, "recorded");
+		json_builder_set_member_name(b, "file");
+		json_builder_add_string_value(b, spath);
+		json_builder_set_member_name(b, "message_id");
+		json_builder_add_string_value(b, mid ? mid : "");
+		json_builder_set_member_name(b, "rows");
+		json_builder_add_int_value(b, n);
+		event_end(b);
+	}
+	emf_report_free(r);
+	g_free(spath);
+	g_free(data);
 	return ok;
 }
 
@@ -541,8 +608,17 @@ scan_input(struct emf_engine *engine, const struct opts *o,
 		    (GDestroyNotify)emf_state_event_free);
 		struct emf_error err;
 
-		rc = emf_scan_message(engine, copy ? copy : m->start,
-		    copy ? mlen : m->len, &o->env, &r);
+		{
+			struct emf_scan_opts so = { 0 };
+
+			so.memory = emf_state_memory(state);
+			rc = emf_scan_message_opts(engine, copy ? copy :
+			    m->start, copy ? mlen : m->len, &o->env, &so, &r);
+		}
+		if (state != NULL && emf_state_memory_failed(state, &err)) {
+			state_failed(label, &err);
+			worst = EXIT_ERROR;
+		}
 		if (rc == EMF_OK && state != NULL &&
 		    emf_state_correlate(state, engine, &r, copy ? copy :
 		    m->start, copy ? mlen : m->len, &o->env, label,
@@ -600,9 +676,11 @@ main(int argc, char **argv)
 		 * under LeakSanitizer (tests/rules.sh checks the status). */
 		fprintf(stderr, "emofilter-scan: %s\n", err.msg);
 		g_ptr_array_free(o.rcpts, TRUE);
+		g_ptr_array_free(o.outbound, TRUE);
 		emf_library_shutdown();
 		return EXIT_ERROR;
 	}
+	memory_on = o.memory;
 	if (o.check_rules) {
 		printf("configuration %s and rules OK\n",
 		    o.conf ? o.conf : "(built-in defaults)");
@@ -610,6 +688,10 @@ main(int argc, char **argv)
 	    !state_start(emf_engine_cfg(engine), o.state_dir)) {
 		status = EXIT_ERROR;
 	} else {
+		for (guint i = 0; i < o.outbound->len; i++)
+			if (!record_outbound(engine, &o,
+			    g_ptr_array_index(o.outbound, i)))
+				status = EXIT_ERROR;
 		for (int i = first; i < argc; i++) {
 			int s = scan_input(engine, &o, argv[i]);
 
@@ -622,6 +704,7 @@ main(int argc, char **argv)
 	emf_state_close(state);
 	emf_engine_unref(engine);
 	g_ptr_array_free(o.rcpts, TRUE);
+	g_ptr_array_free(o.outbound, TRUE);
 	emf_library_shutdown();
 	return status;
 }

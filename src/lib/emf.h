@@ -145,12 +145,40 @@ enum emf_rc emf_scan_file(struct emf_engine *engine, const void *data,
  *   password_source  where they came from, for the report;
  *   state_full       a limit name: should this mail be held for its
  *                    password, the correlation state is full (the scan
- *                    notes it as LIMIT_EXCEEDED).
+ *                    notes it as LIMIT_EXCEEDED);
+ *   memory           the correspondence memory (store/state.h): what the
+ *                    organisation sent, asked by the heuristics about a
+ *                    reply (KNOWN_THREAD, REPLY_UNKNOWN_CORRESPONDENT).
  */
+struct emf_memory_query {
+	const char *party;	/* their From address, lower case */
+	const char *refs;	/* In-Reply-To, then References, or NULL */
+	const char *subject;	/* the subject as received, or NULL */
+	const char *const *ours; /* our addresses: the recipients (NULL-ended) */
+};
+
+struct emf_memory_answer {
+	bool known_party;	/* we sent mail to party */
+	bool thread_ours;	/* refs name a Message-ID we sent */
+	bool thread_to_party;	/* ... and it went to party */
+	bool subject_to_party;	/* one of ours sent party this subject */
+	char mid[128];		/* the Message-ID matched, or "" */
+	long age_days;		/* how old the matched mail is */
+};
+
+/* lookup() returns false when the memory cannot be read (the answer is
+ * then empty; the caller of the scan learns of it from its own handle). */
+struct emf_memory {
+	bool (*lookup)(void *ctx, const struct emf_memory_query *q,
+	    struct emf_memory_answer *a);
+	void *ctx;
+};
+
 struct emf_scan_opts {
 	const char *const *passwords;
 	const char *password_source;
 	const char *state_full;
+	const struct emf_memory *memory;
 };
 
 /* emf_scan_message() with extra inputs (opts may be NULL). */

@@ -226,6 +226,58 @@ keep(const struct emf_cfg *cfg, const struct emf_held *h,
 }
 
 enum emf_rc
+emf_mscan(struct emf_engine *engine, const void *msg, size_t len,
+    const struct emf_envelope *env, struct emf_report **r)
+{
+	const struct emf_cfg *cfg = emf_engine_cfg(engine);
+	const char *qid = env->queue_id ? env->queue_id : "NOQUEUE";
+	struct emf_scan_opts so = { 0 };
+	struct emf_error err;
+	struct emf_state *st;
+	enum emf_rc rc;
+
+	if (!emf_cfg_bool(cfg, "state.enabled") ||
+	    !emf_cfg_bool(cfg, "state.memory.enabled") ||
+	    emf_state_outbound(cfg, env))
+		return emf_scan_message(engine, msg, len, env, r);
+	if ((st = state_get(cfg, &err)) == NULL) {
+		emf_log(EMF_LOG_ERR, "%s: %s", qid, err.msg);
+		*r = NULL;
+		return EMF_ERR_IO;
+	}
+	so.memory = emf_state_memory(st);
+	emf_state_memory_now(st, 0);
+	rc = emf_scan_message_opts(engine, msg, len, env, &so, r);
+	if (emf_state_memory_failed(st, &err)) {
+		emf_log(EMF_LOG_ERR, "%s: state: memory: %s", qid, err.msg);
+		emf_report_free(*r);
+		*r = NULL;
+		emf_state_close(wstate);
+		wstate = NULL;
+		return EMF_ERR_IO;
+	}
+	return rc;
+}
+
+/* Outbound mail into the correspondence memory. */
+static enum emf_rc
+record_outbound(struct emf_state *st, const struct emf_report *r,
+    const char *qid)
+{
+	struct emf_error err;
+	unsigned n = 0;
+
+	if (emf_state_memory_record(st, r, g_get_real_time() / G_USEC_PER_SEC,
+	    &n, &err) != EMF_OK) {
+		emf_log(EMF_LOG_ERR, "%s: state: memory: %s", qid, err.msg);
+		return EMF_ERR_IO;
+	}
+	emf_log(EMF_LOG_INFO, "%s: state: memory: outbound id=%s recorded "
+	    "(%u recipient(s))", qid, emf_report_id(r), n);
+	return EMF_OK;
+}
+
+enum emf_rc
 emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
     const void *msg, size_t len, const struct emf_envelope *env, bool *held,
     bool *released)
@@ -244,6 +296,14 @@ emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
 	if ((st = state_get(cfg, &err)) == NULL) {
 		emf_log(EMF_LOG_ERR, "%s: %s", qid, err.msg);
 		g_ptr_array_free(events, TRUE);
+		return EMF_ERR_IO;
+	}
+	if (emf_cfg_bool(cfg, "state.memory.enabled") &&
+	    emf_state_outbound(cfg, env) &&
+	    record_outbound(st, *r, qid) != EMF_OK) {
+		g_ptr_array_free(events, TRUE);
+		emf_state_close(wstate);
+		wstate = NULL;
 		return EMF_ERR_IO;
 	}
 	rc = emf_state_correlate(st, engine, r, msg, len, env, qid, expiry,

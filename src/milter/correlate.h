@@ -24,6 +24,15 @@
  * X-Emofilter-* headers are ours). EMF_ERR_IO when the state cannot be
  * reached: the milter tempfails the message.
  */
+/*
+ * The scan of a worker: with the correspondence memory when
+ * state.memory is on and the mail is inbound (not emf_state_outbound()),
+ * else emf_scan_message(). EMF_ERR_IO (and *r NULL) when the memory
+ * cannot be read: the milter tempfails.
+ */
+enum emf_rc emf_mscan(struct emf_engine *engine, const void *msg,
+    size_t len, const struct emf_envelope *env, struct emf_report **r);
+
 enum emf_rc emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
     const void *msg, size_t len, const struct emf_envelope *env,
     bool *held, bool *released);

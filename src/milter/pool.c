@@ -695,7 +695,7 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 			    "test hook: scanner pid %ld sleeping", (long)getpid());
 			sleep(3600);
 		}
-		rep.rc = emf_scan_message(engine, msg, len, &env, &r);
+		rep.rc = emf_mscan(engine, msg, len, &env, &r);
 		if (rep.rc == EMF_OK && emf_cfg_bool(emf_engine_cfg(engine),
 		    "state.enabled")) {
 			bool held = false, released = false;

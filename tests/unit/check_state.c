@@ -2,12 +2,15 @@
  * check_state.c - the correlation state: the gateway-notice password
  * forms (passwords.c emf_passwords_notice()), and the store's own rules
  * on SQLite (caps evict the oldest, a transition is claimed once, release
- * tokens work once, expiry, an unreachable store is an error). The
+ * tokens work once, expiry, an unreachable store is an error), and the
+ * correspondence memory (subject keys, caps, age, migration of a version
+ * 1 store, outbound classification, a failed lookup). The
  * correlation end to end, on both backends, is tests/state.sh.
  */
 #include "config.h"
 
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "mail/passwords.h"
 #include "store/state.h"
@@ -293,6 +296,239 @@ START_TEST(unreachable)
 }
 END_TEST
 
+/* ---- the correspondence memory -------------------------------------------- */
+
+static const struct {
+	const char *subject, *key;
+} subject_keys[] = {
+	{ "RE: Re[2]: Fwd: 見積書の件", "見積書の件" },
+	{ "[ml:12] Re:  Hello   World ", "hello world" },
+	{ "AW: WG: Termin", "termin" },
+	{ "返信: 転送: ご相談", "ご相談" },
+	{ "Ｒｅ： 全角", "全角" },
+	{ "Reply needed", "reply needed" },
+	{ "", "" },
+};
+
+START_TEST(memory_subject_key)
+{
+	char *k = emf_state_subject_key(subject_keys[_i].subject);
+
+	ck_assert_str_eq(k, subject_keys[_i].key);
+	g_free(k);
+}
+END_TEST
+
+static struct emf_state *
+open_memory(long max_entries, long per_sender, long max_age)
+{
+	struct emf_state_opts o = { 0 };
+	struct emf_state *st;
+	struct emf_error err;
+	char *p = g_build_filename(dir, "state.sqlite", NULL);
+
+	o.backend = "sqlite";
+	o.path = p;
+	o.busy_timeout_ms = 1000;
+	o.memory = true;
+	o.memory_max_entries = max_entries;
+	o.memory_max_per_sender = per_sender;
+	o.memory_max_age = max_age;
+	ck_assert_msg(emf_state_open(&o, &st, &err) == EMF_OK, "%s", err.msg);
+	g_free(p);
+	return st;
+}
+
+/* Record a mail from -> to (Message-ID mid) at time t. */
+static void
+record(struct emf_state *st, struct emf_engine *e, const char *from,
+    const char *to, const char *mid, int64_t t, unsigned want)
+{
+	char *m = g_strdup_printf("From: %s\r\nTo: %s\r\nSubject: s\r\n"
+	    "Message-ID: <%s>\r\n\r\nhello\r\n", from, to, mid);
+	struct emf_report *r = tu_scan(e, m);
+	struct emf_error err;
+	unsigned n = 99;
+
+	ck_assert_msg(emf_state_memory_record(st, r, t, &n, &err) == EMF_OK,
+	    "%s", err.msg);
+	ck_assert_uint_eq(n, want);
+	emf_report_free(r);
+	g_free(m);
+}
+
+static bool
+knows(struct emf_state *st, const char *party, const char *refs)
+{
+	const struct emf_memory *mem = emf_state_memory(st);
+	struct emf_memory_query q = { party, refs, NULL, NULL };
+	struct emf_memory_answer a;
+
+	ck_assert_ptr_nonnull(mem);
+	ck_assert(mem->lookup(mem->ctx, &q, &a));
+	return refs != NULL ? a.thread_to_party : a.known_party;
+}
+
+START_TEST(memory_caps_and_age)
+{
+	struct emf_engine *e = tu_engine(NULL);
+	struct emf_state *st = open_memory(4, 2, 1000);
+	struct emf_error err;
+	long n, gone;
+
+	emf_state_memory_now(st, 1000);
+	/* per sender: the third row pushes out the first */
+	record(st, e, "us@corp.example", "p1@x.example", "m1@corp", 100, 1);
+	record(st, e, "us@corp.example", "p2@x.example", "m2@corp", 101, 1);
+	record(st, e, "us@corp.example", "p3@x.example", "m3@corp", 102, 1);
+	ck_assert(emf_state_memory_count(st, "us@corp.example", &n, &err) ==
+	    EMF_OK);
+	ck_assert_int_eq(n, 2);
+	ck_assert(!knows(st, "p1@x.example", NULL));
+	ck_assert(knows(st, "p3@x.example", NULL));
+	ck_assert(knows(st, "p3@x.example", "<a@b> <m3@corp>"));
+	ck_assert(!knows(st, "p2@x.example", "<m3@corp>"));
+	/* two recipients, the same one twice: two rows; more than the cap:
+	 * the first ones */
+	record(st, e, "two@corp.example", "a@y.example, b@y.example, "
+	    "A@Y.example", "m4@corp", 103, 2);
+	record(st, e, "big@corp.example", "c@y.example, d@y.example, "
+	    "e@y.example", "m5@corp", 104, 2);
+	/* in all: 6 rows, over max_entries 4: the housekeeping takes the
+	 * oldest two */
+	ck_assert(emf_state_memory_expire(st, 200, &gone, &err) == EMF_OK);
+	ck_assert_int_eq(gone, 2);
+	ck_assert(emf_state_memory_count(st, NULL, &n, &err) == EMF_OK);
+	ck_assert_int_eq(n, 4);
+	ck_assert(!knows(st, "p2@x.example", NULL));
+	ck_assert(knows(st, "a@y.example", NULL));
+	/* age: rows older than max_age go; a lookup never counts them */
+	emf_state_memory_now(st, 1104);
+	ck_assert(!knows(st, "a@y.example", NULL));
+	ck_assert(knows(st, "c@y.example", NULL));
+	ck_assert(emf_state_memory_expire(st, 1200, &gone, &err) == EMF_OK);
+	ck_assert_int_eq(gone, 4);
+	ck_assert(emf_state_memory_count(st, NULL, &n, &err) == EMF_OK);
+	ck_assert_int_eq(n, 0);
+	emf_state_close(st);
+	emf_engine_unref(e);
+}
+END_TEST
+
+static void
+sql(const char *path, const char *text, char *one, size_t n)
+{
+	sqlite3 *db;
+	sqlite3_stmt *q;
+
+	ck_assert(sqlite3_open(path, &db) == SQLITE_OK);
+	if (one == NULL) {
+		ck_assert_msg(sqlite3_exec(db, text, NULL, NULL, NULL) ==
+		    SQLITE_OK, "%s", sqlite3_errmsg(db));
+	} else {
+		ck_assert(sqlite3_prepare_v2(db, text, -1, &q, NULL) ==
+		    SQLITE_OK);
+		ck_assert(sqlite3_step(q) == SQLITE_ROW);
+		g_strlcpy(one, (const char *)sqlite3_column_text(q, 0), n);
+		sqlite3_finalize(q);
+	}
+	sqlite3_close(db);
+}
+
+/* A version 1 store (before the memory) with a waiting mail. */
+START_TEST(memory_migrates_v1)
+{
+	char *p = g_build_filename(dir, "state.sqlite", NULL);
+	struct emf_engine *e = tu_engine(NULL);
+	struct emf_state *st;
+	struct emf_error err;
+	char v[16];
+	long n;
+
+	sql(p, "CREATE TABLE emf_state_meta (key TEXT PRIMARY KEY, "
+	    "value TEXT NOT NULL);"
+	    "INSERT INTO emf_state_meta VALUES ('schema', '1');"
+	    "CREATE TABLE emf_held (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	    " report_id TEXT NOT NULL, queue_id TEXT NOT NULL DEFAULT '',"
+	    " label TEXT NOT NULL DEFAULT '', sender_key TEXT NOT NULL,"
+	    " env_sender TEXT NOT NULL DEFAULT '',"
+	    " from_addr TEXT NOT NULL DEFAULT '',"
+	    " env_rcpts TEXT NOT NULL DEFAULT '', rcpts TEXT NOT NULL DEFAULT '',"
+	    " message_id TEXT NOT NULL DEFAULT '',"
+	    " subject TEXT NOT NULL DEFAULT '',"
+	    " attachments TEXT NOT NULL DEFAULT '',"
+	    " hashes TEXT NOT NULL DEFAULT '', received INTEGER NOT NULL,"
+	    " status TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '',"
+	    " opened_by TEXT NOT NULL DEFAULT '',"
+	    " finished INTEGER NOT NULL DEFAULT 0,"
+	    " history TEXT NOT NULL DEFAULT '',"
+	    " release_token TEXT NOT NULL DEFAULT '', message BLOB NOT NULL);"
+	    "INSERT INTO emf_held (report_id, sender_key, received, status, "
+	    "message) VALUES ('R-1', 'a@x.example', 1000, 'waiting', x'00');",
+	    NULL, 0);
+	st = open_memory(10, 10, 1000);
+	sql(p, "SELECT value FROM emf_state_meta WHERE key = 'schema'", v,
+	    sizeof(v));
+	ck_assert_str_eq(v, "2");
+	ck_assert(emf_state_count(st, EMF_STATE_WAITING, &n, &err) == EMF_OK);
+	ck_assert_int_eq(n, 1);
+	emf_state_memory_now(st, 1000);
+	record(st, e, "us@corp.example", "p@x.example", "m@corp", 1000, 1);
+	ck_assert(knows(st, "p@x.example", "<m@corp>"));
+	/* opened again: nothing changes */
+	emf_state_close(st);
+	st = open_memory(10, 10, 1000);
+	emf_state_memory_now(st, 1000);
+	ck_assert(knows(st, "p@x.example", "<m@corp>"));
+	/* the table gone under it: the lookup fails, and says so once */
+	sql(p, "DROP TABLE emf_sent;", NULL, 0);
+	{
+		const struct emf_memory *mem = emf_state_memory(st);
+		struct emf_memory_query q = { "p@x.example", "<m@corp>", NULL,
+			NULL };
+		struct emf_memory_answer a;
+
+		ck_assert(!mem->lookup(mem->ctx, &q, &a));
+		ck_assert(!a.thread_to_party);
+		ck_assert(emf_state_memory_failed(st, &err));
+		ck_assert_ptr_nonnull(strstr(err.msg, "emf_sent"));
+		ck_assert(!emf_state_memory_failed(st, &err));
+	}
+	emf_state_close(st);
+	emf_engine_unref(e);
+	g_free(p);
+}
+END_TEST
+
+START_TEST(memory_outbound)
+{
+	struct emf_engine *e = tu_engine("state = { memory = { "
+	    "outbound_networks = [ \"10.0.0.0/8\", \"2001:db8::/32\" ]; }; };");
+	const struct emf_cfg *cfg = emf_engine_cfg(e);
+	struct emf_envelope env = { 0 };
+
+	ck_assert(!emf_state_outbound(cfg, &env));
+	env.auth_user = "tanaka";
+	ck_assert(emf_state_outbound(cfg, &env));
+	env.auth_user = "";
+	env.client_ip = "10.20.30.40";
+	ck_assert(emf_state_outbound(cfg, &env));
+	env.client_ip = "192.0.2.1";
+	ck_assert(!emf_state_outbound(cfg, &env));
+	env.client_ip = "2001:db8::25";
+	ck_assert(emf_state_outbound(cfg, &env));
+	env.client_ip = "not an address";
+	ck_assert(!emf_state_outbound(cfg, &env));
+	emf_engine_unref(e);
+	e = tu_engine("state = { memory = { outbound_authenticated = false; "
+	    "}; };");
+	env.auth_user = "tanaka";
+	env.client_ip = NULL;
+	ck_assert(!emf_state_outbound(emf_engine_cfg(e), &env));
+	emf_engine_unref(e);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -308,6 +544,11 @@ main(void)
 	tcase_add_test(ts, claimed_once_and_tokens);
 	tcase_add_test(ts, expiry);
 	tcase_add_test(ts, unreachable);
+	tcase_add_loop_test(ts, memory_subject_key, 0,
+	    G_N_ELEMENTS(subject_keys));
+	tcase_add_test(ts, memory_caps_and_age);
+	tcase_add_test(ts, memory_migrates_v1);
+	tcase_add_test(ts, memory_outbound);
 	suite_add_tcase(s, ts);
 	return tu_run(s);
 }

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 
 #include "cfg.h"
@@ -173,6 +174,22 @@ static const struct emf_cfg_key keys[] = {
 	  "a held mail whose password never came: deliver it tagged, or keep it" },
 	{ "state.busy_timeout_ms", EMF_CFG_INT, "5000", 0, 600000, NULL,
 	  "wait for a lock (SQLite) or a statement (PostgreSQL), then tempfail" },
+	{ "state.expire_interval", EMF_CFG_INT, "60", 0, 86400, NULL,
+	  "the milter expires due held mail every N seconds (0: on mail only)" },
+	{ "state.memory.enabled", EMF_CFG_BOOL, "false", 0, 0, NULL,
+	  "remember what the organisation sends; replies are checked against it" },
+	{ "state.memory.max_entries", EMF_CFG_INT, "200000", 1, 100000000, NULL,
+	  "remembered (Message-ID, recipient) rows in all; the oldest go first" },
+	{ "state.memory.max_per_sender", EMF_CFG_INT, "5000", 1, 100000000,
+	  NULL, "remembered rows per sender of ours; the oldest go first" },
+	{ "state.memory.max_age_days", EMF_CFG_INT, "90", 1, 3650, NULL,
+	  "days a sent mail is remembered" },
+	{ "state.memory.outbound_authenticated", EMF_CFG_BOOL, "true", 0, 0,
+	  NULL, "mail of an SMTP AUTH client ({auth_authen}) is outbound" },
+	{ "state.memory.outbound_networks", EMF_CFG_STRLIST, "[]", 0, 0, NULL,
+	  "client networks (CIDR) whose mail is outbound" },
+	{ "state.memory.known_thread_clears", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "a KNOWN_THREAD reply gets no REPLY_WITHOUT_THREAD/FAKE_ORIGINAL_MESSAGE" },
 	/* -- end of state keys -- */
 
 	/* the milter daemon (src/milter/) */
@@ -1238,6 +1255,19 @@ check_state(struct emf_cfg *cfg, const struct emf_cfg_source *src,
 		set_error(err, emf_cfg_source_path(src), 0,
 		    "state: backend \"sqlite\" needs state.path");
 		return false;
+	}
+	for (const char *const *n = emf_cfg_strlist(cfg,
+	    "state.memory.outbound_networks"); *n != NULL; n++) {
+		GInetAddressMask *m = g_inet_address_mask_new_from_string(*n,
+		    NULL);
+
+		if (m == NULL) {
+			set_error(err, emf_cfg_source_path(src), 0,
+			    "state.memory.outbound_networks: \"%s\" is not a "
+			    "network (CIDR)", *n);
+			return false;
+		}
+		g_object_unref(m);
 	}
 	if (emf_cfg_int(cfg, "state.max_per_sender") >
 	    emf_cfg_int(cfg, "state.max_total")) {

@@ -735,6 +735,7 @@ scan_opts_begin(struct emf_scan *scan, const struct emf_scan_opts *opts)
 	if (opts == NULL)
 		return;
 	scan->state_full = opts->state_full;
+	scan->memory = opts->memory;
 	if (opts->passwords == NULL)
 		return;
 	scan->extra_source = opts->password_source ? opts->password_source :
@@ -775,6 +776,7 @@ scan_opts_end(struct emf_scan *scan)
 		    "correlation state full: the oldest held mail expires "
 		    "early to hold this one");
 	scan->state_full = NULL;	/* borrowed for the scan only */
+	scan->memory = NULL;
 }
 
 /* Everything after the objects are queued: the same for mail and file. */

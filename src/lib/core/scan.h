@@ -162,6 +162,7 @@ struct emf_scan {
 	enum emf_rc error;	/* our own failure (ENOMEM), else EMF_OK */
 	const char *state_full;	/* emf_scan_opts.state_full (borrowed) */
 	const char *extra_source; /* emf_scan_opts.password_source (borrowed) */
+	const struct emf_memory *memory; /* emf_scan_opts.memory (borrowed) */
 };
 
 /* ---- symbols ------------------------------------------------------------ */

@@ -27,6 +27,11 @@ static const struct emf_symbol_def defs[] = {
 	  "forged quoted-header block in a mail with no thread headers" },
 	{ "REPLY_WITHOUT_THREAD", 1.0,
 	  "Re:/Fwd: subject but no In-Reply-To/References" },
+	/* correspondence memory (state.memory): what we sent */
+	{ "KNOWN_THREAD", 0.0,
+	  "a reply to mail we sent its sender (forged-thread signs dropped)" },
+	{ "REPLY_UNKNOWN_CORRESPONDENT", 2.0,
+	  "a reply with a forged quoted block from a party we never wrote to" },
 	/* trust and allowlists: informational, weight 0 by default */
 	{ "TRUSTED_SENDER", 0.0,
 	  "trusted domain, network or authenticated sender: mail heuristics skipped" },

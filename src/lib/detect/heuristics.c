@@ -685,7 +685,7 @@ own_body(const struct emf_text *t)
 
 static void
 check_bodies(const struct emf_heur *h, struct emf_scan *scan,
-    const char *from_domain)
+    const char *from_domain, bool known_thread)
 {
 	const char *subj = scan->msg.subject;
 	char *fsubj = subj ? emf_fold(subj, -1) : NULL;
@@ -696,7 +696,8 @@ check_bodies(const struct emf_heur *h, struct emf_scan *scan,
 	    g_regex_match(h->re_forward, fsubj, 0, NULL);
 	bool is_bounce = bounce(scan);
 	bool fake = scan->msg.has_thread_headers ||
-	    scan->msg.has_thread_index || is_bounce || forward;
+	    scan->msg.has_thread_index || is_bounce || forward ||
+	    known_thread;
 	bool sig = from_domain == NULL || is_bounce;
 
 	for (guint i = 0; i < scan->texts->len && !(fake && sig); i++) {
@@ -731,14 +732,74 @@ check_bodies(const struct emf_heur *h, struct emf_scan *scan,
 	g_free(fsubj);
 }
 
+/*
+ * The correspondence memory (emf_scan_opts.memory), asked about a reply
+ * or a mail with thread headers only: whether we wrote to its sender, and
+ * whether its thread or subject is one of ours.
+ */
+static bool
+ask_memory(struct emf_scan *scan, bool reply, struct emf_memory_answer *a)
+{
+	const struct emf_msginfo *m = &scan->msg;
+	struct emf_memory_query q = { 0 };
+	GPtrArray *ours;
+	char *refs, *party;
+	bool ok;
+
+	memset(a, 0, sizeof(*a));
+	if (scan->memory == NULL || m->from_addr == NULL ||
+	    (!reply && !m->has_thread_headers))
+		return false;
+	party = g_ascii_strdown(m->from_addr, -1);
+	refs = g_strjoin(" ", m->in_reply_to ? m->in_reply_to : "",
+	    m->references ? m->references : "", NULL);
+	ours = g_ptr_array_new();
+	for (guint i = 0; i < scan->env.rcpts->len; i++)
+		g_ptr_array_add(ours, g_ptr_array_index(scan->env.rcpts, i));
+	g_ptr_array_add(ours, NULL);
+	q.party = party;
+	q.refs = refs;
+	q.subject = m->subject;
+	q.ours = (const char *const *)ours->pdata;
+	ok = scan->memory->lookup(scan->memory->ctx, &q, a);
+	g_ptr_array_free(ours, TRUE);
+	g_free(refs);
+	g_free(party);
+	return ok;
+}
+
+/* A genuine thread: its references name a mail we sent its sender, or
+ * (no thread headers) we sent its sender this subject; never when the
+ * envelope sender is of another domain (a forged From). */
+static bool
+thread_known(struct emf_scan *scan, const struct emf_memory_answer *a)
+{
+	if (!a->thread_to_party && !(a->subject_to_party &&
+	    !scan->msg.has_thread_headers))
+		return false;
+	if (emf_scan_has_symbol(scan, "FROM_ENVELOPE_MISMATCH"))
+		return false;
+	if (a->thread_to_party)
+		emf_symbol(scan, "KNOWN_THREAD", NULL,
+		    "it answers <%s>, which we sent %s %ld day(s) ago", a->mid,
+		    scan->msg.from_addr, a->age_days);
+	else
+		emf_symbol(scan, "KNOWN_THREAD", NULL,
+		    "we sent %s mail with this subject %ld day(s) ago",
+		    scan->msg.from_addr, a->age_days);
+	return true;
+}
+
 void
 emf_heuristics_run(struct emf_scan *scan)
 {
 	const struct emf_heur *h = scan->engine->mod[EMF_MOD_HEURISTICS];
 	const struct emf_msginfo *m = &scan->msg;
+	struct emf_memory_answer ma;
 	char *from_domain, *d;
 	char why[256];
 	const char *env;
+	bool reply, asked, known, clears;
 
 	if (h == NULL || !emf_cfg_bool(scan->cfg, "heuristics.enabled"))
 		return;
@@ -765,14 +826,22 @@ emf_heuristics_run(struct emf_scan *scan)
 	}
 	if (from_domain != NULL)
 		check_display_name(h, scan, from_domain);
-	if (!m->has_thread_headers && !m->has_thread_index &&
-	    m->subject != NULL) {
-		if (emf_heur_reply_subject(h, m->subject))
-			emf_symbol(scan, "REPLY_WITHOUT_THREAD", NULL,
-			    "subject \"%s\" but no In-Reply-To/References",
-			    m->subject);
-	}
-	check_bodies(h, scan, from_domain);
+	reply = m->subject != NULL && emf_heur_reply_subject(h, m->subject);
+	asked = ask_memory(scan, reply, &ma);
+	known = asked && thread_known(scan, &ma);
+	clears = known &&
+	    emf_cfg_bool(scan->cfg, "state.memory.known_thread_clears");
+	if (!m->has_thread_headers && !m->has_thread_index && reply &&
+	    !clears)
+		emf_symbol(scan, "REPLY_WITHOUT_THREAD", NULL,
+		    "subject \"%s\" but no In-Reply-To/References",
+		    m->subject);
+	check_bodies(h, scan, from_domain, clears);
+	if (asked && reply && !ma.known_party &&
+	    emf_scan_has_symbol(scan, "FAKE_ORIGINAL_MESSAGE"))
+		emf_symbol(scan, "REPLY_UNKNOWN_CORRESPONDENT", NULL,
+		    "a reply with a forged quoted block from %s, to whom we "
+		    "never wrote", m->from_addr ? m->from_addr : "?");
 	g_free(from_domain);
 }
 

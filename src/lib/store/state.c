@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gio/gio.h>
+
 #include "core/report.h"
 #include "core/scan.h"
 #include "core/modules.h"
@@ -84,7 +86,17 @@ emf_state_opts_from_cfg(const struct emf_cfg *cfg, struct emf_state_opts *o)
 	o->max_per_sender = (long)emf_cfg_int(cfg, "state.max_per_sender");
 	o->max_total = (long)emf_cfg_int(cfg, "state.max_total");
 	o->busy_timeout_ms = (long)emf_cfg_int(cfg, "state.busy_timeout_ms");
+	o->memory = emf_cfg_bool(cfg, "state.memory.enabled");
+	o->memory_max_entries = (long)emf_cfg_int(cfg,
+	    "state.memory.max_entries");
+	o->memory_max_per_sender = (long)emf_cfg_int(cfg,
+	    "state.memory.max_per_sender");
+	o->memory_max_age = (long)emf_cfg_int(cfg,
+	    "state.memory.max_age_days") * 86400;
 }
+
+static bool memory_lookup(void *ctx, const struct emf_memory_query *q,
+    struct emf_memory_answer *a);
 
 enum emf_rc
 emf_state_open(const struct emf_state_opts *opts, struct emf_state **out,
@@ -104,6 +116,14 @@ emf_state_open(const struct emf_state_opts *opts, struct emf_state **out,
 		st->opts.max_per_sender = 20;
 	if (st->opts.max_total <= 0)
 		st->opts.max_total = 10000;
+	if (st->opts.memory_max_entries <= 0)
+		st->opts.memory_max_entries = 200000;
+	if (st->opts.memory_max_per_sender <= 0)
+		st->opts.memory_max_per_sender = 5000;
+	if (st->opts.memory_max_age <= 0)
+		st->opts.memory_max_age = 90 * 86400;
+	st->memory.lookup = memory_lookup;
+	st->memory.ctx = st;
 	if (strcmp(st->opts.backend, "sqlite") == 0) {
 		st->be = &emf_state_sqlite;
 	} else if (strcmp(st->opts.backend, "postgresql") == 0) {
@@ -1007,6 +1027,7 @@ try_held(struct emf_state *st, struct emf_engine *engine,
 	src = g_strdup_printf("password mail %s", label);
 	so.passwords = (const char *const *)cands;
 	so.password_source = src;
+	so.memory = emf_state_memory(st);
 	rc = emf_scan_message_opts(engine, m, mlen, &env, &so, &re);
 	if (rc != EMF_OK) {
 		g_snprintf(err->msg, sizeof(err->msg), "state: rescan of %s: %s",
@@ -1084,6 +1105,7 @@ emf_state_correlate(struct emf_state *st, struct emf_engine *engine,
 			struct emf_report *again;
 
 			so.state_full = limit;
+			so.memory = emf_state_memory(st);
 			if (emf_scan_message_opts(engine, msg, len, env, &so,
 			    &again) == EMF_OK) {
 				emf_report_free(*r);
@@ -1154,4 +1176,450 @@ emf_state_correlate(struct emf_state *st, struct emf_engine *engine,
 			emf_held_free(h);
 	}
 	return rc;
+}
+
+/* ---- the correspondence memory ----------------------------------------- */
+
+bool
+emf_state_outbound(const struct emf_cfg *cfg, const struct emf_envelope *env)
+{
+	const char *const *nets;
+	GInetAddress *ip;
+	bool out = false;
+
+	if (env == NULL)
+		return false;
+	if (env->auth_user != NULL && *env->auth_user != '\0' &&
+	    emf_cfg_bool(cfg, "state.memory.outbound_authenticated"))
+		return true;
+	if (env->client_ip == NULL ||
+	    (ip = g_inet_address_new_from_string(env->client_ip)) == NULL)
+		return false;
+	nets = emf_cfg_strlist(cfg, "state.memory.outbound_networks");
+	for (size_t i = 0; !out && nets[i] != NULL; i++) {
+		GInetAddressMask *m = g_inet_address_mask_new_from_string(
+		    nets[i], NULL);
+
+		if (m != NULL) {
+			out = g_inet_address_get_family(ip) ==
+			    g_inet_address_mask_get_family(m) &&
+			    g_inet_address_mask_matches(m, ip);
+			g_object_unref(m);
+		}
+	}
+	g_object_unref(ip);
+	return out;
+}
+
+char *
+emf_state_subject_key(const char *subject)
+{
+	static const char *const prefixes[] = { "re", "fw", "fwd", "aw", "wg",
+		"sv", "vs", "tr", "rv", "antw", "返信", "転送", "答复", "回复",
+		"転送", NULL };
+	char *n, *f, *p;
+	GString *out;
+	bool again = true;
+
+	if (subject == NULL)
+		return g_strdup("");
+	n = g_utf8_make_valid(subject, -1);
+	f = g_utf8_normalize(n, -1, G_NORMALIZE_NFKC);
+	g_free(n);
+	n = g_utf8_casefold(f ? f : "", -1);
+	g_free(f);
+	p = n;
+	/* "Re: Re[2]: Fwd:" off the front, and "[tag]" list prefixes. */
+	while (again) {
+		again = false;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[') {
+			char *e = strchr(p, ']');
+
+			if (e != NULL && e - p < 40) {
+				p = e + 1;
+				again = true;
+				continue;
+			}
+		}
+		for (size_t i = 0; prefixes[i] != NULL; i++) {
+			size_t l = strlen(prefixes[i]);
+			char *q = p + l;
+
+			if (strncmp(p, prefixes[i], l) != 0)
+				continue;
+			if (*q == '[') {	/* Re[2]: */
+				while (g_ascii_isdigit(*++q))
+					;
+				if (*q != ']')
+					continue;
+				q++;
+			}
+			while (*q == ' ')
+				q++;
+			if (*q == ':') {
+				p = q + 1;
+				again = true;
+				break;
+			}
+		}
+	}
+	out = g_string_new(NULL);
+	for (; *p != '\0' && out->len < 512; p++) {
+		bool sp = *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n';
+
+		if (sp && (out->len == 0 || out->str[out->len - 1] == ' '))
+			continue;
+		g_string_append_c(out, sp ? ' ' : *p);
+	}
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+	g_free(n);
+	/* Cut at 512 bytes may split a character: keep it valid. */
+	n = g_utf8_make_valid(out->str, (gssize)out->len);
+	g_string_free(out, TRUE);
+	return n;
+}
+
+static bool
+row_one_long(void *p, struct state_row *row)
+{
+	struct long_ctx *c = p;
+
+	c->v[0] = strtol(c->be->col_text(row, 0), NULL, 10);
+	return false;
+}
+
+static enum emf_rc
+memory_count_where(struct emf_state *st, const char *sender, long *n,
+    struct emf_error *err)
+{
+	struct long_ctx c = { st->be, { 0, 0 } };
+	struct state_param p[] = { ptext(sender) };
+	enum emf_rc rc;
+
+	rc = st->be->exec(st, sender != NULL ?
+	    "SELECT count(*) FROM emf_sent WHERE sender = ?1" :
+	    "SELECT count(*) FROM emf_sent", p, sender != NULL ? 1 : 0,
+	    row_one_long, &c, NULL, err);
+	*n = c.v[0];
+	return rc;
+}
+
+enum emf_rc
+emf_state_memory_count(struct emf_state *st, const char *sender, long *n,
+    struct emf_error *err)
+{
+	return memory_count_where(st, sender, n, err);
+}
+
+/* Delete the n oldest rows (of sender, or of all). */
+static enum emf_rc
+memory_drop_oldest(struct emf_state *st, const char *sender, long n,
+    long *removed, struct emf_error *err)
+{
+	char ns[24];
+	struct state_param p[] = { ptext(ns), ptext(sender) };
+	long changes = 0;
+	enum emf_rc rc;
+
+	g_snprintf(ns, sizeof(ns), "%ld", n);
+	rc = st->be->exec(st, sender != NULL ?
+	    "DELETE FROM emf_sent WHERE id IN (SELECT id FROM emf_sent "
+	    "WHERE sender = ?2 ORDER BY sent, id LIMIT ?1)" :
+	    "DELETE FROM emf_sent WHERE id IN (SELECT id FROM emf_sent "
+	    "ORDER BY sent, id LIMIT ?1)", p, sender != NULL ? 2 : 1, NULL,
+	    NULL, &changes, err);
+	if (removed != NULL)
+		*removed += changes;
+	return rc;
+}
+
+/* Age and total cap, inside the caller's transaction. */
+static enum emf_rc
+memory_house(struct emf_state *st, int64_t now, long *removed,
+    struct emf_error *err)
+{
+	char old[24];
+	struct state_param p[] = { ptext(old) };
+	long changes = 0, total = 0;
+	enum emf_rc rc;
+
+	st->last_memory_house = now;
+	g_snprintf(old, sizeof(old), "%lld",
+	    (long long)(now - st->opts.memory_max_age));
+	rc = st->be->exec(st, "DELETE FROM emf_sent WHERE sent < ?1", p, 1,
+	    NULL, NULL, &changes, err);
+	if (removed != NULL)
+		*removed += changes;
+	if (rc == EMF_OK)
+		rc = memory_count_where(st, NULL, &total, err);
+	if (rc == EMF_OK && total > st->opts.memory_max_entries)
+		rc = memory_drop_oldest(st, NULL,
+		    total - st->opts.memory_max_entries, removed, err);
+	return rc;
+}
+
+enum emf_rc
+emf_state_memory_expire(struct emf_state *st, int64_t now, long *removed,
+    struct emf_error *err)
+{
+	enum emf_rc rc;
+
+	if (removed != NULL)
+		*removed = 0;
+	rc = st->be->begin(st, err);
+	if (rc != EMF_OK)
+		return rc;
+	rc = memory_house(st, now, removed, err);
+	if (rc == EMF_OK)
+		rc = st->be->commit(st, err);
+	if (rc != EMF_OK)
+		st->be->rollback(st);
+	return rc;
+}
+
+enum emf_rc
+emf_state_memory_record(struct emf_state *st, const struct emf_report *r,
+    int64_t now, unsigned *n, struct emf_error *err)
+{
+	const struct emf_scan *scan = emf_report_scan(r);
+	char *from = from_of(scan), *env = env_sender_of(scan);
+	const char *sender = *from != '\0' ? from : env;
+	const char *mid = scan->msg.message_id ? scan->msg.message_id : "";
+	char *subject = emf_state_subject_key(scan->msg.subject);
+	GPtrArray *rc_list = rcpts_of(scan);
+	char nows[24];
+	long have = 0;
+	unsigned want;
+	enum emf_rc rc;
+
+	*n = 0;
+	/* The same address twice (To and Cc, or repeated) is one row. */
+	for (guint i = 0; i < rc_list->len; i++)
+		for (guint k = rc_list->len; k-- > i + 1; )
+			if (strcmp(g_ptr_array_index(rc_list, i),
+			    g_ptr_array_index(rc_list, k)) == 0)
+				g_ptr_array_remove_index(rc_list, k);
+	want = rc_list->len < MEMORY_RCPTS ? rc_list->len : MEMORY_RCPTS;
+	if ((long)want > st->opts.memory_max_per_sender)
+		want = (unsigned)st->opts.memory_max_per_sender;
+	if (*sender == '\0' || want == 0) {
+		rc = EMF_OK;
+		goto out;
+	}
+	g_snprintf(nows, sizeof(nows), "%lld", (long long)now);
+	rc = st->be->begin(st, err);
+	if (rc != EMF_OK)
+		goto out;
+	if (*mid != '\0') {
+		struct state_param p[] = { ptext(mid), ptext(sender) };
+
+		rc = st->be->exec(st, "DELETE FROM emf_sent WHERE "
+		    "message_id = ?1 AND sender = ?2", p, 2, NULL, NULL, NULL,
+		    err);
+	}
+	if (rc == EMF_OK)
+		rc = memory_count_where(st, sender, &have, err);
+	if (rc == EMF_OK && have + (long)want > st->opts.memory_max_per_sender)
+		rc = memory_drop_oldest(st, sender, have + (long)want -
+		    st->opts.memory_max_per_sender, NULL, err);
+	for (unsigned i = 0; rc == EMF_OK && i < want; i++) {
+		struct state_param p[] = { ptext(mid), ptext(sender),
+			ptext(g_ptr_array_index(rc_list, i)), ptext(subject),
+			ptext(nows) };
+
+		rc = st->be->exec(st, "INSERT INTO emf_sent (message_id, "
+		    "sender, rcpt, subject, sent) VALUES (?1, ?2, ?3, ?4, ?5)",
+		    p, 5, NULL, NULL, NULL, err);
+	}
+	if (rc == EMF_OK && (now - st->last_memory_house >=
+	    MEMORY_HOUSEKEEPING || now < st->last_memory_house))
+		rc = memory_house(st, now, NULL, err);
+	if (rc == EMF_OK)
+		rc = st->be->commit(st, err);
+	if (rc != EMF_OK)
+		st->be->rollback(st);
+	else
+		*n = want;
+out:
+	g_ptr_array_free(rc_list, TRUE);
+	g_free(subject);
+	g_free(from);
+	g_free(env);
+	return rc;
+}
+
+const char *
+emf_state_message_id(const struct emf_report *r)
+{
+	return emf_report_scan(r)->msg.message_id;
+}
+
+const struct emf_memory *
+emf_state_memory(struct emf_state *st)
+{
+	return st != NULL && st->opts.memory ? &st->memory : NULL;
+}
+
+void
+emf_state_memory_now(struct emf_state *st, int64_t now)
+{
+	st->memory_now = now;
+}
+
+bool
+emf_state_memory_failed(struct emf_state *st, struct emf_error *err)
+{
+	bool f = st->memory_failed;
+
+	if (f && err != NULL)
+		g_strlcpy(err->msg, st->memory_err, sizeof(err->msg));
+	st->memory_failed = false;
+	return f;
+}
+
+struct sent_ctx {
+	const struct state_backend *be;
+	const char *party;
+	const char *const *ours;
+	bool any, to_party, ours_match;
+	int64_t sent;		/* newest matching row */
+};
+
+static bool
+is_ours(const char *const *ours, const char *a)
+{
+	if (ours == NULL || ours[0] == NULL)
+		return true;	/* no envelope: anyone of ours */
+	for (size_t i = 0; ours[i] != NULL; i++)
+		if (g_ascii_strcasecmp(ours[i], a) == 0)
+			return true;
+	return false;
+}
+
+/* Rows: rcpt, sender, sent. */
+static bool
+row_sent(void *p, struct state_row *row)
+{
+	struct sent_ctx *c = p;
+	const char *rcpt = c->be->col_text(row, 0);
+	const char *sender = c->be->col_text(row, 1);
+	int64_t t = g_ascii_strtoll(c->be->col_text(row, 2), NULL, 10);
+
+	c->any = true;
+	if (c->party != NULL && strcmp(rcpt, c->party) == 0 &&
+	    is_ours(c->ours, sender)) {
+		c->to_party = true;
+		if (t > c->sent)
+			c->sent = t;
+	}
+	return true;
+}
+
+static bool
+memory_fail(struct emf_state *st, const struct emf_error *e)
+{
+	st->memory_failed = true;
+	g_strlcpy(st->memory_err, e->msg, sizeof(st->memory_err));
+	return false;
+}
+
+/* The Message-IDs of a References/In-Reply-To text, at most 16, the last
+ * ones (the nearest in the thread) first. */
+static GPtrArray *
+refs_of(const char *refs)
+{
+	GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+	const char *p = refs;
+
+	while (p != NULL && (p = strchr(p, '<')) != NULL) {
+		const char *e = strchr(p, '>');
+
+		if (e == NULL)
+			break;
+		if (e - p > 1 && e - p < 250)
+			g_ptr_array_add(all, g_strndup(p + 1,
+			    (gsize)(e - p - 1)));
+		p = e + 1;
+	}
+	while (all->len > 16)
+		g_ptr_array_remove_index(all, 1); /* keep In-Reply-To */
+	return all;
+}
+
+static bool
+memory_lookup(void *ctx, const struct emf_memory_query *q,
+    struct emf_memory_answer *a)
+{
+	struct emf_state *st = ctx;
+	int64_t now = st->memory_now ? st->memory_now :
+	    g_get_real_time() / G_USEC_PER_SEC;
+	char since[24];
+	struct emf_error e;
+	GPtrArray *refs = refs_of(q->refs);
+	enum emf_rc rc = EMF_OK;
+
+	memset(a, 0, sizeof(*a));
+	e.msg[0] = '\0';
+	/* Older rows are gone at the next housekeeping; never count them. */
+	g_snprintf(since, sizeof(since), "%lld",
+	    (long long)(now - st->opts.memory_max_age));
+	for (guint i = 0; rc == EMF_OK && i < refs->len &&
+	    !a->thread_to_party; i++) {
+		struct sent_ctx c = { st->be, q->party, q->ours, false, false,
+			false, 0 };
+		struct state_param p[] = { ptext(g_ptr_array_index(refs, i)),
+			ptext(since) };
+
+		rc = st->be->exec(st, "SELECT rcpt, sender, sent FROM emf_sent "
+		    "WHERE message_id = ?1 AND sent >= ?2 LIMIT 200", p, 2,
+		    row_sent, &c, NULL, &e);
+		if (c.any && !a->thread_ours) {
+			a->thread_ours = true;
+			g_strlcpy(a->mid, g_ptr_array_index(refs, i),
+			    sizeof(a->mid));
+		}
+		if (c.to_party) {
+			a->thread_to_party = true;
+			g_strlcpy(a->mid, g_ptr_array_index(refs, i),
+			    sizeof(a->mid));
+			a->age_days = (long)((now - c.sent) / 86400);
+		}
+	}
+	g_ptr_array_free(refs, TRUE);
+	if (rc == EMF_OK && q->party != NULL && *q->party != '\0') {
+		struct long_ctx c = { st->be, { 0, 0 } };
+		struct state_param p[] = { ptext(q->party), ptext(since) };
+
+		rc = st->be->exec(st, "SELECT count(*) FROM (SELECT 1 FROM "
+		    "emf_sent WHERE rcpt = ?1 AND sent >= ?2 LIMIT 1) AS x", p,
+		    2, row_one_long, &c, NULL, &e);
+		a->known_party = c.v[0] > 0;
+	}
+	if (rc == EMF_OK && a->known_party && q->subject != NULL &&
+	    !a->thread_to_party) {
+		char *key = emf_state_subject_key(q->subject);
+		struct sent_ctx c = { st->be, q->party, q->ours, false, false,
+			false, 0 };
+		struct state_param p[] = { ptext(q->party), ptext(key),
+			ptext(since) };
+
+		if (*key != '\0')
+			rc = st->be->exec(st, "SELECT rcpt, sender, sent FROM "
+			    "emf_sent WHERE rcpt = ?1 AND subject = ?2 AND "
+			    "sent >= ?3 LIMIT 200", p, 3, row_sent, &c, NULL,
+			    &e);
+		if (c.to_party) {
+			a->subject_to_party = true;
+			a->age_days = (long)((now - c.sent) / 86400);
+		}
+		g_free(key);
+	}
+	if (rc != EMF_OK) {
+		memset(a, 0, sizeof(*a));
+		return memory_fail(st, &e);
+	}
+	return true;
 }

@@ -85,6 +85,11 @@ struct emf_state_opts {
 	long max_per_sender;
 	long max_total;
 	long busy_timeout_ms;	/* SQLite lock wait / PostgreSQL statement timeout */
+	/* the correspondence memory (state.memory) */
+	bool memory;		/* lookups on (recording works regardless) */
+	long memory_max_entries;
+	long memory_max_per_sender;
+	long memory_max_age;	/* seconds */
 };
 
 /* The opts from a loaded configuration (strings borrowed from cfg). */
@@ -174,6 +179,72 @@ enum emf_rc emf_state_token_consume(struct emf_state *st, const char *token,
 /* Rows by status (-1: all), for tests and the figures. */
 enum emf_rc emf_state_count(struct emf_state *st, int status, long *n,
     struct emf_error *err);
+
+/* ---- correspondence memory (table emf_sent, schema version 2) -------- */
+
+/*
+ * What the organisation sends: one row per (Message-ID, recipient) of an
+ * outbound mail, with our sender, their address and the subject (folded,
+ * without Re:/Fwd: prefixes). Asked about inbound replies by the
+ * heuristics (emf_scan_opts.memory: KNOWN_THREAD,
+ * REPLY_UNKNOWN_CORRESPONDENT).
+ *
+ * Bounds: at most memory_max_per_sender rows per sender of ours (checked
+ * on every record) and memory_max_entries in all, each row at most
+ * memory_max_age old (both checked at most every MEMORY_HOUSEKEEPING
+ * seconds per handle, and by emf_state_memory_expire()); the oldest go
+ * first. A mail of more than MEMORY_RCPTS recipients is recorded for the
+ * first MEMORY_RCPTS.
+ */
+#define MEMORY_RCPTS 100
+#define MEMORY_HOUSEKEEPING 10
+
+/*
+ * Whether the mail with envelope env is outbound for the memory: an SMTP
+ * AUTH client (state.memory.outbound_authenticated) or a client address
+ * in state.memory.outbound_networks.
+ */
+bool emf_state_outbound(const struct emf_cfg *cfg,
+    const struct emf_envelope *env);
+
+/*
+ * Record the outbound mail behind r (its Message-ID, From or envelope
+ * sender, envelope recipients else To): *n rows written (0 when it has
+ * no sender or recipient). A Message-ID recorded again replaces its rows.
+ */
+enum emf_rc emf_state_memory_record(struct emf_state *st,
+    const struct emf_report *r, int64_t now, unsigned *n,
+    struct emf_error *err);
+
+/* The Message-ID of the mail behind r (without <>), or NULL. */
+const char *emf_state_message_id(const struct emf_report *r);
+
+/* Drop rows older than memory_max_age and the oldest over
+ * memory_max_entries; *removed counts them (may be NULL). */
+enum emf_rc emf_state_memory_expire(struct emf_state *st, int64_t now,
+    long *removed, struct emf_error *err);
+
+/* Rows in the memory (all, or those sent by sender when not NULL). */
+enum emf_rc emf_state_memory_count(struct emf_state *st, const char *sender,
+    long *n, struct emf_error *err);
+
+/*
+ * The memory for emf_scan_opts.memory: NULL when state.memory is off.
+ * Answers at time now (emf_state_memory_now(); 0: the clock).
+ */
+const struct emf_memory *emf_state_memory(struct emf_state *st);
+void emf_state_memory_now(struct emf_state *st, int64_t now);
+
+/*
+ * Whether a lookup failed since the last call (the scan that asked is
+ * then not to be trusted: the caller tempfails); err gets the reason.
+ * Clears the flag.
+ */
+bool emf_state_memory_failed(struct emf_state *st, struct emf_error *err);
+
+/* The subject as the memory compares it: Re:/Fwd:/AW:/返信: prefixes
+ * off, case folded, white space collapsed; caller frees. */
+char *emf_state_subject_key(const char *subject);
 
 /* ---- correlation (state.c) -------------------------------------------- */
 

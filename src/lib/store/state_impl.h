@@ -51,12 +51,37 @@ struct emf_state {
 	const struct state_backend *be;
 	void *db;			/* sqlite3 * or PGconn * */
 	int64_t last_expire;		/* emf_state_expire() ran this second */
+	int64_t last_memory_house;	/* memory housekeeping ran then */
+	int64_t memory_now;		/* the memory's clock, 0: time() */
+	struct emf_memory memory;	/* lookup = state.c, ctx = this */
+	bool memory_failed;		/* a lookup failed (emf_state_memory_failed) */
+	char memory_err[256];
 };
 
 extern const struct state_backend emf_state_sqlite;
 extern const struct state_backend emf_state_pg;
 
 /* The schema, per backend (the same columns; types differ in name). */
-#define STATE_SCHEMA_VERSION "1"
+/* Version 2 added emf_sent (the correspondence memory); a version 1
+ * store is migrated on open (the table is created, the version set). */
+#define STATE_SCHEMA_VERSION "2"
+
+/* The memory's table (version 2), the same text for both backends but
+ * for the row id's and the time's type; then the migration of a
+ * version 1 store. */
+#define STATE_SENT_SCHEMA(idtype, inttype) \
+	"CREATE TABLE IF NOT EXISTS emf_sent (" \
+	" id " idtype "," \
+	" message_id TEXT NOT NULL, sender TEXT NOT NULL," \
+	" rcpt TEXT NOT NULL, subject TEXT NOT NULL DEFAULT ''," \
+	" sent " inttype " NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS emf_sent_mid ON emf_sent (message_id);" \
+	"CREATE INDEX IF NOT EXISTS emf_sent_rcpt ON emf_sent" \
+	" (rcpt, subject);" \
+	"CREATE INDEX IF NOT EXISTS emf_sent_sender ON emf_sent" \
+	" (sender, sent);" \
+	"CREATE INDEX IF NOT EXISTS emf_sent_time ON emf_sent (sent);" \
+	"UPDATE emf_state_meta SET value = '" STATE_SCHEMA_VERSION "'" \
+	" WHERE key = 'schema' AND value = '1';"
 
 #endif /* EMF_STATE_IMPL_H */

@@ -57,7 +57,8 @@ static const char SCHEMA[] =
 	"CREATE INDEX IF NOT EXISTS emf_held_finished ON emf_held"
 	" (status, finished);"
 	"INSERT INTO emf_state_meta VALUES ('schema', '" STATE_SCHEMA_VERSION
-	"') ON CONFLICT DO NOTHING;";
+	"') ON CONFLICT DO NOTHING;"
+	STATE_SENT_SCHEMA("BIGSERIAL PRIMARY KEY", "BIGINT");
 
 static void
 pg_error(PGconn *c, const char *what, struct emf_error *err)

@@ -49,7 +49,8 @@ static const char SCHEMA[] =
 	"CREATE INDEX IF NOT EXISTS emf_held_finished ON emf_held"
 	" (status, finished);"
 	"INSERT OR IGNORE INTO emf_state_meta VALUES ('schema', '"
-	STATE_SCHEMA_VERSION "');";
+	STATE_SCHEMA_VERSION "');"
+	STATE_SENT_SCHEMA("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER");
 
 static void
 db_error(sqlite3 *db, const char *what, struct emf_error *err)
