@@ -419,6 +419,26 @@ show_passwords(GString *s, JsonArray *a)
 	}
 }
 
+/* The held mail's transitions (ID.history), one line each. */
+static void
+show_history(GString *s, const char *history)
+{
+	char **lines;
+
+	if (history == NULL || *history == '\0')
+		return;
+	g_string_append(s, "\nHistory\n");
+	lines = g_strsplit(history, "\n", 0);
+	for (size_t i = 0; lines[i] != NULL; i++) {
+		if (*lines[i] == '\0')
+			continue;
+		g_string_append(s, "  ");
+		safe_append(s, lines[i]);
+		g_string_append_c(s, '\n');
+	}
+	g_strfreev(lines);
+}
+
 char *
 qrender_show(const struct qentry *e)
 {
@@ -441,5 +461,6 @@ qrender_show(const struct qentry *e)
 	show_strarray(s, 0, "\nLimits hit", jarr(e->root, "limits_hit"));
 	g_string_append_printf(s, "\nScan time      %.0f ms\n",
 	    jnum(e->root, "scan_ms"));
+	show_history(s, e->history);
 	return g_string_free(s, FALSE);
 }

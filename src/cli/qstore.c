@@ -30,6 +30,7 @@ qentry_clear(struct qentry *e)
 		json_object_unref(e->root);
 	if (e->released)
 		json_object_unref(e->released);
+	g_free(e->history);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -124,6 +125,21 @@ load_release_record(const char *store, struct qentry *e)
 	g_free(data);
 }
 
+/* e->history from the .history file (the state's transitions), if any. */
+static void
+load_history(const char *store, struct qentry *e)
+{
+	struct emf_error err;
+	char *data;
+	size_t len;
+
+	if (emf_quarantine_read(store, e->id, "history",
+	    EMF_QUARANTINE_HISTORY_MAX, &data, &len, &err) != EMF_OK)
+		return;
+	e->history = g_strndup(data, len);
+	emf_free(data);
+}
+
 int
 qentry_load(const char *store, const char *id, struct qentry *e,
     char **why)
@@ -151,6 +167,7 @@ qentry_load(const char *store, const char *id, struct qentry *e,
 		return rc;
 	}
 	load_release_record(store, e);
+	load_history(store, e);
 	return EX_DONE;
 }
 

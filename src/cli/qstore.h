@@ -31,6 +31,7 @@ struct qentry {
 	char *id;
 	JsonObject *root;	/* the report */
 	JsonObject *released;	/* the release record, or NULL: pending */
+	char *history;		/* ID.history (lines), or NULL */
 };
 
 /*

@@ -525,7 +525,8 @@ enum emf_rc
 emf_quarantine_remove(const char *dir, const char *id,
     struct emf_error *err)
 {
-	static const char *const exts[] = { "json", "released", "eml" };
+	static const char *const exts[] = { "json", "released", "history",
+		"eml" };
 	enum emf_rc rc = EMF_OK;
 	char *daydir = NULL;
 
@@ -584,6 +585,57 @@ out:
 		close(fd);
 	g_free(path);
 	g_free(text);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_history(const char *dir, const char *id, const char *line,
+    struct emf_error *err)
+{
+	char *path, *daydir, *text;
+	enum emf_rc rc = EMF_ERR_IO;
+	struct stat st;
+	int fd = -1;
+
+	if ((path = emf_quarantine_path(dir, id, "history")) == NULL) {
+		qerr(err, "%s: not an entry ID", id ? id : "(null)");
+		return EMF_ERR_INTERNAL;
+	}
+	daydir = g_path_get_dirname(path);
+	text = g_strdup_printf("%s\n", line);
+	for (char *p = text; p[1] != '\0'; p++)
+		if ((unsigned char)*p < ' ' || *p == 0x7f)
+			*p = '?';
+	if (ensure_dir(dir, err) != EMF_OK || ensure_dir(daydir, err) != EMF_OK)
+		goto out;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd < 0) {
+		qerr(err, "%s: %s", path, g_strerror(errno));
+		goto out;
+	}
+	/* Bounded: a history is a few lines; past the cap it stops. */
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		qerr(err, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size + (off_t)strlen(text) > EMF_QUARANTINE_HISTORY_MAX) {
+		qerr(err, "%s: history full", path);
+		goto out;
+	}
+	if (write_all(fd, path, text, strlen(text), err) != EMF_OK)
+		goto out;
+	if (fsync(fd) != 0) {
+		qerr(err, "%s: fsync: %s", path, g_strerror(errno));
+		goto out;
+	}
+	rc = EMF_OK;
+out:
+	if (fd >= 0)
+		close(fd);
+	g_free(text);
+	g_free(daydir);
+	g_free(path);
 	return rc;
 }
 

@@ -114,6 +114,20 @@ enum emf_rc emf_quarantine_audit(const char *dir, const char *line,
     struct emf_error *err);
 
 /*
+ * Append one line (a '\n' is added; any control character in it becomes
+ * '?') to the history of entry id, ID.history (0600, created with its day
+ * directory if need be: a held mail's first line may come before the
+ * entry is written), with a single write() of an O_APPEND file, fsynced:
+ * concurrent writers never interleave. Lines are "TIME EVENT: DETAIL"
+ * (held, resolved, released, kept, expired), written by the milter's
+ * correlation (src/milter/correlate.c); emofilter-quarantine show prints
+ * them. EMF_ERR_INTERNAL for an invalid id.
+ */
+#define EMF_QUARANTINE_HISTORY_MAX (1024 * 1024)
+enum emf_rc emf_quarantine_history(const char *dir, const char *id,
+    const char *line, struct emf_error *err);
+
+/*
  * Remove files in STORE/tmp older than max_age seconds (left by a writer
  * that crashed); *removed counts them. Never touches entries.
  */
