@@ -20,9 +20,12 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
 #include <sys/random.h>
 
 #include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -71,6 +74,31 @@ now_text(char *buf, size_t n)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * One line of the quarantine entry's history ("TIME EVENT: DETAIL"); a
+ * failure is logged, never fatal (the log line has the transition too).
+ */
+static void G_GNUC_PRINTF(4, 5)
+history(const struct emf_cfg *cfg, const char *id, const char *qid,
+    const char *fmt, ...)
+{
+	char now[32], *detail, *line;
+	struct emf_error err;
+	va_list ap;
+
+	now_text(now, sizeof(now));
+	va_start(ap, fmt);
+	detail = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	line = g_strdup_printf("%s %s", now, detail);
+	if (emf_quarantine_history(emf_cfg_str(cfg, "quarantine.dir"), id, line,
+	    &err) != EMF_OK)
+		emf_log(EMF_LOG_WARNING, "%s: state: history of %s: %s", qid,
+		    id, err.msg);
+	g_free(line);
+	g_free(detail);
 }
 
 /* The header lines put before a re-injected message (no final EOL). */
@@ -193,14 +221,20 @@ release(struct emf_state *st, const struct emf_cfg *cfg,
 	}
 	why = qrelease_deliver(cfg, h->env_sender, (const char *const *)rcpts,
 	    m, &via);
-	if (why != NULL)
+	if (why != NULL) {
 		emf_log(EMF_LOG_ERR, "%s: state: release of %s (queue %s) via "
 		    "%s failed: %s; it stays in the quarantine", qid,
 		    h->report_id, h->queue_id, via, why);
-	else
+		history(cfg, h->report_id, qid, "release failed: via %s: %s; "
+		    "it stays in the quarantine", via, why);
+	} else {
 		emf_log(EMF_LOG_INFO, "%s: state: %s (queue %s) released via "
 		    "%s to %u recipient(s): %s", qid, h->report_id, h->queue_id,
 		    via, g_strv_length(rcpts), state);
+		history(cfg, h->report_id, qid, "released: re-injected via %s "
+		    "to %u recipient(s) (%s)", via, g_strv_length(rcpts),
+		    state);
+	}
 	g_free(why);
 	g_free(hdr);
 	g_string_free(m, TRUE);
@@ -218,11 +252,98 @@ keep(const struct emf_cfg *cfg, const struct emf_held *h,
 	struct emf_error err;
 
 	if (emf_quarantine_store(emf_cfg_str(cfg, "quarantine.dir"),
-	    emf_report_id(rescan), msg ? msg : "", len, json, &err) != EMF_OK)
+	    emf_report_id(rescan), msg ? msg : "", len, json, &err) != EMF_OK) {
 		emf_log(EMF_LOG_ERR, "%s: state: %s kept, but its opened "
 		    "report %s was not stored: %s", qid, h->report_id,
 		    emf_report_id(rescan), err.msg);
+	} else {
+		history(cfg, h->report_id, qid, "kept: the opened report is "
+		    "entry %s", emf_report_id(rescan));
+		history(cfg, emf_report_id(rescan), qid, "opened: the held "
+		    "entry %s (queue %s), with the password of mail %s",
+		    h->report_id, h->queue_id, qid);
+	}
 	emf_free(json);
+}
+
+/* A held mail given up (window, or the caps): log, history, action. */
+static void
+expired(struct emf_state *st, const struct emf_cfg *cfg,
+    const struct emf_held *h, const char *reason, const char *qid)
+{
+	const char *expiry = emf_cfg_str(cfg, "state.expiry_action");
+
+	emf_log(EMF_LOG_INFO, "%s: state: id=%s (queue %s) expired (%s): %s",
+	    qid, h->report_id, h->queue_id, reason, expiry);
+	history(cfg, h->report_id, qid, "expired (%s): %s",
+	    strcmp(reason, "window") == 0 ? "no password within the window" :
+	    "evicted by the state's caps", expiry);
+	if (strcmp(expiry, "release_tagged") == 0)
+		release(st, cfg, h, NULL, "expired", qid);
+}
+
+/* The expirer process: one pass over the state, then exit. */
+static void G_GNUC_NORETURN
+expirer_main(struct emf_engine *engine)
+{
+	const struct emf_cfg *cfg = emf_engine_cfg(engine);
+	GPtrArray *rows = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)emf_held_free);
+	int64_t now = g_get_real_time() / G_USEC_PER_SEC;
+	struct emf_error err;
+	struct emf_state *st;
+	sigset_t none;
+	int status = 0;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if ((st = state_get(cfg, &err)) == NULL) {
+		emf_log(EMF_LOG_ERR, "timer: %s", err.msg);
+		_exit(1);
+	}
+	if (emf_state_expire(st, now, emf_cfg_str(cfg, "state.expiry_action"),
+	    rows, &err) != EMF_OK) {
+		emf_log(EMF_LOG_ERR, "timer: %s", err.msg);
+		status = 1;
+	}
+	for (guint i = 0; i < rows->len; i++)
+		expired(st, cfg, g_ptr_array_index(rows, i), "window",
+		    "timer");
+	if (status == 0 && emf_cfg_bool(cfg, "state.memory.enabled") &&
+	    emf_state_memory_expire(st, now, NULL, &err) != EMF_OK) {
+		emf_log(EMF_LOG_ERR, "timer: state: memory: %s", err.msg);
+		status = 1;
+	}
+	g_ptr_array_free(rows, TRUE);
+	emf_state_close(wstate);
+	wstate = NULL;
+	_exit(status);
+}
+
+pid_t
+emf_mexpire_tick(struct emf_engine *engine, pid_t running, time_t *next)
+{
+	const struct emf_cfg *cfg = emf_engine_cfg(engine);
+	long every = (long)emf_cfg_int(cfg, "state.expire_interval");
+	time_t now = time(NULL);
+	pid_t pid;
+
+	if (running > 0 || !emf_cfg_bool(cfg, "state.enabled") || every <= 0)
+		return running;
+	if (*next == 0)
+		*next = now + every;	/* the first pass one interval in */
+	if (now < *next)
+		return 0;
+	*next = now + every;
+	pid = fork();
+	if (pid == 0)
+		expirer_main(engine);
+	if (pid < 0) {
+		emf_log(EMF_LOG_ERR, "timer: fork: %s", g_strerror(errno));
+		return 0;
+	}
+	return pid;
 }
 
 enum emf_rc
@@ -318,12 +439,21 @@ emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
 			emf_log(EMF_LOG_INFO, "%s: state: id=%s held, waiting "
 			    "for its password (window %ld s)", qid,
 			    h->report_id, emf_state_options(st)->window);
+			history(cfg, h->report_id, qid, "held: waiting for "
+			    "password (queue %s, window %ld s)", qid,
+			    emf_state_options(st)->window);
 			break;
 		case EMF_STATE_EV_RESOLVED:
 			emf_log(EMF_LOG_INFO, "%s: state: id=%s (queue %s) "
 			    "resolved by this message: %s (rescan %s score=%.2f "
 			    "action=%s)", qid, h->report_id, h->queue_id,
 			    e->outcome, emf_report_id(e->rescan),
+			    emf_report_score(e->rescan),
+			    emf_action_name(emf_report_action(e->rescan)));
+			history(cfg, h->report_id, qid, "resolved: %s, opened "
+			    "by the password of mail %s (rescan %s score=%.2f "
+			    "action=%s)", e->outcome, qid,
+			    emf_report_id(e->rescan),
 			    emf_report_score(e->rescan),
 			    emf_action_name(emf_report_action(e->rescan)));
 			if (strcmp(e->outcome, "release") == 0)
@@ -338,11 +468,7 @@ emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
 			    "(its one-time token is now spent)", qid);
 			break;
 		case EMF_STATE_EV_EXPIRED:
-			emf_log(EMF_LOG_INFO, "%s: state: id=%s (queue %s) "
-			    "expired (%s): %s", qid, h->report_id, h->queue_id,
-			    e->reason, expiry);
-			if (strcmp(expiry, "release_tagged") == 0)
-				release(st, cfg, h, NULL, "expired", qid);
+			expired(st, cfg, h, e->reason, qid);
 			break;
 		}
 	}

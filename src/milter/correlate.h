@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include "emf.h"
 
@@ -36,5 +38,18 @@ enum emf_rc emf_mscan(struct emf_engine *engine, const void *msg,
 enum emf_rc emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
     const void *msg, size_t len, const struct emf_envelope *env,
     bool *held, bool *released);
+
+/*
+ * The timer (state.expire_interval): called by the daemon's supervisor
+ * on its once-a-second tick. With no expirer running (running 0) and the
+ * interval passed since *next was set, it forks one: a short-lived
+ * process that opens the state, expires what waited longer than the
+ * window (released tagged or kept, as state.expiry_action says, each
+ * with its log line and history line), runs the memory's housekeeping
+ * and exits. Returns the expirer's pid (the caller reaps it and passes 0
+ * again), or running.
+ */
+pid_t emf_mexpire_tick(struct emf_engine *engine, pid_t running,
+    time_t *next);
 
 #endif /* EMF_MCORRELATE_H */

@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "correlate.h"
 #include "metrics.h"
 #include "milter.h"
 #include "pool.h"
@@ -760,6 +761,8 @@ serve(const struct opts *o, struct emf_engine *engine)
 	pid_t milter;
 	bool stopping = false;
 	time_t last_spawn = 0;
+	pid_t expirer = 0;		/* the state's timer (correlate.h) */
+	time_t next_expire = 0;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -793,7 +796,9 @@ serve(const struct opts *o, struct emf_engine *engine)
 				kill(milter, SIGTERM);
 		}
 		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-			if (pid == milter) {
+			if (pid == expirer) {
+				expirer = 0;
+			} else if (pid == milter) {
 				milter = 0;
 				if (!stopping) {
 					emf_log(EMF_LOG_WARNING, "milter process "
@@ -808,13 +813,15 @@ serve(const struct opts *o, struct emf_engine *engine)
 			}
 		}
 		if (stopping) {
-			if (milter == 0 && emf_pool_live(pool) == 0)
+			if (milter == 0 && emf_pool_live(pool) == 0 &&
+			    expirer == 0)
 				break;
 			if (milter == 0)
 				emf_pool_retire(pool);
 			continue;
 		}
 		emf_pool_fill(pool, engine);
+		expirer = emf_mexpire_tick(engine, expirer, &next_expire);
 		/* Replace a dead milter process, at most once a second. */
 		if (milter == 0 && time(NULL) != last_spawn) {
 			milter = spawn_milter(o->conf, pool);

@@ -11,11 +11,17 @@
 # PostgreSQL (a private cluster under /tmp, as tests/state.sh starts it;
 # skipped, saying so, without Debian's postgresql): the mail held at one
 # is released, once, by its password mail arriving at the other.
+# Also: each transition is in the quarantine entry's history
+# (emofilter-quarantine show); the timer (state.expire_interval) expires
+# a held mail with no further mail; the correspondence memory records a
+# mail of an SMTP AUTH client ({auth_authen}) and a reply to it is
+# KNOWN_THREAD, a forged one from a stranger REPLY_UNKNOWN_CORRESPONDENT.
 # Exit 77 (skip) without miltertest, zip, 7z or python3.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 emofilter=$top_builddir/src/milter/emofilter
+Q=$top_builddir/src/cli/emofilter-quarantine
 for t in miltertest zip 7z python3; do
 	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
 done
@@ -72,11 +78,11 @@ stop() {
 	kill -TERM "$pid"; wait "$pid"; pid=
 	rm -f "$work/run/sock"
 }
-writeconf() {	# writeconf FILE STATE-PATH
+writeconf() {	# writeconf FILE STATE-PATH [MORE-STATE-LINES]
 	cat > "$1" <<EOF
 quarantine = { dir = "$work/run/q"; sendmail = "$work/sendmail"; };
 yara = { rules_dir = "$top_srcdir/rules"; };
-state = { enabled = true; path = "$2"; };
+state = { enabled = true; path = "$2"; ${3:-} };
 milter = {
   socket = "unix:$work/run/sock";
   user = "$user";
@@ -101,9 +107,16 @@ local conn = mt.connect(os.getenv("EMF_SOCKET"), 20, 0.25)
 assert(mt.negotiate(conn, nil, nil, nil) == nil)
 assert(mt.conninfo(conn, "mx.partner.example", "192.0.2.9") == nil)
 assert(mt.helo(conn, "mx.partner.example") == nil)
-assert(mt.macro(conn, SMFIC_MAIL, "i", os.getenv("EMF_QID")) == nil)
-assert(mt.mailfrom(conn, "<sato@partner.example>") == nil)
-assert(mt.rcptto(conn, "<tanaka@corp.example>") == nil)
+if os.getenv("EMF_AUTH") then
+	assert(mt.macro(conn, SMFIC_MAIL, "i", os.getenv("EMF_QID"),
+	    "{auth_authen}", os.getenv("EMF_AUTH")) == nil)
+else
+	assert(mt.macro(conn, SMFIC_MAIL, "i", os.getenv("EMF_QID")) == nil)
+end
+assert(mt.mailfrom(conn, "<" .. (os.getenv("EMF_FROM") or
+    "sato@partner.example") .. ">") == nil)
+assert(mt.rcptto(conn, "<" .. (os.getenv("EMF_RCPT") or
+    "tanaka@corp.example") .. ">") == nil)
 local hdrs = {}
 for line in (head .. "\n"):gmatch("(.-)\n") do
 	if line:match("^[ \t]") and #hdrs > 0 then
@@ -173,6 +186,17 @@ if [ -n "$f" ]; then
 	fi
 fi
 
+# showq QID: emofilter-quarantine show of the entry held as QID
+heldid() { sed -n "s/.*$1: state: id=\([^ ]*\) held.*/\1/p" "$work/log" | head -1; }
+showq() { "$Q" -c "$work/test.conf" show "$1" 2>&1; }
+id=$(heldid QHAMC1)
+showq "$id" > "$work/show"
+if sed -n '/^History/,$p' "$work/show" | grep -q 'held: waiting for password (queue QHAMC1' &&
+    sed -n '/^History/,$p' "$work/show" | grep -q 'resolved: release, opened by the password of mail QHAMC2' &&
+    sed -n '/^History/,$p' "$work/show" | grep -q 'released: re-injected via .* to 1 recipient(s) (released)'
+then ok "show: the held entry's history (held, resolved: release, released)"
+else bad "held entry history"; cat "$work/show"; fi
+
 # ---- a macro pair: kept, nothing re-injected
 before=$(find "$work/run/q" -name '*.json' | wc -l)
 mtsend "$work/fx/mal-a.eml" QMALA1 >/dev/null
@@ -182,6 +206,50 @@ if [ "$(sent)" -eq 1 ] && [ "$after" -eq $((before + 2)) ] &&
     grep -q 'QMALA2: state: id=.* resolved by this message: keep' "$work/log"
 then ok "a macro workbook behind the password is kept (opened report stored)"
 else bad "macro pair: $(sent) sent, entries $before -> $after"; fi
+id=$(heldid QMALA1)
+showq "$id" > "$work/show"
+kid=$(sed -n 's/.*kept: the opened report is entry \([^ ]*\).*/\1/p' "$work/show")
+if grep -q 'resolved: keep, opened by the password of mail QMALA2' "$work/show" &&
+    [ -n "$kid" ] && showq "$kid" | grep -q "opened: the held entry $id (queue QMALA1)"
+then ok "show: kept: the held entry names the opened one, which names it back"
+else bad "kept history"; cat "$work/show"; fi
+
+# ---- the timer: a held mail expires with no further mail
+stop
+writeconf "$work/timer.conf" "$work/run/timer.sqlite" \
+    'window = 1; expire_interval = 1; expiry_action = "release_tagged";'
+start "$work/timer.conf"
+n0=$(sent)
+r=$(mtsend "$work/fx/ham-c.eml" QTIME1)
+i=0
+while [ "$(sent)" -eq "$n0" ] && [ $i -lt 80 ]; do sleep 0.1; i=$((i + 1)); done
+f=$(ls -t "$work/sent"/*.eml 2>/dev/null | head -1)
+id=$(heldid QTIME1)
+if [ "$r" = quarantine ] && [ "$(sent)" -eq $((n0 + 1)) ] &&
+    grep -q '^X-Emofilter-State: expired' "$f" &&
+    grep -q "timer: state: id=$id (queue QTIME1) expired (window): release_tagged" "$work/log" &&
+    showq "$id" | grep -q 'expired (no password within the window): release_tagged'
+then ok "timer: the held mail expires without new mail (released tagged, in its history) after $((i / 10)).$((i % 10)) s"
+else bad "timer: reply '$r', $(sent) sent (was $n0)"; grep timer "$work/log"; fi
+sleep 2
+if [ "$(sent)" -eq $((n0 + 1)) ]; then ok "timer: expired once only"
+else bad "timer: expired more than once"; fi
+
+# ---- the correspondence memory: outbound by SMTP AUTH
+stop
+writeconf "$work/mem.conf" "$work/run/mem.sqlite" 'memory = { enabled = true; };'
+start "$work/mem.conf"
+r=$(EMF_AUTH=tanaka EMF_FROM=tanaka@corp.example EMF_RCPT=sato@partner.example \
+    mtsend "$work/fx/mem-out.eml" QMEM1)
+r2=$(mtsend "$work/fx/mem-reply.eml" QMEM2)
+r3=$(mtsend "$work/fx/mem-forged.eml" QMEM3)
+if [ "$r" = accept ] &&
+    grep -q 'QMEM1: state: memory: outbound id=.* recorded (1 recipient(s))' "$work/log" &&
+    grep 'QMEM2: .*symbols=' "$work/log" | grep -q KNOWN_THREAD &&
+    ! grep 'QMEM2: .*symbols=' "$work/log" | grep -q FAKE_ORIGINAL_MESSAGE &&
+    grep 'QMEM3: .*symbols=' "$work/log" | grep -q REPLY_UNKNOWN_CORRESPONDENT
+then ok "memory: an SMTP AUTH client's mail is recorded; the reply is KNOWN_THREAD, the forged one REPLY_UNKNOWN_CORRESPONDENT"
+else bad "memory in the milter: '$r' '$r2' '$r3'"; grep 'QMEM' "$work/log"; fi
 
 # ---- the state unreachable: tempfail
 stop
