@@ -16,7 +16,15 @@
  * (EMF_STATE_TOKEN_HEADER) so that its next pass is not held again and
  * keeps the headers put here (the milter only removes the token); any
  * X-Emofilter-* header the original sender forged is left out of it.
- * Every transition is one log line, with both messages' IDs.
+ * Every transition is one log line, with both messages' IDs, and one
+ * line of the held mail's quarantine entry history.
+ *
+ * Also here: the worker's scan with the correspondence memory
+ * (emf_mscan(): inbound mail asks it; outbound mail, by SMTP AUTH or
+ * state.memory.outbound_networks, is recorded in emf_mcorrelate()), and
+ * the timer (emf_mexpire_tick(): a short-lived process forked by the
+ * daemon's supervisor every state.expire_interval seconds expires what
+ * waited too long, so a quiet gateway needs no new mail for it).
  */
 #include "config.h"
 
@@ -380,19 +388,36 @@ emf_mscan(struct emf_engine *engine, const void *msg, size_t len,
 	return rc;
 }
 
+/* Whether the header block of msg has a field name (first 64 KiB). */
+static bool
+has_header(const char *msg, size_t len, const char *name)
+{
+	size_t n = strlen(name), lim = len < 65536 ? len : 65536;
+	const char *p = msg, *end = msg + lim;
+
+	while (p < end && *p != '\r' && *p != '\n') {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		if ((size_t)(end - p) > n && p[n] == ':' &&
+		    g_ascii_strncasecmp(p, name, n) == 0)
+			return true;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
 /* Outbound mail into the correspondence memory. */
 static enum emf_rc
 record_outbound(struct emf_state *st, const struct emf_report *r,
-    const char *qid)
+    const char *qid, struct emf_error *err)
 {
-	struct emf_error err;
 	unsigned n = 0;
 
 	if (emf_state_memory_record(st, r, g_get_real_time() / G_USEC_PER_SEC,
-	    &n, &err) != EMF_OK) {
-		emf_log(EMF_LOG_ERR, "%s: state: memory: %s", qid, err.msg);
+	    &n, err) != EMF_OK)
 		return EMF_ERR_IO;
-	}
 	emf_log(EMF_LOG_INFO, "%s: state: memory: outbound id=%s recorded "
 	    "(%u recipient(s))", qid, emf_report_id(r), n);
 	return EMF_OK;
@@ -419,16 +444,19 @@ emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
 		g_ptr_array_free(events, TRUE);
 		return EMF_ERR_IO;
 	}
-	if (emf_cfg_bool(cfg, "state.memory.enabled") &&
-	    emf_state_outbound(cfg, env) &&
-	    record_outbound(st, *r, qid) != EMF_OK) {
-		g_ptr_array_free(events, TRUE);
-		emf_state_close(wstate);
-		wstate = NULL;
-		return EMF_ERR_IO;
-	}
 	rc = emf_state_correlate(st, engine, r, msg, len, env, qid, expiry,
 	    g_get_real_time() / G_USEC_PER_SEC, events, &err);
+	/* Outbound mail into the memory; never a mail we released (the
+	 * state's re-injection or emofilter-quarantine release, which come
+	 * from this host: 127.0.0.1 may be an outbound network). */
+	if (rc == EMF_OK && emf_cfg_bool(cfg, "state.memory.enabled") &&
+	    emf_state_outbound(cfg, env) &&
+	    !(events->len > 0 && ((struct emf_state_event *)
+	    g_ptr_array_index(events, events->len - 1))->kind ==
+	    EMF_STATE_EV_REINJECTED) &&
+	    !has_header(msg, len, "X-Emofilter-Released") &&
+	    record_outbound(st, *r, qid, &err) != EMF_OK)
+		rc = EMF_ERR_IO;
 	for (guint i = 0; i < events->len; i++) {
 		struct emf_state_event *e = g_ptr_array_index(events, i);
 		const struct emf_held *h = e->held;

@@ -6,7 +6,8 @@
  * the worker, so the milter threads never wait on it.
  *
  * Each worker process holds its own connection, opened on first use and
- * dropped after an error (the next message reconnects).
+ * dropped after an error (the next message reconnects). The timer's
+ * expirer process opens its own and exits.
  */
 #ifndef EMF_MCORRELATE_H
 #define EMF_MCORRELATE_H

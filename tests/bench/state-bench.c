@@ -15,6 +15,11 @@
  * messages, and those that neither hold nor resolve: the bare lookups),
  * how many were held and resolved, and the store size at the end (SQLite:
  * the file with its WAL; PostgreSQL: pg_total_relation_size of emf_held).
+ * -m: the correspondence memory on (state.memory): every scan asks it
+ * (the lookups are timed), and every other message is also recorded as
+ * outbound mail (timed); the per-message state time then counts the
+ * correlation, the lookups and the record; the rows of emf_sent are
+ * counted at the end.
  * A benchmark: it prints figures and never fails on them.
  */
 #include "config.h"
@@ -30,6 +35,23 @@
 
 #include "emf.h"
 #include "store/state.h"
+
+/* The memory's lookups, timed. */
+static const struct emf_memory *real_memory;
+static double lookup_ms;	/* in the current message */
+static unsigned lookups;
+
+static bool
+timed_lookup(void *ctx, const struct emf_memory_query *q,
+    struct emf_memory_answer *a)
+{
+	gint64 t0 = g_get_monotonic_time();
+	bool ok = real_memory->lookup(ctx, q, a);
+
+	lookup_ms += (double)(g_get_monotonic_time() - t0) / 1000.0;
+	lookups++;
+	return ok;
+}
 
 static int
 cmp_double(const void *a, const void *b)
@@ -56,7 +78,10 @@ main(int argc, char **argv)
 {
 	const char *conf = NULL, *backend = "sqlite", *conninfo = "";
 	long n = 10000;
-	bool pairs = false;
+	bool pairs = false, memory = false;
+	struct emf_memory timed = { timed_lookup, NULL };
+	double *lk, *rec;
+	size_t nlk = 0, nrec = 0, known = 0, unknown = 0;
 	struct emf_error err;
 	struct emf_cfg *cfg;
 	struct emf_engine *engine;
@@ -69,13 +94,14 @@ main(int argc, char **argv)
 	size_t nall = 0, nbare = 0, held = 0, resolved = 0, expired = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "c:n:b:C:p")) != -1) {
+	while ((c = getopt(argc, argv, "c:n:b:C:pm")) != -1) {
 		switch (c) {
 		case 'c': conf = optarg; break;
 		case 'n': n = strtol(optarg, NULL, 10); break;
 		case 'b': backend = optarg; break;
 		case 'C': conninfo = optarg; break;
 		case 'p': pairs = true; break;
+		case 'm': memory = true; break;
 		default:
 			fprintf(stderr, "usage: state-bench [-c CONF] [-n N] "
 			    "[-b BACKEND] [-C CONNINFO] [-p] DIR FILE...\n");
@@ -105,6 +131,7 @@ main(int argc, char **argv)
 	so.conninfo = conninfo;
 	so.max_total = 100000000;
 	so.max_per_sender = 100000000;
+	so.memory = memory;
 	if (strcmp(backend, "sqlite") == 0) {
 		g_mkdir_with_parents(argv[optind], 0700);
 		path = g_build_filename(argv[optind], "state.sqlite", NULL);
@@ -117,6 +144,10 @@ main(int argc, char **argv)
 	all = g_new(double, n);
 	bare = g_new(double, n);
 	scans = g_new(double, n);
+	lk = g_new(double, n);
+	rec = g_new(double, n);
+	real_memory = emf_state_memory(st);
+	timed.ctx = real_memory ? real_memory->ctx : NULL;
 	for (long k = 0; k < n; k++) {
 		guint fi = (guint)(k % files->len);
 		gsize len;
@@ -137,10 +168,30 @@ main(int argc, char **argv)
 		env.sender = sender;
 		env.rcpts = rcpts;
 		env.nrcpts = 1;
+		lookup_ms = 0;
+		lookups = 0;
 		t0 = g_get_monotonic_time();
-		if (emf_scan_message(engine, msg, len, &env, &r) != EMF_OK)
-			return 2;
+		{
+			struct emf_scan_opts o = { 0 };
+
+			o.memory = memory ? &timed : NULL;
+			if (emf_scan_message_opts(engine, msg, len, &env, &o,
+			    &r) != EMF_OK)
+				return 2;
+		}
 		t1 = g_get_monotonic_time();
+		if (memory && emf_state_memory_failed(st, &err)) {
+			fprintf(stderr, "state-bench: %s\n", err.msg);
+			return 2;
+		}
+		if (lookups > 0) {
+			lk[nlk++] = lookup_ms;
+			if (emf_report_has_symbol(r, "KNOWN_THREAD"))
+				known++;
+			if (emf_report_has_symbol(r,
+			    "REPLY_UNKNOWN_CORRESPONDENT"))
+				unknown++;
+		}
 		if (emf_state_correlate(st, engine, &r, msg, len, &env, "bench",
 		    "release_tagged", g_get_real_time() / G_USEC_PER_SEC, ev,
 		    &err) != EMF_OK) {
@@ -148,6 +199,22 @@ main(int argc, char **argv)
 			return 2;
 		}
 		t2 = g_get_monotonic_time();
+		if (memory && k % 2 == 1) {
+			unsigned nr;
+			gint64 t3 = g_get_monotonic_time();
+
+			if (emf_state_memory_record(st, r,
+			    g_get_real_time() / G_USEC_PER_SEC, &nr, &err) !=
+			    EMF_OK) {
+				fprintf(stderr, "state-bench: %s\n", err.msg);
+				return 2;
+			}
+			rec[nrec++] = (double)(g_get_monotonic_time() - t3) /
+			    1000.0;
+			t2 += g_get_monotonic_time() - t3;
+		}
+		/* the lookups ran inside the scan: state time, not scan */
+		t1 -= (gint64)(lookup_ms * 1000.0);
 		for (guint i = 0; i < ev->len; i++) {
 			struct emf_state_event *e = g_ptr_array_index(ev, i);
 
@@ -183,7 +250,19 @@ main(int argc, char **argv)
 
 		emf_state_count(st, -1, &rows, &err);
 		emf_state_count(st, EMF_STATE_WAITING, &waiting, &err);
-		printf("  rows %ld (waiting %ld)\n", rows, waiting);
+		if (memory) {
+		long mrows = 0;
+
+		emf_state_memory_count(st, NULL, &mrows, &err);
+		printf("  memory lookups (%zu msgs asked) median %.3f ms  p99 "
+		    "%.3f ms; KNOWN_THREAD %zu, REPLY_UNKNOWN_CORRESPONDENT %zu\n",
+		    nlk, pct(lk, nlk, 0.5), pct(lk, nlk, 0.99), known,
+		    unknown);
+		printf("  memory records (%zu outbound msgs) median %.3f ms  "
+		    "p99 %.3f ms; %ld rows in emf_sent\n", nrec,
+		    pct(rec, nrec, 0.5), pct(rec, nrec, 0.99), mrows);
+	}
+	printf("  rows %ld (waiting %ld)\n", rows, waiting);
 	}
 	emf_state_close(st);
 	if (path != NULL) {
@@ -205,6 +284,8 @@ main(int argc, char **argv)
 	g_free(all);
 	g_free(bare);
 	g_free(scans);
+	g_free(lk);
+	g_free(rec);
 	g_ptr_array_free(files, TRUE);
 	emf_engine_unref(engine);
 	emf_library_shutdown();

@@ -7,7 +7,12 @@
 # Postfix and milter, where its one-time token keeps it from being held
 # again) and delivered exactly once, also when the password mail comes a
 # second time. Run with the SQLite state, then with a private PostgreSQL
-# cluster (skipped, saying so, without Debian's postgresql). Needs root,
+# cluster (skipped, saying so, without Debian's postgresql). Then two
+# gateways on that PostgreSQL: a second private Postfix (its own
+# directory, ports and queue) with its own emofilter; the zip mail goes
+# through gateway A (held in A's hold queue), its password mail through
+# gateway B, and the held mail is re-injected at B and delivered exactly
+# once, also when a second password mail comes to A. Needs root,
 # Postfix, swaks, zip, 7z, python3; exit 77 (skip) otherwise. KEEP=1
 # keeps the directory.
 set -u
@@ -24,7 +29,14 @@ PF_DIR=$(mktemp -d /tmp/emf-state-e2e.XXXXXX)
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 PGD=
 PGBIN=
+B_DIR=
+B_EMF=
 cleanup() {
+	if [ -n "$B_DIR" ]; then
+		[ -n "$B_EMF" ] && kill -TERM "$B_EMF" 2>/dev/null &&
+		    wait "$B_EMF" 2>/dev/null
+		postfix -c "$B_DIR/etc" stop >/dev/null 2>&1
+	fi
 	pf_stop_all
 	if [ -n "$PGD" ] && [ -f "$PGD/data/postmaster.pid" ]; then
 		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGD/data" \
@@ -47,8 +59,8 @@ conf=$PF_DIR/emofilter.conf
 pf_start_sink || exit 1
 pf_start_postfix milter || exit 1
 
-send() {	# send FILE: the last SMTP reply code
-	swaks --timeout 60 --server "127.0.0.1:$SMTP_PORT" \
+send() {	# send FILE [PORT]: the last SMTP reply code
+	swaks --timeout 60 --server "127.0.0.1:${2:-$SMTP_PORT}" \
 	    --from sato@partner.example --to tanaka@corp.example \
 	    --data "@$1" > "$PF_DIR/swaks.out" 2>&1
 	sed -n 's/^<[~*-]* *\([2-5][0-9][0-9]\) .*/\1/p' "$PF_DIR/swaks.out" |
@@ -61,6 +73,27 @@ copies() {
 }
 settle() { pf_wait_queue_empty 30; sleep 2; pf_wait_queue_empty 30; }
 
+# gwconf FILE DIR SMTP-PORT MILTER-PORT STATE-SETTINGS: the emofilter of
+# one gateway. The shipped weights (not tests/milter/test-scores.conf,
+# which would quarantine a closed zip outright: such a mail waits for
+# nothing). Held mail is re-injected by SMTP into the gateway's Postfix.
+gwconf() {
+	cat > "$1" <<EOF
+quarantine = { dir = "$2/run/quarantine";
+  release_smtp = "127.0.0.1:$3"; };
+yara = { rules_dir = "$top_srcdir/rules"; };
+state = { enabled = true; $5 };
+milter = {
+  socket = "inet:$4@127.0.0.1";
+  user = "$EMF_USER";
+  pidfile = "$2/run/emofilter.pid";
+  spool_dir = "$2/run";
+  workers = 2;
+};
+EOF
+	chmod 644 "$1"
+}
+
 # run BACKEND STATE-SETTINGS: the case with one backend (new fixtures, so
 # new Message-IDs; counts relative to what is there already).
 run() {
@@ -69,23 +102,7 @@ run() {
 	python3 "$top_srcdir/tests/state-fixtures.py" "$fx" \
 	    "$top_srcdir/tests/data" || exit 1
 	chmod -R a+rX "$fx"
-	# The shipped weights (not tests/milter/test-scores.conf, which would
-	# quarantine a closed zip outright: such a mail waits for nothing).
-	# Held mail is re-injected by SMTP into the same Postfix.
-	cat > "$conf" <<EOF
-quarantine = { dir = "$PF_DIR/run/quarantine";
-  release_smtp = "127.0.0.1:$SMTP_PORT"; };
-yara = { rules_dir = "$top_srcdir/rules"; };
-state = { enabled = true; $2 };
-milter = {
-  socket = "inet:$MILTER_PORT@127.0.0.1";
-  user = "$EMF_USER";
-  pidfile = "$PF_DIR/run/emofilter.pid";
-  spool_dir = "$PF_DIR/run";
-  workers = 2;
-};
-EOF
-	chmod 644 "$conf"
+	gwconf "$conf" "$PF_DIR" "$SMTP_PORT" "$MILTER_PORT" "$2"
 	: > "$PF_DIR/emofilter.log"
 	pf_start_emofilter "$conf" || exit 1
 	held0=$(pf_held)
@@ -139,6 +156,76 @@ EOF
 	pf_stop_emofilter
 }
 
+# two_gateways STATE-SETTINGS: gateway A (the Postfix above) and gateway B
+# (a second private Postfix), each with its own emofilter, one state.
+two_gateways() {
+	fx=$PF_DIR/fx-2gw
+	python3 "$top_srcdir/tests/state-fixtures.py" "$fx" \
+	    "$top_srcdir/tests/data" || exit 1
+	chmod -R a+rX "$fx"
+	# gateway B: the postfix-lib.sh functions on B's directory and ports
+	# (the same smtp-sink behind both)
+	A_DIR=$PF_DIR A_SMTP=$SMTP_PORT A_MILTER=$MILTER_PORT
+	B_DIR=$PF_DIR/gwb
+	PF_DIR=$B_DIR
+	SMTP_PORT=$(pf_free_port)
+	MILTER_PORT=$(pf_free_port)
+	B_SMTP=$SMTP_PORT B_MILTER=$MILTER_PORT
+	pf_setup_dirs
+	gwconf "$B_DIR/emofilter.conf" "$B_DIR" "$B_SMTP" "$B_MILTER" "$1"
+	pf_start_emofilter "$B_DIR/emofilter.conf" || exit 1
+	B_EMF=$EMF_PID
+	EMF_PID=
+	pf_start_postfix milter || exit 1
+	PF_DIR=$A_DIR SMTP_PORT=$A_SMTP MILTER_PORT=$A_MILTER
+	gwconf "$conf" "$PF_DIR" "$SMTP_PORT" "$MILTER_PORT" "$1"
+	: > "$PF_DIR/emofilter.log"
+	pf_start_emofilter "$conf" || exit 1
+	held0=$(pf_held)
+	heldb=$(find "$B_DIR/queue/hold" -type f 2>/dev/null | wc -l)
+	settle_both() { settle; PF_DIR=$B_DIR pf_wait_queue_empty 30; sleep 1; }
+
+	ra=$(send "$fx/ham-c.eml" "$A_SMTP")
+	settle_both
+	rb=$(send "$fx/ham-c-pw.eml" "$B_SMTP")
+	settle_both
+	if [ "$ra" = 250 ] && [ "$rb" = 250 ] &&
+	    [ "$(pf_held)" -eq $((held0 + 1)) ] &&
+	    [ "$(find "$B_DIR/queue/hold" -type f | wc -l)" -eq "$heldb" ] &&
+	    grep -q 'held, waiting for its password' "$PF_DIR/emofilter.log" &&
+	    grep -q 'resolved by this message: release' "$B_DIR/emofilter.log" &&
+	    [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
+	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 1 ]; then
+		ok "two Postfix gateways, one PostgreSQL: held at A, its password mail at B delivers it"
+	else
+		bad "two gateways: A $ra, B $rb, A held $(pf_held) (was $held0), copies $(copies "$fx/ham-c.eml")"
+	fi
+	send "$fx/ham-c-pw.eml" "$A_SMTP" >/dev/null
+	settle_both
+	mid=$(sed -n 's/^Message-ID: *//Ip' "$fx/ham-c.eml" | head -1 | tr -d '\r')
+	got=$(grep -lF -- "$mid" "$PF_DIR/sink/"* 2>/dev/null | head -1)
+	nheld=$(cat "$PF_DIR/emofilter.log" "$B_DIR/emofilter.log" |
+	    grep -c 'held, waiting for its password')
+	if [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
+	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 2 ] &&
+	    [ -n "$got" ] && grep -q '^X-Emofilter-State: released' "$got" &&
+	    [ "$nheld" -eq 1 ]; then
+		ok "two gateways: exactly once (a second password mail at A delivers nothing more; the copy re-injected at B was not held again)"
+	else
+		bad "two gateways: once: copies $(copies "$fx/ham-c.eml"), held $nheld times"
+	fi
+	cat "$PF_DIR/emofilter.log" "$B_DIR/emofilter.log" >> "$PF_DIR/emofilter-all.log"
+	pf_stop_emofilter
+	kill -TERM "$B_EMF" 2>/dev/null && wait "$B_EMF" 2>/dev/null
+	B_EMF=
+	postfix -c "$B_DIR/etc" stop >/dev/null 2>&1
+	i=0	# postfix stop returns before the master has gone
+	while kill -0 "$(cat "$B_DIR/queue/pid/master.pid" 2>/dev/null)" \
+	    2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
+}
+
 run sqlite "path = \"$PF_DIR/run/state.sqlite\";"
 
 for d in /usr/lib/postgresql/*/bin; do
@@ -158,6 +245,8 @@ else
 	    > "$PF_DIR/pgctl.log" 2>&1 &&
 	    pg "$PGBIN/createdb" -h "$PGD" -U postgres emf; then
 		run postgresql "backend = \"postgresql\"; conninfo = \"host=$PGD port=5432 user=postgres dbname=emf\";"
+		pg "$PGBIN/createdb" -h "$PGD" -U postgres emf2 &&
+		    two_gateways "backend = \"postgresql\"; conninfo = \"host=$PGD port=5432 user=postgres dbname=emf2\";"
 	else
 		echo "# SKIP: PostgreSQL: the private cluster did not start"
 	fi

@@ -250,6 +250,15 @@ if [ "$r" = accept ] &&
     grep 'QMEM3: .*symbols=' "$work/log" | grep -q REPLY_UNKNOWN_CORRESPONDENT
 then ok "memory: an SMTP AUTH client's mail is recorded; the reply is KNOWN_THREAD, the forged one REPLY_UNKNOWN_CORRESPONDENT"
 else bad "memory in the milter: '$r' '$r2' '$r3'"; grep 'QMEM' "$work/log"; fi
+# a mail we released (emofilter-quarantine release, the state's own
+# re-injection) is not recorded, even from an outbound client
+{ printf 'X-Emofilter-Released: 2026-12-03T00:00:00Z by test\r\n'
+  cat "$work/fx/mem-out2.eml"; } > "$work/released.eml"
+r=$(EMF_AUTH=tanaka EMF_FROM=tanaka@corp.example mtsend "$work/released.eml" QMEM4)
+if [ "$r" = accept ] && grep -q 'QMEM4: .*result=' "$work/log" &&
+    ! grep -q 'QMEM4: state: memory: outbound' "$work/log"
+then ok "memory: a released mail from an outbound client is not recorded"
+else bad "memory: released mail recorded ($r)"; grep QMEM4 "$work/log"; fi
 
 # ---- the state unreachable: tempfail
 stop

@@ -9,12 +9,14 @@
  *               on one host (state_sqlite.c);
  *   postgresql  a server (state.conninfo), for several gateways sharing
  *               one state (state_pg.c).
- * Both hold the same table (emf_held, schema version 1, created on first
- * open): one row per held mail with its sender (envelope and From),
+ * Both hold the same tables (schema version 2, created on first open; a
+ * version 1 store gains emf_sent when opened): emf_held, one row per held
+ * mail with its sender (envelope and From),
  * recipients, Message-ID, subject, attachment names, archive hashes,
  * arrival time, state (waiting, resolved, expired), outcome, a history of
  * transitions, and the raw message (so any gateway can rescan it; emptied
- * once the row is no longer waiting).
+ * once the row is no longer waiting); emf_sent, the correspondence
+ * memory (below).
  *
  * Transitions are claimed atomically (UPDATE ... WHERE state = 'waiting'),
  * so a held mail is resolved or expired exactly once even when two
