@@ -5,6 +5,7 @@
 # socket under /tmp, stopped at the end; as root it runs as postgres).
 #
 #   tests/bench/state-bench.sh [N]      (default 10000)
+#   ONLY=memory tests/bench/state-bench.sh [N]   the memory runs only
 #
 # Two loads per backend: the whole emotet-dev set cycled to N messages
 # (each file a new sender: every PPAP mail with a separate password and
@@ -40,10 +41,13 @@ awk -F'\t' -v C="$corpus" '$3 == "ppap_separate_pw" { print C "/" $1; print C "/
     "$corpus/labels.tsv" > "$T/pairs"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 
+only=${ONLY:-}
+if [ "$only" != memory ]; then
 # shellcheck disable=SC2046
 "$bench" -c "$T/bench.conf" -n "$n" "$T/s1" $(cat "$T/all")
 # shellcheck disable=SC2046
 "$bench" -c "$T/bench.conf" -n "$n" -p "$T/s2" $(cat "$T/pairs")
+fi
 echo "with the correspondence memory:"
 # shellcheck disable=SC2046
 "$bench" -c "$T/bench.conf" -n "$n" -m "$T/s3" $(cat "$T/all")
@@ -81,12 +85,14 @@ size() {	# size DB [TABLE]
 	pg_as "$PGBIN/psql" -h "$PGD" -U postgres -d "$1" -Atc \
 	    "SELECT pg_size_pretty(pg_total_relation_size('${2:-emf_held}'))"
 }
+if [ "$only" != memory ]; then
 # shellcheck disable=SC2046
 "$bench" -c "$T/bench.conf" -n "$n" -b postgresql -C "$ci=b1" "$T/p1" $(cat "$T/all")
 echo "  store size (pg_total_relation_size emf_held, TOAST and indexes): $(size b1)"
 # shellcheck disable=SC2046
 "$bench" -c "$T/bench.conf" -n "$n" -b postgresql -C "$ci=b2" -p "$T/p2" $(cat "$T/pairs")
 echo "  store size (pg_total_relation_size emf_held, TOAST and indexes): $(size b2)"
+fi
 echo "with the correspondence memory:"
 # shellcheck disable=SC2046
 "$bench" -c "$T/bench.conf" -n "$n" -b postgresql -C "$ci=b3" -m "$T/p3" $(cat "$T/all")
