@@ -49,7 +49,8 @@ struct wmsg {
 	uint32_t msglen;	/* REQ: the message's bytes at the end of the
 				 * payload (no descriptor); REPLY: the blob
 				 * is the payload (no descriptor) */
-	int64_t scan_us;	/* REPLY: time in the worker, microseconds */
+	int64_t t_took, t_done;	/* REPLY: CLOCK_MONOTONIC us when the worker
+				 * took the request and when it replied */
 };
 
 struct slot {
@@ -579,7 +580,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
     size_t data_len, int msg_fd, const struct emf_envelope *env,
     long timeout_ms, struct emf_verdict *out)
 {
-	int64_t t0 = now_us(), t_sent = 0, t_ack = 0;
+	int64_t t0 = now_us(), t_sent = 0;
 	int64_t deadline = t0 / 1000 + timeout_ms;
 	char *pay = malloc(WPKT_MAX);
 	struct wmsg m;
@@ -677,7 +678,6 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 			pool->slots[idx].wpid = 0;
 		if (m.type == W_ACK && m.seq == seq) {
 			worker = m.pid;
-			t_ack = now_us();
 		} else if (m.type == W_DIED && worker != 0 && m.pid == worker) {
 			emf_log(EMF_LOG_WARNING,
 			    "%s: scanner pid %ld died (status %d)", qid,
@@ -711,10 +711,11 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 				out->released = m.held == 2;
 				out->pid = m.pid;
 				out->fail = EMF_FAIL_NONE;
-				out->us_scan = m.scan_us;
-				out->us_dispatch = t_ack > 0 ? t_ack - t_sent : 0;
-				out->us_return = now_us() - t_sent -
-				    out->us_dispatch - m.scan_us;
+				/* One clock for all processes: the
+				 * worker's own times. */
+				out->us_dispatch = m.t_took - t_sent;
+				out->us_scan = m.t_done - m.t_took;
+				out->us_return = now_us() - m.t_done;
 				rc = EMF_OK;
 			}
 			if (fd >= 0)
@@ -800,24 +801,25 @@ unpack_env(char *pay, size_t len, struct emf_envelope *env,
  * NULL.
  */
 static char *
-make_blob(const struct emf_report *r, size_t *n)
+make_blob(const struct emf_report *r, bool with_json, size_t *n)
 {
 	char *sum = emf_report_symbols_summary(r);
-	char *json = emf_report_json(r, false);
+	char *json = with_json ? emf_report_json(r, false) : NULL;
 	const char *id = emf_report_id(r);
 	const char *policy = emf_report_policy(r) ? emf_report_policy(r) : "";
 	char *b = NULL;
 
-	if (sum != NULL && json != NULL) {
+	if (sum != NULL && (json != NULL || !with_json)) {
 		size_t li = strlen(id) + 1, ls = strlen(sum) + 1,
-		    lp = strlen(policy) + 1, lj = strlen(json);
+		    lp = strlen(policy) + 1, lj = json != NULL ? strlen(json) : 0;
 
 		*n = li + ls + lp + lj;
 		if ((b = malloc(*n)) != NULL) {
 			memcpy(b, id, li);
 			memcpy(b + li, sum, ls);
 			memcpy(b + li + ls, policy, lp);
-			memcpy(b + li + ls + lp, json, lj);
+			if (lj > 0)
+				memcpy(b + li + ls + lp, json, lj);
 		}
 	}
 	emf_free(sum);
@@ -838,7 +840,6 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 	bool mapped = false;
 	char *blob = NULL;
 	int blobfd = -1;
-	int64_t t0 = now_us();
 
 	memset(&ack, 0, sizeof(ack));
 	ack.type = W_ACK;
@@ -851,6 +852,7 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 	rep.seq = m->seq;
 	rep.pid = ack.pid;
 	rep.rc = EMF_ERR_IO;
+	rep.t_took = now_us();
 	envlen = m->msglen <= m->paylen ? m->paylen - m->msglen : 0;
 	unpack_env(pay, envlen, &env, rcpts, 1024);
 	if (fd < 0 && m->msglen <= m->paylen) {
@@ -893,7 +895,14 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 		rep.action = emf_report_action(r);
 		rep.scan_ms = emf_report_scan_ms(r);
 		rep.limits_hit = emf_report_limits_hit(r);
-		if ((blob = make_blob(r, &bloblen)) == NULL)
+		/*
+		 * The full report is for the quarantine store only: a mail
+		 * that is quarantined, rejected (milter.quarantine_rejected)
+		 * or held for its password. Building it for every clean
+		 * mail cost more than the rest of the reply.
+		 */
+		if ((blob = make_blob(r, rep.action >= EMF_ACTION_QUARANTINE ||
+		    rep.held == 1, &bloblen)) == NULL)
 			rep.rc = EMF_ERR_NOMEM;
 	}
 	/* A report that fits goes in the packet, a larger one in a memfd. */
@@ -903,7 +912,7 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 		bloblen = 0;
 	}
 	rep.msglen = blob != NULL && blobfd < 0 ? (uint32_t)bloblen : 0;
-	rep.scan_us = now_us() - t0;
+	rep.t_done = now_us();
 	send_pkt(s, &rep, blobfd < 0 ? blob : NULL, rep.msglen, blobfd);
 	if (blobfd >= 0)
 		close(blobfd);

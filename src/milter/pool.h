@@ -89,7 +89,9 @@ struct emf_verdict {
 	char *id;
 	char *summary;		/* "NAME(score) ..." */
 	char *policy;		/* recipient policy that decided, "" if none */
-	char *json;		/* full report */
+	char *json;		/* full report; "" unless the verdict is
+				 * quarantine or reject, or held (what the
+				 * quarantine store needs) */
 	double score;
 	enum emf_action action;
 	long scan_ms;
