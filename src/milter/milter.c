@@ -51,12 +51,48 @@ now_us(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* A collecting step went well: no reply if the MTA agreed to that. */
+/*
+ * The MTA's socket of a connection, when it is TCP, else -1. libmilter
+ * does not export it; its context starts { pthread_t ctx_id; int ctx_sd;
+ * } in every libmilter since 8.12, and what is found there is used only
+ * if it is a connected TCP socket.
+ */
+static int
+ctx_tcp_socket(SMFICTX *ctx)
+{
+	const struct { pthread_t id; int sd; } *head = (const void *)ctx;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int type = 0, listening = 1;
+	socklen_t tl = sizeof(type), ll = sizeof(listening);
+	int sd = head->sd;
+
+	if (sd < 0 || getsockopt(sd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
+	    type != SOCK_STREAM ||
+	    getsockopt(sd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) != 0 ||
+	    listening || getpeername(sd, (struct sockaddr *)&ss, &sl) != 0 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+		return -1;
+	return sd;
+}
+
+/*
+ * A collecting step went well: no reply if the MTA agreed to that.
+ * Without our reply the MTA's next small packet waits (Nagle) for the
+ * ACK of this one, which TCP delays up to 40 ms: acknowledge at once.
+ */
 static sfsistat
 step_ok(const struct emf_conn *c, unsigned long bit)
 {
-	return c != NULL && (c->noreply & bit) != 0 ? SMFIS_NOREPLY :
-	    SMFIS_CONTINUE;
+	if (c == NULL || (c->noreply & bit) == 0)
+		return SMFIS_CONTINUE;
+	if (c->tcp_sd >= 0) {
+		int one = 1;
+
+		(void)setsockopt(c->tcp_sd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof(one));
+	}
+	return SMFIS_NOREPLY;
 }
 
 /*
@@ -68,7 +104,7 @@ step_fail(struct emf_conn *c, unsigned long bit)
 {
 	if (c != NULL && (c->noreply & bit) != 0) {
 		c->broken = true;
-		return SMFIS_NOREPLY;
+		return step_ok(c, bit);
 	}
 	return SMFIS_TEMPFAIL;
 }
@@ -244,6 +280,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		smfi_setpriv(ctx, c);
 	}
 	c->noreply = *pf1 & EMF_NOREPLY;
+	c->tcp_sd = c->noreply != 0 ? ctx_tcp_socket(ctx) : -1;
 	return SMFIS_CONTINUE;
 }
 
@@ -272,6 +309,7 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 
 	if (c == NULL) {
 		c = g_new0(struct emf_conn, 1);
+		c->tcp_sd = -1;
 		smfi_setpriv(ctx, c);
 	}
 	g_free(c->client_name);

@@ -79,6 +79,8 @@ struct emf_conn {
 	/* SMFIP_NR_* bits the MTA agreed to: those callbacks send no
 	 * reply (SMFIS_NOREPLY), so the MTA does not wait for one. */
 	unsigned long noreply;
+	int tcp_sd;			/* the MTA's TCP socket, -1 if unix
+					 * or unknown (TCP_QUICKACK) */
 	bool broken;			/* a no-reply callback failed: the
 					 * message is tempfailed at its end */
 	struct emf_msg *msg;
