@@ -6,7 +6,10 @@
 #   MESSAGE   the message sent (default: a generated one of 987 bytes with
 #             a small zip attachment, tests/milter/make-messages.sh tag.eml)
 # Environment: ROUNDS (default 5), SESSIONS (default 20), EMF_MILTER
-# (extra settings for the milter group, e.g. "workers = 4;").
+# (extra settings for the milter group, e.g. "workers = 4;"), EMF_BIN_OLD
+# (another emofilter binary, e.g. an older build: a third arm C with its
+# own instance and the same config, so a change is measured against what
+# it replaces in the same rounds).
 #
 # One private loopback Postfix (as tests/milter/e2e.sh, relaying to
 # smtp-sink) with two smtpd listeners: A without a milter, B with
@@ -37,8 +40,10 @@ done
 PF_DIR=$(mktemp -d /tmp/emf-bench.XXXXXX)
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 . "$top_srcdir/tests/bench/bench-lib.sh"
+OLD_PID=
 cleanup() {
 	bench_sampler_stop
+	[ -n "$OLD_PID" ] && { kill "$OLD_PID" 2>/dev/null; wait "$OLD_PID" 2>/dev/null; }
 	pf_stop_all
 	rm -rf "$PF_DIR"
 }
@@ -55,36 +60,63 @@ conf=$PF_DIR/emofilter.conf
 pf_write_emf_conf "$conf" "${EMF_MILTER:-}"
 pf_start_sink || exit 1
 pf_start_emofilter "$conf" || exit 1
-bench_postfix "A= B=inet:127.0.0.1:$MILTER_PORT" || exit 1
+arms_cf="A= B=inet:127.0.0.1:$MILTER_PORT"
+if [ -n "${EMF_BIN_OLD:-}" ]; then
+	oport=$(pf_free_port)
+	mkdir -p "$PF_DIR/run-old"
+	chown "$EMF_USER" "$PF_DIR/run-old"
+	chmod 700 "$PF_DIR/run-old"
+	sed -e "s/inet:$MILTER_PORT@/inet:$oport@/" \
+	    -e "s|$PF_DIR/run/emofilter.pid|$PF_DIR/run-old/emofilter.pid|" \
+	    "$conf" >"$PF_DIR/emofilter-old.conf"
+	chmod 644 "$PF_DIR/emofilter-old.conf"
+	"$EMF_BIN_OLD" -f -c "$PF_DIR/emofilter-old.conf" \
+	    >>"$PF_DIR/emofilter-old.log" 2>&1 &
+	OLD_PID=$!
+	pf_wait_port "$oport" || exit 1
+	arms_cf="$arms_cf C=inet:127.0.0.1:$oport"
+fi
+bench_postfix "$arms_cf" || exit 1
 sleep 2
 emf() { bench_tree "$EMF_PID"; }
+old() { bench_tree "$OLD_PID"; }
+pfx() { bench_tree "$(cat "$PF_DIR/queue/pid/master.pid" 2>/dev/null | tr -d ' ')"; }
 nproc_emf=$(emf | wc -l)
 echo "emofilter milter benchmark: $ROUNDS rounds x $N messages of" \
     "$(wc -c <"$msg") bytes per arm, $SESSIONS sessions, $(nproc) CPU(s)," \
     "emofilter processes: $nproc_emf (main, milter, $((nproc_emf - 2)) workers)"
 idle=$(bench_pss $(emf))
+[ -n "$OLD_PID" ] && echo "C ($EMF_BIN_OLD): $(old | wc -l) processes, PSS idle $(bench_pss $(old)) kB (per process:$(for p in $(old); do printf ' %s' "$(bench_pss "$p")"; done) kB)"
 echo "PSS idle: $idle kB (per process:$(for p in $(emf); do printf ' %s' "$(bench_pss "$p")"; done) kB)   load $(bench_load)"
 # warm-up: the first messages fault pages in, fill caches
-python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$PORT_B" \
-    "$PF_DIR/msg.lf" 200 "$SESSIONS" >/dev/null
+for a in B ${OLD_PID:+C}; do
+	eval "port=\$PORT_$a"
+	python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
+	    "$PF_DIR/msg.lf" 200 "$SESSIONS" >/dev/null
+done
 bench_settle
 bench_sampler_start "emf=$EMF_PID"
-cpu_emf=0
+cpu_emf=0 cpu_pfa=0 cpu_pfb=0 cpu_old=0
+rates_c= p50_c= p99_c= ratio_c= added50_c= added99_c=
 rates_a= rates_b= e2e_a= e2e_b= p50_a= p50_b= p99_a= p99_b= ratio= added50= added99=
 bad=0
 printf '%-5s %-9s %10s %10s %9s %9s %s\n' round arm "accept/s" "e2e/s" \
     "p50 ms" "p99 ms" "load"
 for r in $(seq 1 "$ROUNDS"); do
+	x0=$(bench_cpu $(pfx))
 	bench_run A "$N" "$SESSIONS"
+	x1=$(bench_cpu $(pfx))
+	cpu_pfa=$((cpu_pfa + x1 - x0))
 	a_rate=$B_RATE a_p50=$B_P50 a_p99=$B_P99
 	bad=$((bad + B_BAD))
 	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "Postfix" "$B_RATE" \
 	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
 	rates_a="$rates_a $B_RATE" e2e_a="$e2e_a $B_E2E" p50_a="$p50_a $B_P50" p99_a="$p99_a $B_P99"
-	c0=$(bench_cpu $(emf))
+	c0=$(bench_cpu $(emf)) x0=$(bench_cpu $(pfx))
 	bench_run B "$N" "$SESSIONS"
-	c1=$(bench_cpu $(emf))
+	c1=$(bench_cpu $(emf)) x1=$(bench_cpu $(pfx))
 	cpu_emf=$((cpu_emf + c1 - c0))
+	cpu_pfb=$((cpu_pfb + x1 - x0))
 	bad=$((bad + B_BAD))
 	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+emofilter" "$B_RATE" \
 	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
@@ -92,6 +124,18 @@ for r in $(seq 1 "$ROUNDS"); do
 	ratio="$ratio $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
 	added50="$added50 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
 	added99="$added99 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
+	[ -n "$OLD_PID" ] || continue
+	c0=$(bench_cpu $(old))
+	bench_run C "$N" "$SESSIONS"
+	c1=$(bench_cpu $(old))
+	cpu_old=$((cpu_old + c1 - c0))
+	bad=$((bad + B_BAD))
+	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+C (old)" "$B_RATE" \
+	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	rates_c="$rates_c $B_RATE" p50_c="$p50_c $B_P50" p99_c="$p99_c $B_P99"
+	ratio_c="$ratio_c $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
+	added50_c="$added50_c $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
+	added99_c="$added99_c $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
 done
 bench_sampler_stop
 sleep 2
@@ -107,7 +151,14 @@ printf '  %-22s accept %7s msg/s  e2e %7s msg/s  p50 %6s ms  p99 %6s ms\n' \
     "$(bench_median $p50_b)" "$(bench_median $p99_b)"
 echo "throughput with emofilter / without, same round: median $(bench_median $ratio) (rounds:$ratio)"
 echo "added latency, same round: median $(bench_median $added50) ms (rounds:$added50), p99 $(bench_median $added99) ms (rounds:$added99)"
-python3 -c "print('emofilter CPU: %.2f s per 1,000 messages (%d messages in the B arms)' % ($cpu_emf / $BENCH_HZ / ($ROUNDS * 2 * $N) * 1000, $ROUNDS * 2 * $N))"
+python3 -c "
+k = 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)
+print('CPU s per 1,000 messages: emofilter %.2f; Postfix (master and its children, sink not counted) %.2f alone, %.2f with emofilter (%d messages per arm)' % ($cpu_emf * k, $cpu_pfa * k, $cpu_pfb * k, $ROUNDS * 2 * $N))"
+if [ -n "$OLD_PID" ]; then
+	echo "C ($EMF_BIN_OLD): accept $(bench_median $rates_c) msg/s, / Postfix alone $(bench_median $ratio_c) (rounds:$ratio_c), added latency median $(bench_median $added50_c) ms (rounds:$added50_c), p99 $(bench_median $added99_c) ms"
+	python3 -c "print('C CPU: %.2f s per 1,000 messages' % ($cpu_old * 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)))"
+	echo "C PSS idle after the load: $(bench_pss $(old)) kB"
+fi
 echo "emofilter PSS: idle $idle kB, peak $(cat "$PF_DIR/peak.emf") kB, idle after the load $after kB"
 echo "messages scanned by emofilter: $scanned; not accepted or not delivered: $bad"
 echo "load average at the end: $(bench_load)"
