@@ -739,8 +739,8 @@ reload(const char *conf, struct emf_engine **engine, struct emf_pool *pool,
 		    "configuration: %s", err.msg);
 		return;
 	}
-	if ((unsigned)emf_cfg_int(emf_engine_cfg(ne), "milter.workers") !=
-	    emf_pool_size(pool))
+	if (emf_pool_auto_workers(emf_cfg_int(emf_engine_cfg(ne),
+	    "milter.workers")) != emf_pool_size(pool))
 		emf_log(EMF_LOG_WARNING, "reload: milter.workers changes "
 		    "need a restart");
 	emf_engine_unref(*engine);
@@ -771,7 +771,13 @@ serve(const struct opts *o, struct emf_engine *engine)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	pool = emf_pool_new((unsigned)emf_cfg_int(cfg, "milter.workers"));
+	{
+		unsigned nw = emf_pool_auto_workers(emf_cfg_int(cfg,
+		    "milter.workers"));
+
+		pool = emf_pool_new(nw, emf_pool_auto_queue(emf_cfg_int(cfg,
+		    "milter.queue"), nw));
+	}
 	if (pool == NULL) {
 		emf_log(EMF_LOG_ERR, "worker pool: %s", strerror(errno));
 		return 1;
@@ -952,9 +958,11 @@ main(int argc, char **argv)
 		pidfile_release();
 		return 1;
 	}
-	emf_log(EMF_LOG_INFO, "emofilter %s listening on %s (%s), %lld "
-	    "workers", PACKAGE_VERSION, o.sock, conf_name(o.conf),
-	    emf_cfg_int(cfg, "milter.workers"));
+	emf_log(EMF_LOG_INFO, "emofilter %s listening on %s (%s), %u "
+	    "workers, queue %u", PACKAGE_VERSION, o.sock, conf_name(o.conf),
+	    emf_pool_auto_workers(emf_cfg_int(cfg, "milter.workers")),
+	    emf_pool_auto_queue(emf_cfg_int(cfg, "milter.queue"),
+	    emf_pool_auto_workers(emf_cfg_int(cfg, "milter.workers"))));
 	rc = serve(&o, engine);
 	pidfile_release();
 	free(pidfile);

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <glib.h>
 #include <libmilter/mfapi.h>
@@ -70,10 +71,18 @@ struct emf_msg {
 	struct emf_strip strip[EMF_MAX_STRIP];
 	int nstrip;
 	bool strip_overflow;
+	int64_t t_start;		/* MAIL FROM, CLOCK_MONOTONIC us */
 };
 
 struct emf_conn {
 	char *client_ip, *client_name, *helo;
+	/* SMFIP_NR_* bits the MTA agreed to: those callbacks send no
+	 * reply (SMFIS_NOREPLY), so the MTA does not wait for one. */
+	unsigned long noreply;
+	int tcp_sd;			/* the MTA's TCP socket, -1 if unix
+					 * or unknown (TCP_QUICKACK) */
+	bool broken;			/* a no-reply callback failed: the
+					 * message is tempfailed at its end */
 	struct emf_msg *msg;
 	struct emf_mconf *mc;		/* taken at MAIL FROM */
 };

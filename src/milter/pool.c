@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -28,6 +29,7 @@
 
 #define WMAGIC 0x456d6657u	/* "EmfW" */
 #define WPKT_MAX 65536		/* largest packet we send or accept */
+#define BIG_MESSAGE (1u << 20)	/* after a scan this large, malloc_trim */
 #define HOOK_MARK "emf-test-sleep"
 
 /* W_STARTED and W_DIED come from the main process (on the worker's end
@@ -44,6 +46,11 @@ struct wmsg {
 	uint32_t paylen;
 	int32_t held;		/* REPLY: 1 waits for its password, 2 one we
 				 * released (state) */
+	uint32_t msglen;	/* REQ: the message's bytes at the end of the
+				 * payload (no descriptor); REPLY: the blob
+				 * is the payload (no descriptor) */
+	int64_t t_took, t_done;	/* REPLY: CLOCK_MONOTONIC us when the worker
+				 * took the request and when it replied */
 };
 
 struct slot {
@@ -60,6 +67,8 @@ struct emf_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	uint64_t seq;
+	unsigned queue_max;	/* threads that may wait for a slot */
+	unsigned waiting;	/* threads waiting for a slot now */
 };
 
 static bool test_hooks;
@@ -72,21 +81,51 @@ emf_pool_set_test_hooks(bool on)
 }
 
 static int64_t
-now_ms(void)
+now_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+now_ms(void)
+{
+	return now_us() / 1000;
+}
+
+unsigned
+emf_pool_auto_workers(long configured)
+{
+	long n;
+
+	if (configured > 0)
+		return (unsigned)configured;
+	/* One scan per CPU: more only adds context switches and memory. */
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		n = 1;
+	return n > 64 ? 64 : (unsigned)n;
+}
+
+unsigned
+emf_pool_auto_queue(long configured, unsigned workers)
+{
+	if (configured > 0)
+		return (unsigned)configured;
+	/* Well above Postfix's default smtpd process limit (100). */
+	return workers * 32 > 128 ? workers * 32 : 128;
 }
 
 /* ---- packets ------------------------------------------------------------ */
 
-/* Send one packet, with an optional descriptor. */
+/* Send one packet (pay, then pay2), with an optional descriptor. */
 static bool
-send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen, int fd)
+send_pkt2(int s, const struct wmsg *m, const void *pay, size_t paylen,
+    const void *pay2, size_t paylen2, int fd)
 {
-	struct iovec iov[2];
+	struct iovec iov[3];
 	struct msghdr mh;
 	union {
 		struct cmsghdr h;
@@ -96,14 +135,16 @@ send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen, int fd)
 	ssize_t n;
 
 	hdr.magic = WMAGIC;
-	hdr.paylen = (uint32_t)paylen;
+	hdr.paylen = (uint32_t)(paylen + paylen2);
 	iov[0].iov_base = &hdr;
 	iov[0].iov_len = sizeof(hdr);
 	iov[1].iov_base = (void *)pay;
 	iov[1].iov_len = paylen;
+	iov[2].iov_base = (void *)pay2;
+	iov[2].iov_len = paylen2;
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
-	mh.msg_iovlen = paylen > 0 ? 2 : 1;
+	mh.msg_iovlen = paylen2 > 0 ? 3 : paylen > 0 ? 2 : 1;
 	if (fd >= 0) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
@@ -116,7 +157,13 @@ send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen, int fd)
 	do
 		n = sendmsg(s, &mh, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)(sizeof(hdr) + paylen);
+	return n == (ssize_t)(sizeof(hdr) + paylen + paylen2);
+}
+
+static bool
+send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen, int fd)
+{
+	return send_pkt2(s, m, pay, paylen, NULL, 0, fd);
 }
 
 /*
@@ -177,7 +224,7 @@ recv_pkt(int s, struct wmsg *m, char *pay, int *fd)
 /* ---- main process ---------------------------------------------------- */
 
 struct emf_pool *
-emf_pool_new(unsigned n)
+emf_pool_new(unsigned n, unsigned queue_max)
 {
 	struct emf_pool *pool = calloc(1, sizeof(*pool));
 
@@ -187,8 +234,17 @@ emf_pool_new(unsigned n)
 		return NULL;
 	}
 	pool->n = n;
+	pool->queue_max = queue_max;
 	pthread_mutex_init(&pool->lock, NULL);
-	pthread_cond_init(&pool->freed, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* Deadlines are CLOCK_MONOTONIC (wall clock steps). */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&pool->freed, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	for (unsigned i = 0; i < n; i++) {
 		int sv[2];
 
@@ -399,13 +455,28 @@ blob_field(const char *p, size_t n, size_t *off)
 	return strndup(p + *off - a - 1, a);
 }
 
-/* Read the reply blob "id\0summary\0policy\0json" from a descriptor. */
+/* Split the reply blob "id\0summary\0policy\0json" into v. */
+static bool
+parse_blob(const char *p, size_t n, struct emf_verdict *v)
+{
+	size_t off = 0;
+
+	v->id = blob_field(p, n, &off);
+	v->summary = v->id != NULL ? blob_field(p, n, &off) : NULL;
+	v->policy = v->summary != NULL ? blob_field(p, n, &off) : NULL;
+	if (v->policy != NULL)
+		v->json = strndup(p + off, n - off);
+	return v->json != NULL;
+}
+
+/* The reply blob from a descriptor (a report larger than a packet). */
 static bool
 read_blob(int fd, struct emf_verdict *v)
 {
 	struct stat st;
 	char *p;
-	size_t n, off = 0;
+	size_t n;
+	bool ok;
 
 	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
 	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
@@ -414,21 +485,60 @@ read_blob(int fd, struct emf_verdict *v)
 	p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)
 		return false;
-	v->id = blob_field(p, n, &off);
-	v->summary = v->id != NULL ? blob_field(p, n, &off) : NULL;
-	v->policy = v->summary != NULL ? blob_field(p, n, &off) : NULL;
-	if (v->policy != NULL)
-		v->json = strndup(p + off, n - off);
+	ok = parse_blob(p, n, v);
 	munmap(p, n);
-	return v->json != NULL;
+	return ok;
 }
 
+static bool
+write_all(int fd, const void *p, size_t len)
+{
+	const uint8_t *b = p;
+
+	while (len > 0) {
+		ssize_t n = write(fd, b, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		b += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
+/* A memfd holding len bytes of p (a message too large for a packet). */
 static int
-take_slot(struct emf_pool *pool, int64_t deadline)
+memfd_of(const void *p, size_t len)
+{
+	int fd = memfd_create("emf-msg", MFD_CLOEXEC);
+
+	if (fd >= 0 && !write_all(fd, p, len)) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * A free slot, waiting (woken by give_slot(), no polling) until the
+ * deadline; -1 when none came, or at once when queue_max threads are
+ * already waiting (*full set): a backlog that could not be scanned in
+ * time anyway is turned away now rather than held until its deadline.
+ */
+static int
+take_slot(struct emf_pool *pool, int64_t deadline, bool *full)
 {
 	int idx = -1;
-	struct timespec ts;
+	bool waited = false;
+	struct timespec ts = { (time_t)(deadline / 1000),
+		(long)(deadline % 1000) * 1000000 };
 
+	*full = false;
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
 		for (unsigned i = 0; i < pool->n; i++)
@@ -438,10 +548,18 @@ take_slot(struct emf_pool *pool, int64_t deadline)
 			}
 		if (idx >= 0 || now_ms() >= deadline)
 			break;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
+		if (!waited) {
+			if (pool->waiting >= pool->queue_max) {
+				*full = true;
+				break;
+			}
+			pool->waiting++;
+			waited = true;
+		}
 		pthread_cond_timedwait(&pool->freed, &pool->lock, &ts);
 	}
+	if (waited)
+		pool->waiting--;
 	if (idx >= 0)
 		pool->slots[idx].busy = true;
 	pthread_mutex_unlock(&pool->lock);
@@ -458,10 +576,12 @@ give_slot(struct emf_pool *pool, int idx)
 }
 
 enum emf_rc
-emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
-    const struct emf_envelope *env, long timeout_ms, struct emf_verdict *out)
+emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
+    size_t data_len, int msg_fd, const struct emf_envelope *env,
+    long timeout_ms, struct emf_verdict *out)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t t0 = now_us(), t_sent = 0;
+	int64_t deadline = t0 / 1000 + timeout_ms;
 	char *pay = malloc(WPKT_MAX);
 	struct wmsg m;
 	pid_t worker = 0;
@@ -469,34 +589,65 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 	uint64_t seq;
 	int idx, s;
 	size_t len;
+	bool full;
+	int own_fd = -1;
 
 	memset(out, 0, sizeof(*out));
 	out->fail = EMF_FAIL_SCAN_ERROR;
 	if (pay == NULL)
 		return EMF_ERR_NOMEM;
-	if ((idx = take_slot(pool, deadline)) < 0) {
-		emf_log(EMF_LOG_WARNING, "%s: overload: no scanner free within "
-		    "%ld ms", qid, timeout_ms);
+	memset(&m, 0, sizeof(m));
+	m.type = W_REQ;
+	m.deadline_ms = deadline;
+	len = pack_env(pay, env, qid);
+	/*
+	 * A message that fits in the packet goes in it: one copy through
+	 * the socket, no descriptor to make, map and close on either side.
+	 * A larger one goes as its descriptor (the spool file, or a memfd
+	 * made here, before a worker is taken).
+	 */
+	if (data != NULL && data_len <= WPKT_MAX - len) {
+		m.msglen = (uint32_t)data_len;
+		msg_fd = -1;
+	} else {
+		if (msg_fd < 0 && (msg_fd = own_fd = memfd_of(data,
+		    data_len)) < 0) {
+			emf_log(EMF_LOG_ERR, "%s: memfd: %s", qid,
+			    strerror(errno));
+			free(pay);
+			out->fail = EMF_FAIL_STORE;
+			return EMF_ERR_IO;
+		}
+		data_len = 0;
+	}
+	if ((idx = take_slot(pool, deadline, &full)) < 0) {
+		if (full)
+			emf_log(EMF_LOG_WARNING, "%s: overload: %u messages "
+			    "already wait for a scanner (milter.queue)", qid,
+			    pool->queue_max);
+		else
+			emf_log(EMF_LOG_WARNING, "%s: overload: no scanner "
+			    "free within %ld ms", qid, timeout_ms);
+		if (own_fd >= 0)
+			close(own_fd);
 		free(pay);
 		out->fail = EMF_FAIL_OVERLOAD;
 		return EMF_ERR_TIMEOUT;
 	}
+	out->us_queue = now_us() - t0;
 	s = pool->slots[idx].mfd;
 	pthread_mutex_lock(&pool->lock);
 	seq = ++pool->seq;
 	pthread_mutex_unlock(&pool->lock);
-	memset(&m, 0, sizeof(m));
-	m.type = W_REQ;
 	m.seq = seq;
-	m.deadline_ms = deadline;
-	len = pack_env(pay, env, qid);
-	if (!send_pkt(s, &m, pay, len, msg_fd)) {
+	if (!send_pkt2(s, &m, pay, len, data, data_len, msg_fd)) {
 		emf_log(EMF_LOG_ERR, "%s: worker slot %d: send: %s", qid, idx,
 		    strerror(errno));
 		rc = EMF_ERR_INTERNAL;
 		out->fail = EMF_FAIL_CRASH;
 		goto out;
 	}
+	t_sent = now_us();
 	for (;;) {
 		struct pollfd pfd = { s, POLLIN, 0 };
 		int64_t left = deadline - now_ms();
@@ -504,7 +655,9 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 
 		if (left <= 0)
 			break;
-		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		/* Woken by the worker's packets or the main process's
+		 * notice of its death; the timeout is only the deadline. */
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r <= 0)
@@ -533,7 +686,16 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 			out->fail = EMF_FAIL_CRASH;
 			goto out;
 		} else if (m.type == W_REPLY && m.seq == seq) {
-			if (m.rc != EMF_OK || fd < 0 || !read_blob(fd, out)) {
+			bool got;
+
+			if (m.rc != EMF_OK)
+				got = false;
+			else if (fd >= 0)
+				got = read_blob(fd, out);
+			else
+				got = m.msglen > 0 && m.msglen == m.paylen &&
+				    parse_blob(pay, m.paylen, out);
+			if (!got) {
 				emf_log(EMF_LOG_ERR, "%s: scanner error: %s",
 				    qid, emf_rc_str((enum emf_rc)m.rc));
 				rc = m.rc != EMF_OK ? (enum emf_rc)m.rc :
@@ -549,6 +711,11 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 				out->released = m.held == 2;
 				out->pid = m.pid;
 				out->fail = EMF_FAIL_NONE;
+				/* One clock for all processes: the
+				 * worker's own times. */
+				out->us_dispatch = m.t_took - t_sent;
+				out->us_scan = m.t_done - m.t_took;
+				out->us_return = now_us() - m.t_done;
 				rc = EMF_OK;
 			}
 			if (fd >= 0)
@@ -582,6 +749,8 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
 	}
 out:
 	give_slot(pool, idx);
+	if (own_fd >= 0)
+		close(own_fd);
 	free(pay);
 	return rc;
 }
@@ -627,34 +796,35 @@ unpack_env(char *pay, size_t len, struct emf_envelope *env,
 	env->rcpts = rcpts;
 }
 
-/* The reply blob "id\0summary\0policy\0json" in a memfd: fd or -1. */
-static int
-make_blob(const struct emf_report *r)
+/*
+ * The reply blob "id\0summary\0policy\0json" (malloc'ed, *n bytes), or
+ * NULL.
+ */
+static char *
+make_blob(const struct emf_report *r, bool with_json, size_t *n)
 {
 	char *sum = emf_report_symbols_summary(r);
-	char *json = emf_report_json(r, false);
+	char *json = with_json ? emf_report_json(r, false) : NULL;
 	const char *id = emf_report_id(r);
 	const char *policy = emf_report_policy(r) ? emf_report_policy(r) : "";
-	int fd = memfd_create("emf-report", MFD_CLOEXEC);
-	bool ok = fd >= 0 && sum != NULL && json != NULL;
+	char *b = NULL;
 
-	if (ok) {
-		FILE *f = fdopen(dup(fd), "w");
+	if (sum != NULL && (json != NULL || !with_json)) {
+		size_t li = strlen(id) + 1, ls = strlen(sum) + 1,
+		    lp = strlen(policy) + 1, lj = json != NULL ? strlen(json) : 0;
 
-		ok = f != NULL && fwrite(id, strlen(id) + 1, 1, f) == 1 &&
-		    fwrite(sum, strlen(sum) + 1, 1, f) == 1 &&
-		    fwrite(policy, strlen(policy) + 1, 1, f) == 1 &&
-		    fwrite(json, strlen(json), 1, f) == 1;
-		if (f != NULL && fclose(f) != 0)
-			ok = false;
+		*n = li + ls + lp + lj;
+		if ((b = malloc(*n)) != NULL) {
+			memcpy(b, id, li);
+			memcpy(b + li, sum, ls);
+			memcpy(b + li + ls, policy, lp);
+			if (lj > 0)
+				memcpy(b + li + ls + lp, json, lj);
+		}
 	}
 	emf_free(sum);
 	emf_free(json);
-	if (!ok && fd >= 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
+	return b;
 }
 
 static void
@@ -665,9 +835,11 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 	struct emf_report *r = NULL;
 	struct wmsg ack, rep;
 	struct stat st;
-	void *msg = NULL;
-	size_t len = 0;
-	int blob = -1;
+	const void *msg = NULL;
+	size_t len = 0, envlen, bloblen = 0;
+	bool mapped = false;
+	char *blob = NULL;
+	int blobfd = -1;
 
 	memset(&ack, 0, sizeof(ack));
 	ack.type = W_ACK;
@@ -680,20 +852,33 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 	rep.seq = m->seq;
 	rep.pid = ack.pid;
 	rep.rc = EMF_ERR_IO;
-	unpack_env(pay, m->paylen, &env, rcpts, 1024);
-	if (fd >= 0 && fstat(fd, &st) == 0) {
+	rep.t_took = now_us();
+	envlen = m->msglen <= m->paylen ? m->paylen - m->msglen : 0;
+	unpack_env(pay, envlen, &env, rcpts, 1024);
+	if (fd < 0 && m->msglen <= m->paylen) {
+		/* In the packet, after the envelope. */
+		msg = pay + envlen;
+		len = m->msglen;
+	} else if (fd >= 0 && fstat(fd, &st) == 0) {
 		len = (size_t)st.st_size;
 		msg = len > 0 ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0) :
 		    (void *)"";
 		if (msg == MAP_FAILED)
 			msg = NULL;
+		mapped = msg != NULL && len > 0;
 	}
 	if (msg != NULL) {
 		if (test_hooks && memmem(msg, len < 8192 ? len : 8192,
 		    HOOK_MARK, strlen(HOOK_MARK)) != NULL) {
+			sigset_t none, old;
+
 			emf_log(EMF_LOG_NOTICE,
 			    "test hook: scanner pid %ld sleeping", (long)getpid());
+			/* SIGTERM still ends the sleep, as it would a wait. */
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, &old);
 			sleep(3600);
+			sigprocmask(SIG_SETMASK, &old, NULL);
 		}
 		rep.rc = emf_mscan(engine, msg, len, &env, &r);
 		if (rep.rc == EMF_OK && emf_cfg_bool(emf_engine_cfg(engine),
@@ -710,21 +895,41 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 		rep.action = emf_report_action(r);
 		rep.scan_ms = emf_report_scan_ms(r);
 		rep.limits_hit = emf_report_limits_hit(r);
-		if ((blob = make_blob(r)) < 0)
+		/*
+		 * The full report is for the quarantine store only: a mail
+		 * that is quarantined, rejected (milter.quarantine_rejected)
+		 * or held for its password. Building it for every clean
+		 * mail cost more than the rest of the reply.
+		 */
+		if ((blob = make_blob(r, rep.action >= EMF_ACTION_QUARANTINE ||
+		    rep.held == 1, &bloblen)) == NULL)
 			rep.rc = EMF_ERR_NOMEM;
 	}
-	send_pkt(s, &rep, NULL, 0, blob);
-	if (blob >= 0)
-		close(blob);
+	/* A report that fits goes in the packet, a larger one in a memfd. */
+	if (blob != NULL && bloblen > WPKT_MAX) {
+		if ((blobfd = memfd_of(blob, bloblen)) < 0)
+			rep.rc = EMF_ERR_NOMEM;
+		bloblen = 0;
+	}
+	rep.msglen = blob != NULL && blobfd < 0 ? (uint32_t)bloblen : 0;
+	rep.t_done = now_us();
+	send_pkt(s, &rep, blobfd < 0 ? blob : NULL, rep.msglen, blobfd);
+	if (blobfd >= 0)
+		close(blobfd);
+	free(blob);
 	emf_report_free(r);
-	if (msg != NULL && len > 0)
-		munmap(msg, len);
+	if (mapped)
+		munmap((void *)msg, len);
+	/* Give a large message's memory back, so an idle worker is small. */
+	if (len >= BIG_MESSAGE)
+		malloc_trim(0);
 }
 
 static void
 worker_main(int s, struct emf_engine *engine)
 {
 	struct sigaction sa;
+	sigset_t waitmask;
 	char *pay = malloc(WPKT_MAX);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the daemon */
@@ -737,18 +942,25 @@ worker_main(int s, struct emf_engine *engine)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGINT, &sa, NULL);	/* ^C in -f mode: the parent drains */
 	sigaction(SIGPIPE, &sa, NULL);
+	/*
+	 * SIGTERM is blocked except inside ppoll(), so it either arrives
+	 * while we wait (ppoll returns EINTR) or is seen at the next wait:
+	 * an idle worker sleeps until a request or SIGTERM, no timeout.
+	 */
+	sigemptyset(&waitmask);
 	{
-		sigset_t none;
+		sigset_t term;
 
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		sigprocmask(SIG_SETMASK, &term, NULL);
 	}
 	while (pay != NULL && !worker_stop) {
 		struct pollfd pfd = { s, POLLIN, 0 };
 		struct wmsg m;
 		int fd, r;
 
-		if (poll(&pfd, 1, 1000) <= 0)
+		if (ppoll(&pfd, 1, NULL, &waitmask) <= 0)
 			continue;
 		r = recv_pkt(s, &m, pay, &fd);
 		if (r < 0 && errno != EINTR && errno != EAGAIN)

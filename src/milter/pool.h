@@ -11,9 +11,12 @@
  * of a crash at once.
  *
  * Protocol (one packet each, never split): REQ {seq, deadline} + envelope
- * strings + the message as a descriptor (SCM_RIGHTS); ACK {seq, pid} when
- * a worker takes it; REPLY {seq, pid, score, action, ...} + a descriptor
- * holding "id\0summary\0json"; DIED {pid, status} from the main process.
+ * strings + the message itself when it fits in the packet (64 KiB), else
+ * as a descriptor (SCM_RIGHTS: a memfd, or the spool file); ACK {seq,
+ * pid} when a worker takes it; REPLY {seq, pid, score, action, ...} +
+ * "id\0summary\0policy\0json" in the packet, or as a memfd when larger;
+ * DIED {pid, status} from the main process. Every wait is on a socket or
+ * a condition variable with the message's deadline as its only timeout.
  * Stale packets (a killed worker's late reply, a crash notice for another
  * worker) are recognised by seq and pid and dropped.
  *
@@ -28,6 +31,8 @@
 #include <sys/types.h>
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "emf.h"
 
@@ -35,8 +40,16 @@ struct emf_pool;
 
 /* ---- main process side ------------------------------------------------ */
 
-/* n slots with their socketpairs; no worker yet. NULL on failure. */
-struct emf_pool *emf_pool_new(unsigned n);
+/*
+ * n slots with their socketpairs; no worker yet. At most queue_max
+ * milter threads wait for a free slot; more are turned away at once
+ * (overload). NULL on failure.
+ */
+struct emf_pool *emf_pool_new(unsigned n, unsigned queue_max);
+/* milter.workers as configured, 0 = one per online CPU (at most 64). */
+unsigned emf_pool_auto_workers(long configured);
+/* milter.queue as configured, 0 = 32 per worker, at least 128. */
+unsigned emf_pool_auto_queue(long configured, unsigned workers);
 void emf_pool_free(struct emf_pool *pool);
 unsigned emf_pool_size(const struct emf_pool *pool);
 
@@ -76,7 +89,9 @@ struct emf_verdict {
 	char *id;
 	char *summary;		/* "NAME(score) ..." */
 	char *policy;		/* recipient policy that decided, "" if none */
-	char *json;		/* full report */
+	char *json;		/* full report; "" unless the verdict is
+				 * quarantine or reject, or held (what the
+				 * quarantine store needs) */
 	double score;
 	enum emf_action action;
 	long scan_ms;
@@ -85,19 +100,27 @@ struct emf_verdict {
 	bool released;		/* a held mail a worker re-injected */
 	pid_t pid;		/* worker that did it */
 	enum emf_fail fail;	/* set when emf_pool_scan() fails */
+	/* Where the time went, microseconds (EMOFILTER_TIMING=1 logs it):
+	 * waiting for a free worker, request sent until the worker took it,
+	 * in the worker (scan and report), and the rest of the exchange. */
+	int64_t us_queue, us_dispatch, us_scan, us_return;
 };
 
 void emf_verdict_clear(struct emf_verdict *v);
 
 /*
- * Scan the message behind msg_fd in a worker, waiting at most timeout_ms
- * (including the wait for a free worker). EMF_OK with *out filled;
+ * Scan the message (data, len bytes; or, when data is NULL, the one
+ * behind msg_fd) in a worker, waiting at most timeout_ms (including the
+ * wait for a free worker). A message that fits in one packet with its
+ * envelope is sent in it; a larger one as msg_fd, or, when msg_fd is -1,
+ * as a memfd made from data. EMF_OK with *out filled;
  * EMF_ERR_TIMEOUT when the deadline passed (the worker, if any, was
  * killed); EMF_ERR_INTERNAL when the worker died or the scan failed
  * inside; errno-style detail is logged, prefixed with qid. On failure
  * out->fail says which case it was (timeout, crash, overload, error).
  */
-enum emf_rc emf_pool_scan(struct emf_pool *pool, const char *qid, int msg_fd,
+enum emf_rc emf_pool_scan(struct emf_pool *pool, const char *qid,
+    const uint8_t *data, size_t len, int msg_fd,
     const struct emf_envelope *env, long timeout_ms, struct emf_verdict *out);
 
 /* ---- worker ------------------------------------------------------------ */

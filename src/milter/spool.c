@@ -23,8 +23,9 @@ struct emf_spool {
 	uint64_t offered;	/* bytes offered, kept or not */
 	int fd;			/* temp file or memfd, -1 if none */
 	bool on_disk;
-	void *map;		/* mapping of fd after finish */
+	void *map;		/* mapping of the spill file after finish */
 	size_t map_len;
+	bool finished;		/* no append after emf_spool_finish() */
 };
 
 struct emf_spool *
@@ -117,14 +118,14 @@ emf_spool_append(struct emf_spool *sp, const void *p, size_t len)
 	enum emf_rc rc;
 
 	sp->offered += len;
-	if (sp->map != NULL)
+	if (sp->finished)
 		return EMF_ERR_INTERNAL;	/* appended after finish */
 	if (sp->offered > sp->max_bytes)
 		return EMF_OK;	/* counted, not kept: the caller checks */
-	if (sp->fd < 0 && sp->len + len > sp->mem_cap &&
+	if (!sp->on_disk && sp->len + len > sp->mem_cap &&
 	    (rc = spill(sp)) != EMF_OK)
 		return rc;
-	if (sp->fd >= 0) {
+	if (sp->on_disk) {
 		if (!write_all(sp->fd, p, len))
 			return EMF_ERR_IO;
 		sp->len += len;
@@ -195,24 +196,8 @@ emf_spool_finish(struct emf_spool *sp, const uint8_t **data, size_t *len,
 {
 	static const uint8_t empty[1];
 
-	if (sp->map == NULL && sp->len > 0) {
-		/*
-		 * A memory spool becomes a memfd so the worker gets a
-		 * descriptor either way; the copy is one memcpy-sized write.
-		 */
-		if (sp->fd < 0) {
-			int mfd = memfd_create("emf-spool", MFD_CLOEXEC);
-
-			if (mfd < 0)
-				return EMF_ERR_IO;
-			if (!write_all(mfd, sp->buf, sp->len)) {
-				close(mfd);
-				return EMF_ERR_IO;
-			}
-			sp->fd = mfd;
-			free(sp->buf);
-			sp->buf = NULL;
-		}
+	/* A spilled spool: its file, mapped read-only once. */
+	if (sp->on_disk && sp->map == NULL && sp->len > 0) {
 		sp->map = mmap(NULL, sp->len, PROT_READ, MAP_SHARED, sp->fd, 0);
 		if (sp->map == MAP_FAILED) {
 			sp->map = NULL;
@@ -220,10 +205,24 @@ emf_spool_finish(struct emf_spool *sp, const uint8_t **data, size_t *len,
 		}
 		sp->map_len = sp->len;
 	}
-	if (sp->len == 0 && sp->fd < 0 &&
-	    (sp->fd = memfd_create("emf-spool", MFD_CLOEXEC)) < 0)
-		return EMF_ERR_IO;
-	*data = sp->map != NULL ? sp->map : empty;
+	/*
+	 * A memory spool stays where it is; a descriptor of it (a memfd)
+	 * is made only when one is asked for, and the bytes are kept, so
+	 * *data needs no mapping.
+	 */
+	if (fd != NULL && sp->fd < 0) {
+		int mfd = memfd_create("emf-spool", MFD_CLOEXEC);
+
+		if (mfd < 0)
+			return EMF_ERR_IO;
+		if (!write_all(mfd, sp->buf, sp->len)) {
+			close(mfd);
+			return EMF_ERR_IO;
+		}
+		sp->fd = mfd;
+	}
+	sp->finished = true;
+	*data = sp->map != NULL ? sp->map : sp->buf != NULL ? sp->buf : empty;
 	*len = sp->len;
 	if (fd != NULL)
 		*fd = sp->fd;

@@ -6,8 +6,8 @@
  * leading space), the empty line, then the body chunks. Bytes stay in
  * memory up to a cap, then spill to a private temp file (0600, unlinked at
  * once, so nothing is left behind by a crash). At the end of the message
- * the spool hands out a read-only mapping and a file descriptor of the
- * whole message, for the scanner worker and the quarantine store.
+ * the spool hands out the whole message as bytes (and, when asked, as a
+ * file descriptor), for the scanner worker and the quarantine store.
  *
  * Does not: parse anything, or know about libmilter (so it is unit-tested
  * on its own, tests/unit/check_spool.c).
@@ -54,9 +54,10 @@ bool emf_spool_on_disk(const struct emf_spool *sp);
 
 /*
  * Finish and expose the message: *data points at len bytes valid until
- * emf_spool_free() (memory or a read-only mapping). *fd (if fd != NULL)
- * is a descriptor of the whole message (the temp file, or a memfd made on
- * first call), owned by the spool. EMF_ERR_IO / EMF_ERR_NOMEM on failure.
+ * emf_spool_free() (the memory buffer, or a read-only mapping of the
+ * temp file). *fd (if fd != NULL) is a descriptor of the whole message
+ * (the temp file, or a memfd made on the first call that asks), owned by
+ * the spool. EMF_ERR_IO / EMF_ERR_NOMEM on failure.
  */
 enum emf_rc emf_spool_finish(struct emf_spool *sp, const uint8_t **data,
     size_t *len, int *fd);

@@ -2,21 +2,36 @@
 # milter-bench.sh - figures for emofilter behind a real Postfix (not a test).
 #
 # usage: tests/bench/milter-bench.sh [MESSAGES] [MESSAGE.eml]
-#   MESSAGES  messages per run (default 1000), over 20 SMTP sessions
-#   MESSAGE   the message sent (default: a generated clean one with a small
-#             zip attachment, tests/milter/make-messages.sh tag.eml)
+#   MESSAGES  messages per arm and round (default 1000)
+#   MESSAGE   the message sent (default: a generated one of 987 bytes with
+#             a small zip attachment, tests/milter/make-messages.sh tag.eml)
+# Environment: ROUNDS (default 5), SESSIONS (default 20), EMF_MILTER
+# (extra settings for the milter group, e.g. "workers = 4;"), EMF_BIN_OLD
+# (another emofilter binary, e.g. an older build: a third arm C with its
+# own instance and the same config, so a change is measured against what
+# it replaces in the same rounds).
 #
-# Prints, for Postfix alone and Postfix + emofilter (same private loopback
-# Postfix as tests/milter/e2e.sh, relaying to smtp-sink):
-#   messages/second end to end (first SMTP connection until the sink holds
-#   them all), the time from the end of DATA to Postfix's reply per message
-#   (median and p99, smtp-send.py over 20 sessions), and the RSS of
-#   emofilter's processes (main, milter, workers) idle and at the peak of
-#   the 20-session run. Needs root, Postfix, smtp-source, python3, zip.
+# One private loopback Postfix (as tests/milter/e2e.sh, relaying to
+# smtp-sink) with two smtpd listeners: A without a milter, B with
+# emofilter. Each round runs A then B (A B, A B, ...); per arm:
+#   - throughput: smtp-source MESSAGES over SESSIONS sessions, one
+#     message per connection; msg/s until the last reply ("accepted") and
+#     until the sink holds them all ("end to end");
+#   - latency: tests/bench/smtp-lat.py, the same count and sessions, the
+#     time from the final dot to Postfix's reply per message.
+# Printed: per round, then medians over the rounds, the added latency
+# (B - A of the same round, median over rounds), the throughput ratio
+# B / A of the same round (median), emofilter's CPU seconds per 1,000
+# messages (its processes, from /proc/PID/stat) and its PSS (sum of
+# /proc/PID/smaps_rollup) idle before, at the peak of, and idle after the
+# load. The load average is printed with every round: the figures are
+# only as quiet as the machine. Needs root, Postfix, smtp-source, python3.
 set -u
 top_srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 top_builddir=${top_builddir:-$top_srcdir}
 N=${1:-1000}
+ROUNDS=${ROUNDS:-5}
+SESSIONS=${SESSIONS:-20}
 [ "$(id -u)" -eq 0 ] || { echo "needs root (Postfix)"; exit 77; }
 for t in postfix smtp-source smtp-sink python3 zip script; do
 	command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
@@ -24,8 +39,11 @@ done
 
 PF_DIR=$(mktemp -d /tmp/emf-bench.XXXXXX)
 . "$top_srcdir/tests/milter/postfix-lib.sh"
+. "$top_srcdir/tests/bench/bench-lib.sh"
+OLD_PID=
 cleanup() {
-	[ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null
+	bench_sampler_stop
+	[ -n "$OLD_PID" ] && { kill "$OLD_PID" 2>/dev/null; wait "$OLD_PID" 2>/dev/null; }
 	pf_stop_all
 	rm -rf "$PF_DIR"
 }
@@ -38,66 +56,109 @@ pf_setup_dirs
 msg=${2:-$PF_DIR/msg/tag.eml}
 tr -d '\r' <"$msg" >"$PF_DIR/msg.lf"
 conf=$PF_DIR/emofilter.conf
-# Shipped defaults (4 workers) with the test paths.
-pf_write_emf_conf "$conf" ""
+# Shipped defaults with the test paths.
+pf_write_emf_conf "$conf" "${EMF_MILTER:-}"
 pf_start_sink || exit 1
-
-# Sum of VmRSS (kB) of the pids given, and the list "pid:kB".
-rss() {
-	t=0
-	for p in "$@"; do
-		k=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null)
-		t=$((t + ${k:-0}))
-	done
-	echo $t
-}
-emf_pids() {
-	echo "$EMF_PID $(pgrep -P "$EMF_PID" | tr '\n' ' ')"
-}
-
-# run LABEL: throughput and latency against the current Postfix.
-run() {
-	d0=$(pf_delivered)
-	t0=$(date +%s.%N)
-	smtp-source -s 20 -m "$N" -f alice@example.org -t bob@example.net \
-	    -F "$PF_DIR/msg.lf" "127.0.0.1:$SMTP_PORT" || return 1
-	while [ $(($(pf_delivered) - d0)) -lt "$N" ]; do sleep 0.05; done
-	t1=$(date +%s.%N)
-	rate=$(python3 -c "print('%.1f' % ($N / ($t1 - $t0)))")
-	lat=$(python3 "$top_srcdir/tests/milter/smtp-send.py" 127.0.0.1 \
-	    "$SMTP_PORT" "$msg" "$N" 20)
-	pf_wait_queue_empty 60
-	p50=$(echo "$lat" | sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p')
-	p99=$(echo "$lat" | sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p')
-	printf '%-22s %8s msg/s   end-of-DATA reply: median %6s ms  p99 %6s ms\n' \
-	    "$1" "$rate" "$p50" "$p99"
-	echo "$p50 $p99" >"$PF_DIR/lat.$2"
-}
-
-echo "emofilter milter benchmark: $N messages of $(wc -c <"$msg") bytes over 20 sessions, $(nproc) CPU(s)"
-pf_start_postfix nomilter || exit 1
-run "Postfix alone" plain || exit 1
-pf_stop_all
-pf_start_sink || exit 1
-pf_start_postfix milter || exit 1
 pf_start_emofilter "$conf" || exit 1
-sleep 1
-idle=$(rss $(emf_pids))
-echo "emofilter RSS idle: ${idle} kB total ($(for p in $(emf_pids); do printf '%s:%skB ' "$p" "$(rss "$p")"; done))"
-# Peak RSS while loaded, sampled every 0.2 s.
-(
-	peak=0
-	while :; do
-		r=$(rss $(emf_pids))
-		[ "$r" -gt "$peak" ] && { peak=$r; echo "$peak" >"$PF_DIR/peak"; }
-		sleep 0.2
-	done
-) &
-SAMPLER=$!
-run "Postfix + emofilter" milter || exit 1
-kill "$SAMPLER" 2>/dev/null
-SAMPLER=
-echo "emofilter RSS peak under 20 sessions: $(cat "$PF_DIR/peak") kB total (main + milter + $(($(echo $(emf_pids) | wc -w) - 2)) workers)"
-set -- $(cat "$PF_DIR/lat.plain") $(cat "$PF_DIR/lat.milter")
-python3 -c "print('added latency per message: median %.1f ms, p99 %.1f ms' % ($3 - $1, $4 - $2))"
-grep -c ': id=.* result=' "$PF_DIR/emofilter.log" | sed 's/^/messages scanned by emofilter: /'
+arms_cf="A= B=inet:127.0.0.1:$MILTER_PORT"
+if [ -n "${EMF_BIN_OLD:-}" ]; then
+	oport=$(pf_free_port)
+	mkdir -p "$PF_DIR/run-old"
+	chown "$EMF_USER" "$PF_DIR/run-old"
+	chmod 700 "$PF_DIR/run-old"
+	sed -e "s/inet:$MILTER_PORT@/inet:$oport@/" \
+	    -e "s|$PF_DIR/run/emofilter.pid|$PF_DIR/run-old/emofilter.pid|" \
+	    "$conf" >"$PF_DIR/emofilter-old.conf"
+	chmod 644 "$PF_DIR/emofilter-old.conf"
+	"$EMF_BIN_OLD" -f -c "$PF_DIR/emofilter-old.conf" \
+	    >>"$PF_DIR/emofilter-old.log" 2>&1 &
+	OLD_PID=$!
+	pf_wait_port "$oport" || exit 1
+	arms_cf="$arms_cf C=inet:127.0.0.1:$oport"
+fi
+bench_postfix "$arms_cf" || exit 1
+sleep 2
+emf() { bench_tree "$EMF_PID"; }
+old() { bench_tree "$OLD_PID"; }
+pfx() { bench_tree "$(cat "$PF_DIR/queue/pid/master.pid" 2>/dev/null | tr -d ' ')"; }
+nproc_emf=$(emf | wc -l)
+echo "emofilter milter benchmark: $ROUNDS rounds x $N messages of" \
+    "$(wc -c <"$msg") bytes per arm, $SESSIONS sessions, $(nproc) CPU(s)," \
+    "emofilter processes: $nproc_emf (main, milter, $((nproc_emf - 2)) workers)"
+idle=$(bench_pss $(emf))
+[ -n "$OLD_PID" ] && echo "C ($EMF_BIN_OLD): $(old | wc -l) processes, PSS idle $(bench_pss $(old)) kB (per process:$(for p in $(old); do printf ' %s' "$(bench_pss "$p")"; done) kB)"
+echo "PSS idle: $idle kB (per process:$(for p in $(emf); do printf ' %s' "$(bench_pss "$p")"; done) kB)   load $(bench_load)"
+# warm-up: the first messages fault pages in, fill caches
+for a in B ${OLD_PID:+C}; do
+	eval "port=\$PORT_$a"
+	python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
+	    "$PF_DIR/msg.lf" 200 "$SESSIONS" >/dev/null
+done
+bench_settle
+bench_sampler_start "emf=$EMF_PID"
+cpu_emf=0 cpu_pfa=0 cpu_pfb=0 cpu_old=0
+rates_c= p50_c= p99_c= ratio_c= added50_c= added99_c=
+rates_a= rates_b= e2e_a= e2e_b= p50_a= p50_b= p99_a= p99_b= ratio= added50= added99=
+bad=0
+printf '%-5s %-9s %10s %10s %9s %9s %s\n' round arm "accept/s" "e2e/s" \
+    "p50 ms" "p99 ms" "load"
+for r in $(seq 1 "$ROUNDS"); do
+	x0=$(bench_cpu $(pfx))
+	bench_run A "$N" "$SESSIONS"
+	x1=$(bench_cpu $(pfx))
+	cpu_pfa=$((cpu_pfa + x1 - x0))
+	a_rate=$B_RATE a_p50=$B_P50 a_p99=$B_P99
+	bad=$((bad + B_BAD))
+	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "Postfix" "$B_RATE" \
+	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	rates_a="$rates_a $B_RATE" e2e_a="$e2e_a $B_E2E" p50_a="$p50_a $B_P50" p99_a="$p99_a $B_P99"
+	c0=$(bench_cpu $(emf)) x0=$(bench_cpu $(pfx))
+	bench_run B "$N" "$SESSIONS"
+	c1=$(bench_cpu $(emf)) x1=$(bench_cpu $(pfx))
+	cpu_emf=$((cpu_emf + c1 - c0))
+	cpu_pfb=$((cpu_pfb + x1 - x0))
+	bad=$((bad + B_BAD))
+	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+emofilter" "$B_RATE" \
+	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	rates_b="$rates_b $B_RATE" e2e_b="$e2e_b $B_E2E" p50_b="$p50_b $B_P50" p99_b="$p99_b $B_P99"
+	ratio="$ratio $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
+	added50="$added50 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
+	added99="$added99 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
+	[ -n "$OLD_PID" ] || continue
+	c0=$(bench_cpu $(old))
+	bench_run C "$N" "$SESSIONS"
+	c1=$(bench_cpu $(old))
+	cpu_old=$((cpu_old + c1 - c0))
+	bad=$((bad + B_BAD))
+	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+C (old)" "$B_RATE" \
+	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	rates_c="$rates_c $B_RATE" p50_c="$p50_c $B_P50" p99_c="$p99_c $B_P99"
+	ratio_c="$ratio_c $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
+	added50_c="$added50_c $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
+	added99_c="$added99_c $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
+done
+bench_sampler_stop
+sleep 2
+after=$(bench_pss $(emf))
+scanned=$(grep -c ': id=.* result=' "$PF_DIR/emofilter.log")
+echo
+echo "medians over $ROUNDS rounds:"
+printf '  %-22s accept %7s msg/s  e2e %7s msg/s  p50 %6s ms  p99 %6s ms\n' \
+    "Postfix alone" "$(bench_median $rates_a)" "$(bench_median $e2e_a)" \
+    "$(bench_median $p50_a)" "$(bench_median $p99_a)"
+printf '  %-22s accept %7s msg/s  e2e %7s msg/s  p50 %6s ms  p99 %6s ms\n' \
+    "Postfix + emofilter" "$(bench_median $rates_b)" "$(bench_median $e2e_b)" \
+    "$(bench_median $p50_b)" "$(bench_median $p99_b)"
+echo "throughput with emofilter / without, same round: median $(bench_median $ratio) (rounds:$ratio)"
+echo "added latency, same round: median $(bench_median $added50) ms (rounds:$added50), p99 $(bench_median $added99) ms (rounds:$added99)"
+python3 -c "
+k = 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)
+print('CPU s per 1,000 messages: emofilter %.2f; Postfix (master and its children, sink not counted) %.2f alone, %.2f with emofilter (%d messages per arm)' % ($cpu_emf * k, $cpu_pfa * k, $cpu_pfb * k, $ROUNDS * 2 * $N))"
+if [ -n "$OLD_PID" ]; then
+	echo "C ($EMF_BIN_OLD): accept $(bench_median $rates_c) msg/s, / Postfix alone $(bench_median $ratio_c) (rounds:$ratio_c), added latency median $(bench_median $added50_c) ms (rounds:$added50_c), p99 $(bench_median $added99_c) ms"
+	python3 -c "print('C CPU: %.2f s per 1,000 messages' % ($cpu_old * 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)))"
+	echo "C PSS idle after the load: $(bench_pss $(old)) kB"
+fi
+echo "emofilter PSS: idle $idle kB, peak $(cat "$PF_DIR/peak.emf") kB, idle after the load $after kB"
+echo "messages scanned by emofilter: $scanned; not accepted or not delivered: $bad"
+echo "load average at the end: $(bench_load)"

@@ -57,8 +57,8 @@ chmod 644 "$conf"
 
 # -t: a good file passes, a bad one fails naming file:line.
 "$emofilter" -t -c "$conf" >/dev/null || bad "-t rejects the test config"
-printf 'milter = {\n  workers = 0;\n};\n' > "$work/bad.conf"
-out=$("$emofilter" -t -c "$work/bad.conf" 2>&1) && bad "-t accepts workers = 0"
+printf 'milter = {\n  workers = 257;\n};\n' > "$work/bad.conf"
+out=$("$emofilter" -t -c "$work/bad.conf" 2>&1) && bad "-t accepts workers = 257"
 case $out in
 *"bad.conf:2: milter.workers: value out of range"*) ;;
 *) bad "-t message: got '$out'";;

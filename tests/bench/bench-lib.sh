@@ -1,0 +1,140 @@
+# bench-lib.sh - shared by milter-bench.sh and peers-bench.sh. Sourced.
+#
+# One private Postfix (tests/milter/postfix-lib.sh) with one smtpd
+# listener per arm, each with its own smtpd_milters, so the arms of a
+# round differ only in the port the sender uses: rounds interleave
+# (A B C ..., A B C ...) without restarting anything.
+#
+#   bench_postfix "NAME=MILTER ..."  start Postfix; MILTER "" is none.
+#                                    Sets PORT_<NAME>.
+#   bench_run NAME N SESSIONS        one arm: smtp-source N messages
+#                                    (throughput), then smtp-lat.py N
+#                                    (latency); sets B_RATE B_E2E B_P50
+#                                    B_P99 B_BAD
+#   bench_tree PID...                PID and all its descendants
+#   bench_pss PID...                 sum of Pss (kB) from smaps_rollup
+#   bench_cpu PID...                 sum of utime+stime (+ reaped
+#                                    children) in clock ticks
+#   bench_median V...                median of numbers
+#   bench_sampler_start "NAME=PIDCMD ..." / bench_sampler_stop: peak PSS
+#                                    per filter every 0.2 s, into
+#                                    $PF_DIR/peak.NAME
+# Needs PF_DIR, top_srcdir set and postfix-lib.sh sourced.
+
+BENCH_HZ=$(getconf CLK_TCK)
+
+bench_postfix() {
+	pf_write_postfix_conf milter
+	for arm in $1; do
+		name=${arm%%=*}
+		m=${arm#*=}
+		p=$(pf_free_port)
+		eval "PORT_$name=$p"
+		# Each listener its own milter ("" none); commas need braces.
+		printf '127.0.0.1:%s inet n - n - - smtpd -o {smtpd_milters=%s}\n' \
+		    "$p" "$m" >>"$PF_DIR/etc/master.cf"
+	done
+	script -qec "postfix -c $PF_DIR/etc check" /dev/null >"$PF_DIR/postfix-start.log" 2>&1 &&
+	    script -qec "postfix -c $PF_DIR/etc start" /dev/null >>"$PF_DIR/postfix-start.log" 2>&1 ||
+	    { cat "$PF_DIR/postfix-start.log"; return 1; }
+	for arm in $1; do
+		eval "pf_wait_port \$PORT_${arm%%=*}" || return 1
+	done
+}
+
+bench_sink_count() {
+	ls -f "$PF_DIR/sink" | grep -vc '^\.\.\?$'
+}
+
+# The queue empty and the sink cleared, so an arm starts from nothing.
+bench_settle() {
+	pf_wait_queue_empty 120
+	find "$PF_DIR/sink" -type f -delete
+}
+
+bench_run() {
+	eval "port=\$PORT_$1"
+	bench_settle
+	t0=$(date +%s.%N)
+	smtp-source -s "$3" -m "$2" -f alice@example.org -t bob@example.net \
+	    -F "$PF_DIR/msg.lf" "127.0.0.1:$port" >/dev/null 2>&1
+	t1=$(date +%s.%N)
+	i=0
+	while [ "$(bench_sink_count)" -lt "$2" ] && [ $i -lt 2400 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	t2=$(date +%s.%N)
+	B_RATE=$(python3 -c "print('%.1f' % ($2 / ($t1 - $t0)))")
+	B_E2E=$(python3 -c "print('%.1f' % ($2 / ($t2 - $t0)))")
+	B_DELIVERED=$(bench_sink_count)
+	bench_settle
+	lat=$(python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
+	    "$PF_DIR/msg.lf" "$2" "$3")
+	B_P50=$(echo "$lat" | sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p')
+	B_P99=$(echo "$lat" | sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p')
+	B_OK=$(echo "$lat" | sed -n 's/.* ok=\([^ ]*\).*/\1/p')
+	B_BAD=$(( $2 - ${B_OK:-0} + $2 - B_DELIVERED ))
+}
+
+bench_tree() {
+	for p in "$@"; do
+		[ -d "/proc/$p" ] || continue
+		echo "$p"
+		bench_tree $(pgrep -P "$p")
+	done
+}
+
+bench_pss() {
+	t=0
+	for p in "$@"; do
+		k=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)
+		t=$((t + ${k:-0}))
+	done
+	echo $t
+}
+
+bench_cpu() {
+	t=0
+	for p in "$@"; do
+		# Fields after the ")" of comm: utime is the 12th, stime 13th,
+		# cutime 14th, cstime 15th.
+		k=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null |
+		    awk '{ print $12 + $13 + $14 + $15 }')
+		t=$((t + ${k:-0}))
+	done
+	echo $t
+}
+
+bench_median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+	    END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# $1: "NAME=ROOTPID ..." ; the tree of each root is sampled.
+bench_sampler_start() {
+	for f in $1; do echo 0 >"$PF_DIR/peak.${f%%=*}"; done
+	(
+		while :; do
+			for f in $1; do
+				n=${f%%=*}
+				v=$(bench_pss $(bench_tree ${f#*=}))
+				[ "$v" -gt "$(cat "$PF_DIR/peak.$n")" ] &&
+				    echo "$v" >"$PF_DIR/peak.$n"
+			done
+			sleep 0.2
+		done
+	) &
+	SAMPLER=$!
+}
+
+bench_sampler_stop() {
+	[ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+	SAMPLER=
+}
+
+bench_load() {
+	cut -d' ' -f1-3 /proc/loadavg
+}
