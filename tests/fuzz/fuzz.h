@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -90,6 +91,114 @@ fuzz_report(struct emf_report *r)
 		FUZZ_ASSERT(emf_report_symbol_name(r, i) != NULL);
 	(void)emf_report_action(r);
 	emf_report_free(r);
+}
+
+/*
+ * A zip of stored (uncompressed) members, built in memory for harnesses
+ * that fuzz one part of a package (an OOXML .rels, a macro sheet): the
+ * input becomes the parts, the package around it is always well formed,
+ * so every run reaches the part's parser through the real handler.
+ * names[i] holds data[i] of len[i] bytes; n members. Free with g_free.
+ */
+static inline uint32_t
+fuzz_crc32(const uint8_t *d, size_t n)
+{
+	static uint32_t table[256];
+	uint32_t c = 0xFFFFFFFFu;
+
+	if (table[1] == 0)
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t v = i;
+
+			for (int k = 0; k < 8; k++)
+				v = (v & 1) ? 0xEDB88320u ^ (v >> 1) : v >> 1;
+			table[i] = v;
+		}
+	for (size_t i = 0; i < n; i++)
+		c = table[(c ^ d[i]) & 0xFF] ^ (c >> 8);
+	return c ^ 0xFFFFFFFFu;
+}
+
+static inline void
+fuzz_le(GByteArray *b, uint32_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++) {
+		uint8_t c = (uint8_t)(v >> (8 * i));
+
+		g_byte_array_append(b, &c, 1);
+	}
+}
+
+static inline uint8_t *
+fuzz_zip_stored(const char *const *names, const uint8_t *const *data,
+    const size_t *len, size_t n, size_t *out_len)
+{
+	GByteArray *b = g_byte_array_new();
+	GByteArray *cd = g_byte_array_new();
+	uint32_t *off = g_new0(uint32_t, n ? n : 1);
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t crc = fuzz_crc32(data[i], len[i]);
+		size_t nl = strlen(names[i]);
+
+		off[i] = b->len;
+		fuzz_le(b, 0x04034b50, 4);
+		fuzz_le(b, 20, 2);		/* version needed */
+		fuzz_le(b, 0, 2);		/* flags */
+		fuzz_le(b, 0, 2);		/* stored */
+		fuzz_le(b, 0, 4);		/* time, date */
+		fuzz_le(b, crc, 4);
+		fuzz_le(b, (uint32_t)len[i], 4);
+		fuzz_le(b, (uint32_t)len[i], 4);
+		fuzz_le(b, (uint32_t)nl, 2);
+		fuzz_le(b, 0, 2);
+		g_byte_array_append(b, (const guint8 *)names[i], (guint)nl);
+		g_byte_array_append(b, data[i], (guint)len[i]);
+
+		fuzz_le(cd, 0x02014b50, 4);
+		fuzz_le(cd, 20, 2);		/* made by */
+		fuzz_le(cd, 20, 2);
+		fuzz_le(cd, 0, 2);
+		fuzz_le(cd, 0, 2);
+		fuzz_le(cd, 0, 4);
+		fuzz_le(cd, crc, 4);
+		fuzz_le(cd, (uint32_t)len[i], 4);
+		fuzz_le(cd, (uint32_t)len[i], 4);
+		fuzz_le(cd, (uint32_t)nl, 2);
+		fuzz_le(cd, 0, 2);		/* extra */
+		fuzz_le(cd, 0, 2);		/* comment */
+		fuzz_le(cd, 0, 2);		/* disk */
+		fuzz_le(cd, 0, 2);		/* internal attributes */
+		fuzz_le(cd, 0, 4);		/* external attributes */
+		fuzz_le(cd, off[i], 4);
+		g_byte_array_append(cd, (const guint8 *)names[i], (guint)nl);
+	}
+	{
+		uint32_t cd_off = b->len, cd_len = cd->len;
+
+		g_byte_array_append(b, cd->data, cd->len);
+		fuzz_le(b, 0x06054b50, 4);
+		fuzz_le(b, 0, 4);		/* disks */
+		fuzz_le(b, (uint32_t)n, 2);
+		fuzz_le(b, (uint32_t)n, 2);
+		fuzz_le(b, cd_len, 4);
+		fuzz_le(b, cd_off, 4);
+		fuzz_le(b, 0, 2);		/* comment */
+	}
+	g_byte_array_free(cd, TRUE);
+	g_free(off);
+	*out_len = b->len;
+	return g_byte_array_free(b, FALSE);
+}
+
+/* Whether report r names symbol name. */
+static inline bool
+fuzz_has_symbol(const struct emf_report *r, const char *name)
+{
+	for (size_t i = 0; i < emf_report_nsymbols(r); i++)
+		if (strcmp(emf_report_symbol_name(r, i), name) == 0)
+			return true;
+	return false;
 }
 
 #endif /* EMF_FUZZ_H */

@@ -5,7 +5,8 @@
 #   tests/fuzz/make-seeds.sh OUTDIR
 #
 # Writes OUTDIR/<harness>/ for every harness (message mime charset html
-# config zip passwords ole vba ooxml biff office composite rtf). Seeds are at most 64 KiB
+# config zip passwords ole vba ooxml biff office composite rtf xlm rels
+# onenote state). Seeds are at most 64 KiB
 # (the largest -max_len of run.sh) and sampled evenly from each corpus
 # folder so every source is represented without thousands of
 # near-duplicates. The Office harnesses get what their parser reads, not
@@ -42,7 +43,7 @@ top, out, corpus, samples = sys.argv[1:5]
 MAX = 65536
 harnesses = ["message", "mime", "charset", "html", "config", "zip",
              "passwords", "ole", "vba", "ooxml", "biff", "office",
-             "composite", "rtf"]
+             "composite", "rtf", "xlm", "rels", "onenote", "state"]
 seen = {h: set() for h in harnesses}
 count = {h: 0 for h in harnesses}
 
@@ -359,6 +360,137 @@ if have_corpus:
         for p in files(os.path.join(corpus, d)):
             if p.lower().endswith((".rtf", ".one")):
                 add("rtf", read(p)[:MAX])
+
+# XLM: the parsed formulas (rgce) of the FORMULA records of the corpus's
+# workbooks and of the BrtFmla* cells of its .xlsb sheets, each file's as
+# one input of 2-byte-length-prefixed formulas (fuzz_xlm.c).
+def biff_formulas(d):
+    out, pos = [], 0
+    while pos + 4 <= len(d) and len(out) < 100:
+        t, n = struct.unpack_from("<HH", d, pos)
+        body = d[pos + 4:pos + 4 + n]
+        pos += 4 + n
+        if t == 0x0006 and len(body) >= 22:
+            cce = struct.unpack_from("<H", body, 20)[0]
+            out.append(body[22:22 + cce])
+    return out
+
+def xlsb_formulas(d):
+    out, i = [], 0
+    while i < len(d) and len(out) < 100:
+        t = d[i] & 0x7F
+        if d[i] & 0x80:
+            i += 1
+            if i >= len(d):
+                break
+            t |= (d[i] & 0x7F) << 7
+        i += 1
+        sz, k = 0, 0
+        while k < 4 and i < len(d):
+            sz |= (d[i] & 0x7F) << (7 * k)
+            i += 1
+            if not d[i - 1] & 0x80:
+                break
+            k += 1
+        body = d[i:i + sz]
+        i += sz
+        if 8 <= t <= 11 and len(body) >= 8:
+            off = 8
+            if t == 8:
+                if len(body) < 12:
+                    continue
+                off += 4 + 2 * struct.unpack_from("<I", body, 8)[0]
+            else:
+                off += 8 if t == 9 else 1
+            off += 2
+            if off + 4 <= len(body):
+                cce = struct.unpack_from("<I", body, off)[0]
+                out.append(body[off + 4:off + 4 + cce])
+    return out
+
+def add_formulas(h, fs):
+    if fs:
+        add(h, b"".join(struct.pack("<H", min(len(f), 65535)) + f[:65535]
+                        for f in fs)[:16384])
+
+flat_marks = (b"w:wordDocument", b"urn:schemas-microsoft-com:office:spreadsheet",
+              b"pkg:package")
+if have_corpus:
+    for p in sample(big_ole, 400):
+        for path, d in ole_streams(read(p)).items():
+            if path.lower() in ("workbook", "book") and count["xlm"] < 200:
+                add_formulas("xlm", biff_formulas(d))
+    for p in pk_files:
+        try:
+            z = zipfile.ZipFile(io.BytesIO(read(p)))
+            for i in z.infolist()[:200]:
+                n = i.filename.lower()
+                if i.file_size > 4 << 20:
+                    continue
+                if n.endswith(".bin") and ("/macrosheets/" in n or
+                                           "/worksheets/" in n):
+                    add_formulas("xlm", xlsb_formulas(z.read(i)))
+                # rels: the parts fuzz_rels.c reads, cut to its 16 KiB.
+                elif count["rels"] < 300 and (n.endswith(".rels") or
+                        n.startswith("xl/externallinks/") or
+                        n == "xl/workbook.xml"):
+                    add("rels", z.read(i)[:16384])
+                elif count["rels"] < 300 and n.startswith("word/") and \
+                        n.endswith(".xml"):
+                    d = z.read(i)
+                    if b"instrText" in d or b"fldSimple" in d:
+                        add("rels", d[:16384])
+        except (zipfile.BadZipFile, OSError, NotImplementedError, RuntimeError,
+                EOFError, ValueError, zlib_error, struct.error):
+            pass
+    for d in office_dirs:
+        for p in files(os.path.join(corpus, d)):
+            head = read(p)[:4096]
+            if head.lstrip().startswith(b"<?xml") and \
+                    any(m in head for m in flat_marks):
+                add("rels", read(p)[:16384])
+
+# OneNote: the corpus's .one files, else sections built here around
+# small real files (the harness also builds its own).
+ONE = bytes.fromhex("e4525c7b8cd8a74daeb15378d02996d3")
+FDSO = bytes.fromhex("e716e3bd65261145a4c48d4d0b7a9eac")
+def section(parts):
+    b = ONE + bytes(16)
+    for name, data in parts:
+        b += FDSO + struct.pack("<Q", len(data)) + bytes(12) + data
+        b += name.encode("utf-16-le") + b"\0\0"
+    return b
+if have_corpus:
+    for d in office_dirs:
+        for p in files(os.path.join(corpus, d)):
+            if p.lower().endswith(".one"):
+                add("onenote", read(p)[:MAX])
+    small = [p for p in files(corpus) if os.path.getsize(p) <= 8192 and
+             p.lower().endswith((".zip", ".doc", ".xls", ".rtf", ".html",
+                                 ".hta", ".lnk", ".js"))]
+    for k, p in enumerate(sample(small, 24)):
+        add("onenote", section([("open%d.%s" % (k, ("hta", "cmd", "pdf")[k % 3]),
+                                 read(p))]))
+for k, body in enumerate([b"<script>new ActiveXObject('WScript.Shell')</script>",
+                          b"@echo off\r\npowershell -enc AAAA\r\n", b""]):
+    add("onenote", section([("click%d.hta" % k, body), ("x.wsf", body)]))
+
+# State: the emotet-dev pairs of a held PPAP mail and its password mail
+# (labels.tsv "related"), as fuzz_state.c takes them, and password
+# notices alone.
+if have_corpus:
+    dev = os.path.join(corpus, "emotet-dev")
+    try:
+        with open(os.path.join(dev, "labels.tsv"), encoding="utf-8") as f:
+            rows = [l.rstrip("\n").split("\t") for l in f][1:]
+    except OSError:
+        rows = []
+    for r in rows:
+        if len(r) > 8 and r[8] and "pw_separate" in r[3]:
+            a, b = os.path.join(dev, r[0]), os.path.join(dev, r[8])
+            if os.path.isfile(a) and os.path.isfile(b):
+                add("state", read(a) + b"\n--8<--\n" + read(b))
+                add("state", read(b))
 print("seeds:", " ".join("%s=%d" % (h, count[h]) for h in harnesses),
       "" if have_corpus else "(no corpus at %s: samples and regression inputs only)" % corpus)
 PY

@@ -15,7 +15,8 @@
 #      CPU seconds, executions, coverage, features, corpus size, peak RSS,
 #      result).
 # HARNESS: message mime charset html config zip passwords ole vba ooxml
-#      biff office composite rtf (default: all fourteen, in that order;
+#      biff office composite rtf xlm rels onenote state (default: all
+#      eighteen, in that order;
 #      see the fuzz_*.c headers for what each one drives).
 #
 # Environment: EMF_FUZZ_SEED=N passes -seed=N to every harness (same
@@ -42,6 +43,7 @@ while getopts t:j:w: o; do
 done
 shift $((OPTIND - 1))
 all="message mime charset html config zip passwords ole vba ooxml biff office composite rtf"
+all="$all xlm rels onenote state"
 harnesses=${*:-$all}
 
 cc=${FUZZ_CC:-clang}
@@ -102,6 +104,10 @@ dicts() {
 	biff) echo "biff ole";;
 	office) echo "ole vba ooxml biff zip";;
 	rtf) echo "rtf ole";;
+	xlm) echo "xlm";;
+	rels) echo "rels ooxml";;
+	onenote) echo "onenote";;
+	state) echo "state passwords mime zip";;
 	*) echo "$1";;
 	esac
 }
@@ -109,6 +115,7 @@ dicts() {
 maxlen() {
 	case $1 in
 	message|mime|zip|ole|biff|office|rtf) echo 65536;;
+	onenote|state) echo 65536;;
 	*) echo 16384;;
 	esac
 }

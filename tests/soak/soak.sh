@@ -14,14 +14,19 @@
 #   - SIGSTOP a worker for longer than the scan deadline, then SIGCONT,
 #   - SIGKILL every emofilter process, restart it 1-3 s later,
 #   - SIGHUP with the config switched (another subject prefix),
-#   - fill the quarantine tmpfs for a few seconds, then free it.
+#   - fill the quarantine tmpfs for a few seconds, then free it,
+#   - make the correlation state (state.enabled, SQLite) unreachable for
+#     a few seconds: a writer holds it locked (BEGIN EXCLUSIVE) and its
+#     directory is closed (mode 000, so a new worker cannot open it);
+#     a message that needs the store meanwhile is tempfailed (failure=
+#     store or timeout) and delivered on its retry.
 # At the end, per ID: 2xx -> delivered exactly once (smtp-sink) or held
 # once (Postfix hold queue); 5xx -> never delivered; no answer -> lost.
 # A delivered message must carry emofilter's verdict headers and not
 # X-Emofilter-Action: unscanned (unscanned-accepted), and each kind must
 # end as its template scans offline (emofilter-scan). Prints
 #   sent N: delivered D, held H, rejected R, retried T, lost L,
-#   duplicated U, unscanned-accepted A
+#   duplicated U, unscanned-accepted A; faults F (state_locked S)
 # with the faults injected and messages/s, and exits non-zero on any
 # loss, duplicate, unscanned accept or wrong outcome.
 # Needs root, Postfix, smtp-sink, zip, python3 (as tests/milter/e2e.sh).
@@ -75,6 +80,16 @@ conf=$PF_DIR/emofilter.conf
 settings='workers = 4; scan_timeout_ms = 5000;'
 pf_write_emf_conf "$PF_DIR/conf.a" "$settings subject_prefix = \"[SUSPICIOUS]\";"
 pf_write_emf_conf "$PF_DIR/conf.b" "$settings subject_prefix = \"[SOAK-B]\";"
+# The correlation state: SQLite in a directory of its own. A short lock
+# wait, so that a locked store is a store failure, not a scan timeout.
+mkdir -p "$PF_DIR/state"
+chown "$EMF_USER" "$PF_DIR/state"
+chmod 700 "$PF_DIR/state"
+STATE_DB=$PF_DIR/state/state.sqlite
+for c in a b; do
+	printf 'state = { enabled = true; backend = "sqlite"; path = "%s";\n  busy_timeout_ms = 300; };\n' \
+	    "$STATE_DB" >> "$PF_DIR/conf.$c"
+done
 cp "$PF_DIR/conf.a" "$conf"
 : > "$PF_DIR/expect"
 for k in clean clean_ja tag quarantine reject pwzip large; do
@@ -114,11 +129,34 @@ restart_emofilter() {
 	echo $! > "$PF_DIR/emf.pid"
 	pf_wait_port "$MILTER_PORT" >/dev/null
 }
+# state_down SECONDS: as the daemon's user (never creating a file root
+# would own), lock the state for writers and close its directory; then
+# open both again. Its pid goes to $PF_DIR/state.pid.
+state_down() {
+	[ -f "$STATE_DB" ] || return 1
+	python3 - "$STATE_DB" "$1" "$EMF_USER" <<'PY' &
+import os, pwd, sqlite3, sys, time
+db, secs, user = sys.argv[1], float(sys.argv[2]), pwd.getpwnam(sys.argv[3])
+os.setgid(user.pw_gid)
+os.setuid(user.pw_uid)
+c = sqlite3.connect(db, timeout=10, isolation_level=None)
+c.execute("BEGIN EXCLUSIVE")
+os.chmod(os.path.dirname(db), 0)
+try:
+    time.sleep(secs)
+finally:
+    os.chmod(os.path.dirname(db), 0o700)
+    c.execute("COMMIT")
+PY
+	echo $! > "$PF_DIR/state.pid"
+	wait $!
+}
 faults() {
 	cur=a
+	f=11	# the first fault is the state's, so that every run has one
 	while :; do
 		sleep "$(shuf -i 2-5 -n 1)"
-		case $(shuf -i 1-10 -n 1) in
+		case $f in
 		1|2|3)	p=$(workers | pick)
 			[ -n "$p" ] && kill -KILL "$p" 2>/dev/null && echo worker_kill ;;
 		4|5)	p=$(workers | pick)
@@ -135,7 +173,9 @@ faults() {
 			echo store_full
 			sleep 4
 			rm -f "$QDIR/fill" ;;
+		11)	state_down "$(shuf -i 3-6 -n 1)" && echo state_locked ;;
 		esac
+		f=$(shuf -i 1-11 -n 1)
 	done >> "$PF_DIR/faults"
 }
 echo "$EMF_PID" > "$PF_DIR/emf.pid"
@@ -154,6 +194,8 @@ FAULT_PID=
 # A fault may have left a worker stopped or the store full: undo, let
 # Postfix deliver what it has.
 rm -f "$QDIR/fill"
+[ -f "$PF_DIR/state.pid" ] && kill "$(cat "$PF_DIR/state.pid")" 2>/dev/null
+chmod 700 "$PF_DIR/state"
 for p in $(daemon_pids); do kill -CONT "$p" 2>/dev/null; done
 kill -0 "$(cat "$PF_DIR/emf.pid")" 2>/dev/null || restart_emofilter
 pf_wait_queue_empty 300 || echo "warning: Postfix queue not empty after 300 s"
@@ -227,9 +269,10 @@ for name, l in (("lost", lost), ("duplicated", dup), ("unscanned-accepted", unsc
     if l:
         print("%s: %s" % (name, " ".join(l[:20])))
 print("sent %d: delivered %d, held %d, rejected %d, retried %d, lost %d, "
-      "duplicated %d, unscanned-accepted %d"
+      "duplicated %d, unscanned-accepted %d; faults %d (state_locked %d)"
       % (n, counts["delivered"], counts["held"], counts["rejected"], retried,
-         len(lost) + missing, len(dup), len(unscanned)))
+         len(lost) + missing, len(dup), len(unscanned), sum(faults.values()),
+         faults["state_locked"]))
 sys.exit(1 if lost or missing or dup or unscanned or wrong else 0)
 EOF
 rc=$?
