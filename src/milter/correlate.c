@@ -356,7 +356,8 @@ emf_mexpire_tick(struct emf_engine *engine, pid_t running, time_t *next)
 
 enum emf_rc
 emf_mscan(struct emf_engine *engine, const void *msg, size_t len,
-    const struct emf_envelope *env, struct emf_report **r)
+    const struct emf_envelope *env, struct emf_report **r,
+    bool *store_failed)
 {
 	const struct emf_cfg *cfg = emf_engine_cfg(engine);
 	const char *qid = env->queue_id ? env->queue_id : "NOQUEUE";
@@ -365,6 +366,7 @@ emf_mscan(struct emf_engine *engine, const void *msg, size_t len,
 	struct emf_state *st;
 	enum emf_rc rc;
 
+	*store_failed = false;
 	if (!emf_cfg_bool(cfg, "state.enabled") ||
 	    !emf_cfg_bool(cfg, "state.memory.enabled") ||
 	    emf_state_outbound(cfg, env))
@@ -372,6 +374,7 @@ emf_mscan(struct emf_engine *engine, const void *msg, size_t len,
 	if ((st = state_get(cfg, &err)) == NULL) {
 		emf_log(EMF_LOG_ERR, "%s: %s", qid, err.msg);
 		*r = NULL;
+		*store_failed = true;
 		return EMF_ERR_IO;
 	}
 	so.memory = emf_state_memory(st);
@@ -383,6 +386,7 @@ emf_mscan(struct emf_engine *engine, const void *msg, size_t len,
 		*r = NULL;
 		emf_state_close(wstate);
 		wstate = NULL;
+		*store_failed = true;
 		return EMF_ERR_IO;
 	}
 	return rc;

@@ -31,10 +31,12 @@
  * The scan of a worker: with the correspondence memory when
  * state.memory is on and the mail is inbound (not emf_state_outbound()),
  * else emf_scan_message(). EMF_ERR_IO (and *r NULL) when the memory
- * cannot be read: the milter tempfails.
+ * cannot be read: the milter tempfails (*store_failed says the store,
+ * not the scan, was the cause: milter.on_failure.store).
  */
 enum emf_rc emf_mscan(struct emf_engine *engine, const void *msg,
-    size_t len, const struct emf_envelope *env, struct emf_report **r);
+    size_t len, const struct emf_envelope *env, struct emf_report **r,
+    bool *store_failed);
 
 enum emf_rc emf_mcorrelate(struct emf_engine *engine, struct emf_report **r,
     const void *msg, size_t len, const struct emf_envelope *env,

@@ -46,6 +46,8 @@ struct wmsg {
 	uint32_t paylen;
 	int32_t held;		/* REPLY: 1 waits for its password, 2 one we
 				 * released (state) */
+	int32_t store_failed;	/* REPLY: the scan was done, the state store
+				 * failed (on_failure.store, not scan_error) */
 	uint32_t msglen;	/* REQ: the message's bytes at the end of the
 				 * payload (no descriptor); REPLY: the blob
 				 * is the payload (no descriptor) */
@@ -701,7 +703,8 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 				rc = m.rc != EMF_OK ? (enum emf_rc)m.rc :
 				    EMF_ERR_INTERNAL;
 				emf_verdict_clear(out);
-				out->fail = EMF_FAIL_SCAN_ERROR;
+				out->fail = m.store_failed ? EMF_FAIL_STORE :
+				    EMF_FAIL_SCAN_ERROR;
 			} else {
 				out->score = m.score;
 				out->action = (enum emf_action)m.action;
@@ -880,7 +883,10 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 			sleep(3600);
 			sigprocmask(SIG_SETMASK, &old, NULL);
 		}
-		rep.rc = emf_mscan(engine, msg, len, &env, &r);
+		bool store_failed = false;
+
+		rep.rc = emf_mscan(engine, msg, len, &env, &r, &store_failed);
+		rep.store_failed = store_failed;
 		if (rep.rc == EMF_OK && emf_cfg_bool(emf_engine_cfg(engine),
 		    "state.enabled")) {
 			bool held = false, released = false;
@@ -888,6 +894,7 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 			rep.rc = emf_mcorrelate(engine, &r, msg, len, &env,
 			    &held, &released);
 			rep.held = held ? 1 : released ? 2 : 0;
+			rep.store_failed = rep.rc != EMF_OK;
 		}
 	}
 	if (rep.rc == EMF_OK && r != NULL) {

@@ -266,8 +266,8 @@ writeconf "$work/bad.conf" "$work/no/such/dir/state.sqlite"
 start "$work/bad.conf"
 r=$(mtsend "$work/fx/ham-c.eml" QBAD1)
 if [ "$r" = tempfail ] &&
-    grep -q 'QBAD1: .*result=tempfailed' "$work/log"; then
-	ok "state unreachable: tempfail"
+    grep -q 'QBAD1: .*result=tempfailed failure=store' "$work/log"; then
+	ok "state unreachable: tempfail, failure=store"
 else bad "state unreachable: got '$r'"; fi
 stop
 
