@@ -1309,8 +1309,11 @@ START_TEST(corpus_ole_packages)
 	/* A package that runs a command line (type 1, no file). */
 	if ((json = scan_corpus("oletools-testdata/oleobj/"
 	    "sample_with_lnk_to_calc.doc", "x.doc")) != NULL) {
+		/* No payload child to judge: the link itself is the
+		 * executable, as an embedded one would be. */
 		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
-			"calc.exe (a link: runs it)", NULL };
+			"calc.exe (a link: runs it)", "\"EXECUTABLE_ATTACHMENT\"",
+			"\"action\":\"quarantine\"", NULL };
 
 		tu_want_in(json, w, true);
 		g_free(json);

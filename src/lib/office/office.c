@@ -781,10 +781,16 @@ scan_embedded(struct emf_scan *scan, struct emf_object *obj,
 		    emf_budget_child_cap(scan), &d, &len, &how) != EMF_OK)
 			continue;
 		if (native && emf_ole_package(d, len, &name, &fd, &flen)) {
-			if (emf_filename_is_executable(name))
+			if (emf_filename_is_executable(name) ||
+			    (flen == 0 && emf_ole_package_runs(name)))
 				emf_symbol(scan, "OFFICE_PACKAGE_EXECUTABLE",
 				    obj, "OLE package %s (%s)", name, flen ?
 				    "embedded file" : "a link: runs it");
+			/* A link has no payload child to be judged: the
+			 * program it starts is the executable. */
+			if (flen == 0 && emf_ole_package_runs(name))
+				emf_symbol(scan, "EXECUTABLE_ATTACHMENT", obj,
+				    "OLE package link runs %s", name);
 			if (flen > 0 && emf_budget_bytes(scan, flen)) {
 				children++;
 				emf_object_child(scan, obj, name, NULL,
