@@ -1099,8 +1099,8 @@ csv_dde_at(const char *d, size_t len, size_t bar)
 			return NULL;
 		e++;
 	} else {
-		for (e = t; e < len && e - t < CSV_TOPIC_MAX && d[e] != '!' &&
-		    strchr(",;\t \"\r\n", d[e]) == NULL; e++)
+		for (e = t; e < len && e - t < CSV_APP_MAX && d[e] != '!' &&
+		    strchr(",;\t \"|\r\n", d[e]) == NULL; e++)
 			;
 		if (e == t)
 			return NULL;
