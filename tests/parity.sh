@@ -277,8 +277,8 @@ NOT_VBA = ("LibreOffice Basic in ODF flat XML, not VBA (MANIFEST): emofilter "
            "does not read Basic from ODF")
 XLMRUN = ("RUN() is how ordinary macro sheets call their routines; "
           "emofilter leaves it out of the XLM findings (xlm.c)")
-CHR = ("emofilter reports Chr() obfuscation from 20 Chr/ChrW/ChrB calls in a "
-       "module (vba.c); this file has fewer")
+CHR = ("emofilter reports Chr() obfuscation only from 20 Chr/ChrW/ChrB "
+       "calls in one module (vba.c), olevba from the first")
 HIDE = ("Application.Visible: olevba's 'may hide the application'; "
         "emofilter does not score it (a legitimate automation idiom)")
 VELVET = ("encrypted with Excel's built-in password VelvetSweatshop "
