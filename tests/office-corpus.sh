@@ -35,7 +35,8 @@ fi
 command -v python3 >/dev/null 2>&1 || { echo "no python3, skipped"; exit 77; }
 [ -x "$scan" ] || { echo "office-corpus: $scan not built"; exit 1; }
 
-exec python3 - "$scan" "$corpus" "${MUTANTS:-150}" <<'EOF'
+exec python3 - "$scan" "$corpus" "${MUTANTS:-150}" \
+    "$top_srcdir/tests/emofilter-test.conf" <<'EOF'
 import json, os, random, resource, subprocess, sys, tempfile
 
 scan, corpus, nmut = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -180,11 +181,7 @@ with tempfile.TemporaryDirectory() as td:
         nm += 1
 # 3. Exploit forms attached to a mail.
 import base64, io, zipfile
-conf = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
-    scan))), "tests", "emofilter-test.conf")
-srcconf = os.path.join(os.environ.get("top_srcdir", "."), "tests",
-                       "emofilter-test.conf")
-conf = srcconf if os.path.exists(srcconf) else conf
+conf = sys.argv[4]
 
 def corpus_file(rel):
     return open(os.path.join(corpus, rel), "rb").read()
