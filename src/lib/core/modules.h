@@ -46,6 +46,10 @@ void emf_office_ole_handle(struct emf_scan *scan, struct emf_object *obj);
 /* office.c: a SYLK file (Excel 4.0 macro sheets in text form). */
 void emf_office_sylk_handle(struct emf_scan *scan, struct emf_object *obj);
 
+/* office.c: a text file Excel opens as a workbook (.csv by name or
+ * declared type): DDE links in its formula cells (=cmd|'/c calc'!A0). */
+void emf_office_text_handle(struct emf_scan *scan, struct emf_object *obj);
+
 /* ooxml.c: a zip holding [Content_Types].xml (.docx .xlsm .pptm ...). */
 void emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
     struct emf_zip *zip);

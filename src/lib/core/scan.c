@@ -531,6 +531,7 @@ static const struct {
 	/* office */
 	{ EMF_FT_OLE2, emf_office_ole_handle },
 	{ EMF_FT_SYLK, emf_office_sylk_handle },
+	{ EMF_FT_TEXT, emf_office_text_handle },
 	{ EMF_FT_RTF, emf_rtf_handle },
 	{ EMF_FT_ONENOTE, emf_onenote_handle },
 	{ EMF_FT_XML, emf_ooxml_flat_handle },

@@ -781,10 +781,16 @@ scan_embedded(struct emf_scan *scan, struct emf_object *obj,
 		    emf_budget_child_cap(scan), &d, &len, &how) != EMF_OK)
 			continue;
 		if (native && emf_ole_package(d, len, &name, &fd, &flen)) {
-			if (emf_filename_is_executable(name))
+			if (emf_filename_is_executable(name) ||
+			    (flen == 0 && emf_ole_package_runs(name)))
 				emf_symbol(scan, "OFFICE_PACKAGE_EXECUTABLE",
 				    obj, "OLE package %s (%s)", name, flen ?
 				    "embedded file" : "a link: runs it");
+			/* A link has no payload child to be judged: the
+			 * program it starts is the executable. */
+			if (flen == 0 && emf_ole_package_runs(name))
+				emf_symbol(scan, "EXECUTABLE_ATTACHMENT", obj,
+				    "OLE package link runs %s", name);
 			if (flen > 0 && emf_budget_bytes(scan, flen)) {
 				children++;
 				emf_object_child(scan, obj, name, NULL,
@@ -1012,4 +1018,121 @@ emf_office_sylk_handle(struct emf_scan *scan, struct emf_object *obj)
 	}
 	emf_biff_info_clear(&bi);
 	g_string_free(f, TRUE);
+}
+
+/* ---- DDE in a text workbook (CSV) ---------------------------------------- */
+
+#define CSV_SCAN_MAX ((size_t)8 << 20)	/* bytes of one file looked at */
+#define CSV_DDE_MAX 16			/* links recorded per file */
+#define CSV_APP_MAX 64			/* bytes of a DDE server name */
+#define CSV_TOPIC_MAX 1024		/* bytes of its topic */
+
+/* A text file that Excel opens as a workbook: by name or declared type. */
+static bool
+spreadsheet_text(const struct emf_object *obj)
+{
+	static const char *const ext[] = { ".csv", ".tsv", ".tab", ".dif",
+		".prn", ".xls", ".xlt", ".xla", ".xlsx", ".xlsm", ".xlsb",
+		".xltx", ".xltm", ".xlam", NULL };
+	static const char *const types[] = { "text/csv",
+		"text/comma-separated-values", "text/x-csv",
+		"text/x-comma-separated-values", "text/tab-separated-values",
+		"application/csv", "application/x-csv",
+		"application/vnd.ms-excel", NULL };
+
+	if (obj->name != NULL) {
+		size_t n = strlen(obj->name);
+
+		for (size_t k = 0; ext[k] != NULL; k++) {
+			size_t e = strlen(ext[k]);
+
+			if (n > e && g_ascii_strcasecmp(obj->name + n - e,
+			    ext[k]) == 0)
+				return true;
+		}
+	}
+	if (obj->mime_type != NULL)
+		for (size_t k = 0; types[k] != NULL; k++)
+			if (g_ascii_strcasecmp(obj->mime_type, types[k]) == 0)
+				return true;
+	return false;
+}
+
+static bool
+dde_app_char(char c)
+{
+	return g_ascii_isalnum(c) || c == '_' || c == '.' || c == '\\' ||
+	    c == ':' || c == '$';
+}
+
+/*
+ * The DDE link of a formula around the '|' at d[bar]: SERVER|TOPIC!ITEM
+ * (TOPIC plain or in single quotes), inside a cell that starts with a
+ * formula sign (= + - @) after a line start, a delimiter or a double
+ * quote: "=cmd|' /C calc'!A0", "@SUM(cmd|'/c calc'!A0)", "-2+3+cmd|...".
+ * Returns the field code "DDE SERVER TOPIC" (g_free), else NULL.
+ */
+static char *
+csv_dde_at(const char *d, size_t len, size_t bar)
+{
+	size_t a = bar, c, t, e;
+
+	while (a > 0 && bar - a < CSV_APP_MAX && dde_app_char(d[a - 1]))
+		a--;
+	if (a == bar || !g_ascii_isalpha(d[a]))
+		return NULL;
+	/* Back to the start of the cell; it must open a formula. */
+	for (c = a; c > 0 && a - c < 256; c--)
+		if (strchr(",;\t \"|^\r\n", d[c - 1]) != NULL)
+			break;
+	if (c > 0 && a - c >= 256)
+		return NULL;
+	if (strchr("=+-@", d[c]) == NULL || d[c] == '\0')
+		return NULL;
+	/* The topic, then the '!' of the item. */
+	t = bar + 1;
+	if (t < len && d[t] == '\'') {
+		for (e = t + 1; e < len && e - t < CSV_TOPIC_MAX &&
+		    d[e] != '\'' && d[e] != '\n'; e++)
+			;
+		if (e >= len || d[e] != '\'')
+			return NULL;
+		e++;
+	} else {
+		for (e = t; e < len && e - t < CSV_APP_MAX && d[e] != '!' &&
+		    strchr(",;\t \"|\r\n", d[e]) == NULL; e++)
+			;
+		if (e == t)
+			return NULL;
+	}
+	if (e >= len || d[e] != '!')
+		return NULL;
+	return g_strdup_printf("DDE %.*s %.*s", (int)(bar - a), d + a,
+	    (int)(e - t), d + t);
+}
+
+void
+emf_office_text_handle(struct emf_scan *scan, struct emf_object *obj)
+{
+	const char *d = (const char *)obj->data;
+	size_t len = MIN(obj->len, CSV_SCAN_MAX), i = 0;
+	unsigned found = 0;
+
+	if (d == NULL || !spreadsheet_text(obj))
+		return;
+	while (i < len && found < CSV_DDE_MAX) {
+		const char *bar = memchr(d + i, '|', len - i);
+		char *code;
+
+		if (bar == NULL)
+			break;
+		i = (size_t)(bar - d);
+		if ((code = csv_dde_at(d, len, i)) != NULL) {
+			if (emf_office_field_code(scan, obj, code,
+			    strlen(code)))
+				found++;
+			g_free(code);
+		}
+		i++;
+	}
 }

@@ -707,6 +707,25 @@ emf_ooxml_handle(struct emf_scan *scan, struct emf_object *obj,
 				    &p);
 				g_free(part);
 			}
+		} else if (lower_has_prefix(lname, "xl/externallinks/") &&
+		    lower_has_suffix(lname, ".bin")) {
+			/* .xlsb: the same link as a BIFF12 BrtBeginSupBook. */
+			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,
+			    &cut)) != NULL) {
+				GPtrArray *codes =
+				    g_ptr_array_new_with_free_func(g_free);
+
+				emf_xlsb_dde_links((const uint8_t *)part, len,
+				    codes, 16);
+				for (guint k = 0; k < codes->len; k++) {
+					const char *c = codes->pdata[k];
+
+					emf_office_field_code(scan, obj, c,
+					    strlen(c));
+				}
+				g_ptr_array_free(codes, TRUE);
+				g_free(part);
+			}
 		} else if (text_part(lname) && (text->len < l->text_bytes ||
 		    lower_has_prefix(lname, "word/"))) {
 			if ((part = read_part(&p, i, PART_TEXT_MAX, &len,

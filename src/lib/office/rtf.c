@@ -117,6 +117,29 @@ basename_of(const char *path)
 }
 
 bool
+emf_ole_package_runs(const char *name)
+{
+	size_t n = strlen(name);
+	bool found = false;
+
+	if (n > 4096)
+		n = 4096;
+	/* Each prefix that ends before a space or a quote, quotes dropped. */
+	for (size_t i = 1; i <= n && !found; i++) {
+		char *p;
+
+		if (i < n && name[i] != ' ' && name[i] != '"')
+			continue;
+		p = g_strndup(name, i);
+		g_strdelimit(p, "\"", ' ');
+		g_strstrip(p);
+		found = *p != '\0' && emf_filename_is_executable(p);
+		g_free(p);
+	}
+	return found;
+}
+
+bool
 emf_ole_package(const uint8_t *d, size_t len, char **name,
     const uint8_t **data, size_t *dlen)
 {
@@ -487,11 +510,17 @@ object_done(struct rtf *r, const uint8_t *d, size_t len, bool datastore,
 		size_t flen;
 
 		if (emf_ole_package(payload, plen, &fname, &fd, &flen)) {
-			if (emf_filename_is_executable(fname))
+			if (emf_filename_is_executable(fname) ||
+			    (flen == 0 && emf_ole_package_runs(fname)))
 				emf_symbol(r->scan,
 				    "OFFICE_PACKAGE_EXECUTABLE", r->obj,
 				    "RTF package %s (%s)", fname, flen ?
 				    "embedded file" : "a link: runs it");
+			/* A link has no payload child: what it runs is the
+			 * executable (as in office.c). */
+			if (flen == 0 && emf_ole_package_runs(fname))
+				emf_symbol(r->scan, "EXECUTABLE_ATTACHMENT",
+				    r->obj, "RTF package link runs %s", fname);
 			child(r, fname, fd, flen);
 			g_free(fname);
 			emf_ole1_clear(&o);

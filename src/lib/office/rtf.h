@@ -64,6 +64,13 @@ bool emf_ole_package(const uint8_t *d, size_t len, char **name,
     const uint8_t **data, size_t *dlen);
 
 /*
+ * The name or command line of a package (emf_ole_package's *name) starts
+ * an executable or script: the whole text, or the program before its
+ * arguments ("cmd.exe /c calc", "\"C:\\Program Files\\x.exe\" -q").
+ */
+bool emf_ole_package_runs(const char *name);
+
+/*
  * The exploit-prone class named by an OLE1 class name or \objclass
  * ("Equation.3", "OLE2Link", ...) or by the root CLSID of a compound file
  * d[0..len): a static description, or NULL.

@@ -848,6 +848,54 @@ emf_xlsb_names(const uint8_t *d, size_t len, struct emf_biff_info *info)
 	}
 }
 
+/* An XLNullableWideString at p[*off..n): UTF-8 (g_free), "" when null. */
+static char *
+xlsb_wide(const uint8_t *p, size_t n, size_t *off)
+{
+	uint32_t cch;
+	char *s;
+
+	if (*off + 4 > n)
+		return NULL;
+	cch = rd32(p + *off);
+	*off += 4;
+	if (cch == 0xFFFFFFFFu)
+		return g_strdup("");
+	if (cch > (n - *off) / 2)
+		return NULL;
+	s = biff_string(p + *off, n - *off, cch, true);
+	*off += 2 * (size_t)cch;
+	return s;
+}
+
+unsigned
+emf_xlsb_dde_links(const uint8_t *d, size_t len, GPtrArray *out,
+    unsigned max)
+{
+	size_t pos = 0;
+	unsigned type, count = 0;
+	const uint8_t *p;
+	size_t n;
+
+	while (count < max && xlsb_record(d, len, &pos, &type, &p, &n)) {
+		size_t off = 2;
+		char *svc, *topic;
+
+		/* BrtBeginSupBook: sbt 1 is a DDE link (service, topic). */
+		if (type != 360 || n < 2 || rd16(p) != 1)
+			continue;
+		if ((svc = xlsb_wide(p, n, &off)) == NULL)
+			continue;
+		if ((topic = xlsb_wide(p, n, &off)) == NULL)
+			topic = g_strdup("");
+		g_ptr_array_add(out, g_strdup_printf("DDE %s %s", svc, topic));
+		g_free(svc);
+		g_free(topic);
+		count++;
+	}
+	return count;
+}
+
 bool
 emf_biff_walk(const uint8_t *d, size_t len, struct emf_biff_info *info)
 {

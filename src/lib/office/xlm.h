@@ -72,6 +72,15 @@ unsigned emf_xlsb_formulas(const uint8_t *d, size_t len,
 void emf_xlsb_names(const uint8_t *d, size_t len, struct emf_biff_info *info);
 
 /*
+ * The DDE links of an .xlsb external-link part (a .bin part under
+ * xl/externalLinks/: BrtBeginSupBook records of type DDE, [MS-XLSB]
+ * 2.4.158): one field code "DDE SERVICE TOPIC" each (g_free'd strings)
+ * appended to out, at most max. Returns how many.
+ */
+unsigned emf_xlsb_dde_links(const uint8_t *d, size_t len, GPtrArray *out,
+    unsigned max);
+
+/*
  * The XLM-specific findings of formula text (decoded BIFF, SYLK or
  * .xlsm): calls of EXEC, CALL, REGISTER, RUN, FORMULA, FORMULA.FILL...,
  * heavy CHAR() use. Appends to *suspicious (created on demand, no
