@@ -85,13 +85,19 @@ static const struct emf_cfg_key keys[] = {
 
 	/* quarantine store (quarantine.c, emofilter-quarantine) */
 	{ "quarantine.dir", EMF_CFG_STR, "\"/var/lib/emofilter/quarantine\"", 0, 0, NULL,
-	  "quarantine store directory (mode 0700)" },
+	  "quarantine store directory (mode 2750, group the CSIRT group)" },
 	{ "quarantine.sendmail", EMF_CFG_STR, "\"/usr/sbin/sendmail\"", 0, 0, NULL,
 	  "command that re-injects released mail (sendmail -G -i -f ...)" },
 	{ "quarantine.release_smtp", EMF_CFG_STR, "\"\"", 0, 0, NULL,
 	  "host:port to release through by SMTP instead of sendmail" },
 	{ "quarantine.helo", EMF_CFG_STR, "\"localhost\"", 0, 0, NULL,
 	  "EHLO name when releasing by SMTP" },
+	{ "quarantine.postfix_hold", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "release/delete/purge act on the Postfix hold copy too (postsuper)" },
+	{ "quarantine.postfix_bin", EMF_CFG_STR, "\"/usr/sbin\"", 0, 0, NULL,
+	  "directory of postsuper, postcat and postqueue" },
+	{ "quarantine.postfix_config", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "Postfix configuration directory for them (\"\": Postfix's default)" },
 	/* -- end of quarantine keys -- */
 
 	/* passwords (passwords.c, archive.c) */
