@@ -71,6 +71,15 @@ grep -q 'release_smtp = "127.0.0.1:10026"' "$top_srcdir/conf/emofilter.conf" &&
     bad "conf/emofilter.conf: release_smtp is not the shipped port"
 sed -i "s|^quarantine = { dir = \"\([^\"]*\)\"; };|quarantine = { dir = \"\1\"; release_smtp = \"127.0.0.1:$REL_PORT\"; postfix_config = \"$PF_DIR/etc\"; sendmail = \"/bin/false\"; };\nmetrics = { listen = \"127.0.0.1:$METRICS_PORT\"; };|" "$conf"
 grep -q "release_smtp = \"127.0.0.1:$REL_PORT\"" "$conf" || { bad "config not written"; exit 1; }
+# emofilter -t accepts the CSIRT store, refuses a group-writable one
+"$EMF_BIN" -t -c "$conf" >"$PF_DIR/t.out" 2>&1
+grep -q "quarantine.*OK ($store, owner $EMF_USER, mode 2750)" "$PF_DIR/t.out" &&
+    ok "emofilter -t: store 2750 OK" || bad "emofilter -t: $(cat "$PF_DIR/t.out")"
+chmod 2770 "$store"
+"$EMF_BIN" -t -c "$conf" >"$PF_DIR/t.out" 2>&1 && bad "emofilter -t passed a 2770 store"
+grep -q "has mode 2770: its group may change the quarantine" "$PF_DIR/t.out" &&
+    ok "emofilter -t: store 2770 refused" || bad "emofilter -t 2770: $(cat "$PF_DIR/t.out")"
+chmod 2750 "$store"
 pf_start_sink || exit 1
 pf_start_postfix milter || exit 1
 pf_wait_port "$REL_PORT" || exit 1
