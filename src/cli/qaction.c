@@ -213,11 +213,12 @@ entry_qid(const struct qentry *e)
 static char *
 hold_remove(const char *store, const struct emf_cfg *cfg,
     const struct qentry *e, enum qhold_where w, const char *why_unknown,
-    const char *after)
+    const char *after, bool *left)
 {
 	const char *qid = entry_qid(e);
 	char *fail, *r;
 
+	*left = false;
 	switch (w) {
 	case QHOLD_HELD:
 		if ((fail = qhold_delete(cfg, qid)) == NULL)
@@ -237,6 +238,7 @@ hold_remove(const char *store, const struct emf_cfg *cfg,
 		fail = g_strdup(why_unknown ? why_unknown : "unknown");
 		break;
 	}
+	*left = true;
 	r = qhold_pending_add(store, e->id, qid, after);
 	if (r == NULL)
 		r = g_strdup_printf("hold copy %s left for sync (%s)", qid,
@@ -263,7 +265,7 @@ qaction_release(const char *store, const struct emf_cfg *cfg,
 	char *freed_via = NULL, *queue = NULL;
 	const char *via = NULL, *qid;
 	enum qhold_where w = QHOLD_UNKNOWN;
-	bool own_rcpts = to_in != NULL && to_in->len > 0;
+	bool own_rcpts = to_in != NULL && to_in->len > 0, left = false;
 	int rc;
 
 	*why = NULL;
@@ -310,13 +312,18 @@ qaction_release(const char *store, const struct emf_cfg *cfg,
 		rc = release_send(store, cfg, who, &e, sender,
 		    (const char *const *)to->pdata, now, &via, why);
 		if (rc == EX_DONE && qhold_enabled(cfg) && qid != NULL)
-			hold = hold_remove(store, cfg, &e, w, hwhy, "release");
+			hold = hold_remove(store, cfg, &e, w, hwhy, "release",
+			    &left);
 	}
 	if (rc == EX_DONE) {
 		*nto = to->len - 1;
 		rc = release_record(store, who, &e,
 		    (const char *const *)to->pdata, now, via, hold, why);
 	}
+	/* Said, not only audited: the hold copy is still there. */
+	if (rc == EX_DONE && left && *why == NULL)
+		*why = g_strdup_printf("%s: %s; run emofilter-quarantine sync "
+		    "as root (the timer does) to remove it", e.id, hold);
 out:
 	g_ptr_array_free(to, TRUE);
 	qentry_clear(&e);
@@ -338,7 +345,7 @@ qaction_delete(const char *store, const struct emf_cfg *cfg,
 	enum qhold_where w = QHOLD_UNKNOWN;
 	char *s, *hwhy = NULL, *hold = NULL, *result, *lwhy = NULL;
 	const char *qid = NULL;
-	bool loaded;
+	bool loaded, left = false;
 	enum emf_rc rc;
 	int xrc;
 
@@ -377,7 +384,7 @@ qaction_delete(const char *store, const struct emf_cfg *cfg,
 	}
 	/* A released entry's hold copy is gone or noted already. */
 	if (qid != NULL && e.released == NULL)
-		hold = hold_remove(store, cfg, &e, w, hwhy, action);
+		hold = hold_remove(store, cfg, &e, w, hwhy, action, &left);
 	result = g_strdup_printf("ok%s%s", hold ? "; " : "", hold ? hold :
 	    "");
 	*why = qaction_audit(store, who, action, id, result, NULL, NULL,
@@ -389,6 +396,9 @@ qaction_delete(const char *store, const struct emf_cfg *cfg,
 		g_free(*why);
 		*why = s;
 		xrc = EX_STORE;
+	} else if (left) {
+		*why = g_strdup_printf("%s: %s; run emofilter-quarantine sync "
+		    "as root (the timer does) to remove it", id, hold);
 	}
 done:
 	if (loaded)

@@ -190,6 +190,9 @@ if hold rel2; then
 	setpriv --reuid="$uid" --regid="$gid" --clear-groups "$Q" -c "$conf" release "$r3" \
 	    >"$PF_DIR/out" 2>&1 && ok "release as $EMF_USER: exit 0" ||
 	    bad "release as $EMF_USER: $(cat "$PF_DIR/out")"
+	grep -q "hold copy $q3 left for sync (.*); run emofilter-quarantine sync as root" "$PF_DIR/out" &&
+	    ok "release as $EMF_USER: says the hold copy is left, and why" ||
+	    bad "release as $EMF_USER: no word on the hold copy: $(cat "$PF_DIR/out")"
 	wait_delivered rel2 1
 	pf_wait_queue_empty 30
 	sleep 1
