@@ -71,6 +71,17 @@ case $rc in
 *) exit 1;;
 esac
 
+step "CSIRT release/delete/sync through a real Postfix (hold queue in step)"
+set +e
+sh tests/milter/release-e2e.sh
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: release e2e (needs root and Postfix)";;
+*) exit 1;;
+esac
+
 step "PPAP follow-up (state) through a real Postfix"
 set +e
 sh tests/milter/state-e2e.sh

@@ -57,6 +57,7 @@ cat >"$T/emofilter.conf" <<EOF
 quarantine = {
   dir = "$STORE";
   sendmail = "$T/sendmail";
+  postfix_hold = false;   # no Postfix here: tests/milter/release-e2e.sh
 };
 EOF
 
@@ -276,9 +277,14 @@ check_rc "unknown ID" 1 "$Q" -c "$T/emofilter.conf" show 20990101T000000Z-000000
 has "says no such entry" "$T/err" "no such entry"
 check_rc "missing store" 3 "$Q" -d "$T/nowhere" list
 has "missing store named" "$T/err" "$T/nowhere"
-chmod 750 "$STORE"
-check_rc "store too open" 3 "$Q" -c "$T/emofilter.conf" list
+chmod 2750 "$STORE"
+check_rc "store 2750 (the CSIRT model) accepted" 0 "$Q" -c "$T/emofilter.conf" list
+chmod 2770 "$STORE"
+check_rc "store group-writable refused" 3 "$Q" -c "$T/emofilter.conf" list
 has "says too open" "$T/err" "too open"
+chmod 755 "$STORE"
+check_rc "store open to others refused" 3 "$Q" -c "$T/emofilter.conf" list
+has "says too open, wants 2750" "$T/err" "want 2750"
 chmod 700 "$STORE"
 check_rc "unknown command" 2 "$Q" -c "$T/emofilter.conf" frobnicate
 check_rc "bad config" 2 "$Q" -c "$T/nonexistent.conf" list
@@ -572,7 +578,7 @@ has "purged one" "$T/out" "purged 1 entry"
 check_rc "delete" 0 "$Q" -c "$T/emofilter.conf" delete "$ID2"
 check_rc "deleted entry is gone" 1 "$Q" -c "$T/emofilter.conf" show "$ID2"
 A="$STORE/audit.log"
-[ "$(stat -c %a "$A")" = 600 ] && ok "audit log is 0600" || bad "audit log mode"
+[ "$(stat -c %a "$A")" = 640 ] && ok "audit log is 0640" || bad "audit log mode $(stat -c %a "$A")"
 python3 - "$A" "$ID1" "$ID2" "$IDF" "$IDC" <<'EOF' && ok "audit log records every action" || bad "audit log"
 import json, sys
 log = [json.loads(l) for l in open(sys.argv[1])]
@@ -592,6 +598,73 @@ assert has("delete", id2, "ok")
 r = [e for e in log if e["action"] == "release" and e["result"] == "ok"][0]
 assert r["to"] == ["victim@corp.example"] and r["via"].endswith("/sendmail"), r
 EOF
+
+# ---- an audit log that cannot be written fails the action, before it is done
+mv "$A" "$A.keep"
+ln -s /dev/null "$A"
+rm -f "$T/sendmail.args"
+check_rc "release, audit log unwritable: refused" 3 "$Q" -c "$T/emofilter.conf" release "$ID1" --force
+has "says the audit log" "$T/err" "audit log"
+[ ! -e "$T/sendmail.args" ] && ok "audit log unwritable: nothing sent" || bad "sent without an audit line"
+IDA=$("$SCAN" --quarantine "$STORE" --json "$T/m1.eml" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+check_rc "delete, audit log unwritable: refused" 3 "$Q" -c "$T/emofilter.conf" delete "$IDA"
+[ -e "$STORE/${IDA%%T*}/$IDA.json" ] && ok "audit log unwritable: entry kept" || bad "deleted without an audit line"
+rm -f "$A"
+mv "$A.keep" "$A"
+check_rc "delete once the audit log is back" 0 "$Q" -c "$T/emofilter.conf" delete "$IDA"
+
+# ---- one permission model: daemon user, root and the CSIRT group --------------
+# The store as the Debian package makes it: owner the daemon user (here
+# nobody), group the CSIRT group (here gid 4343, no name needed), 2750. The
+# daemon writes (as nobody, umask 077 as the milter had), root writes (the
+# tool under sudo); each reads the other's entries, and so does an analyst
+# in the group (uid 4242), who may only read.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 && id nobody >/dev/null 2>&1; then
+	P="$T/perm"
+	NB=$(id -u nobody)
+	mkdir "$P"
+	chown "$NB:4343" "$P"
+	chmod 2750 "$P"
+	chmod 711 "$T"
+	chmod 644 "$T/m1.eml" "$T/emofilter.conf"
+	as_daemon() { setpriv --reuid="$NB" --regid="$NB" --clear-groups sh -c 'umask 077; exec "$@"' sh "$@"; }
+	as_analyst() { setpriv --reuid=4242 --regid=4242 --groups=4343 "$@"; }
+	IDD=$(as_daemon "$SCAN" --quarantine "$P" --json "$T/m1.eml" 2>"$T/err" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	IDR=$("$SCAN" --quarantine "$P" --json "$T/m1.eml" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+	DD="$P/${IDD%%T*}"
+	[ "$(stat -c '%a %g' "$DD")" = "2750 4343" ] && ok "daemon's day directory 2750, group CSIRT" ||
+	    bad "daemon's day directory: $(stat -c '%a %U %g' "$DD")"
+	[ "$(stat -c '%a %U %g' "$DD/$IDD.json")" = "640 nobody 4343" ] &&
+	    ok "daemon's entry 0640, group CSIRT" || bad "daemon's entry: $(stat -c '%a %U %g' "$DD/$IDD.json")"
+	[ "$(stat -c '%a %U %g' "$P/${IDR%%T*}/$IDR.json")" = "640 nobody 4343" ] &&
+	    ok "root's entry handed to the store owner and group" ||
+	    bad "root's entry: $(stat -c '%a %U %g' "$P/${IDR%%T*}/$IDR.json")"
+	check_rc "the daemon user reads root's entry" 0 as_daemon "$Q" -c "$T/emofilter.conf" -d "$P" show "$IDR"
+	check_rc "root reads the daemon's entry" 0 "$Q" -c "$T/emofilter.conf" -d "$P" show "$IDD"
+	check_rc "the analyst lists both" 0 as_analyst "$Q" -c "$T/emofilter.conf" -d "$P" list
+	has "analyst sees the daemon's entry" "$T/out" "$IDD"
+	has "analyst sees root's entry" "$T/out" "$IDR"
+	check_rc "the analyst reads the daemon's entry" 0 as_analyst "$Q" -c "$T/emofilter.conf" -d "$P" show "$IDD"
+	check_rc "the analyst may not release" 3 as_analyst "$Q" -c "$T/emofilter.conf" -d "$P" release "$IDD"
+	has "says to run as the owner or root" "$T/err" "as the store owner or root"
+	check_rc "root releases the daemon's entry" 0 "$Q" -c "$T/emofilter.conf" -d "$P" release "$IDD" --to victim@corp.example
+	[ "$(stat -c '%a %U %g' "$DD/$IDD.released")" = "640 nobody 4343" ] &&
+	    [ "$(stat -c '%a %U %g' "$P/audit.log")" = "640 nobody 4343" ] &&
+	    ok "root's release record and audit log belong to the store" ||
+	    bad "release record / audit log: $(stat -c '%a %U %g' "$DD/$IDD.released" "$P/audit.log")"
+	check_rc "the daemon user sees root's release: a second one refused" 1 as_daemon "$Q" -c "$T/emofilter.conf" -d "$P" release "$IDD"
+	has "says already released" "$T/err" "already released"
+	check_rc "the daemon user deletes root's entry" 0 as_daemon "$Q" -c "$T/emofilter.conf" -d "$P" delete "$IDR"
+	chmod 660 "$DD/$IDD.json"
+	check_rc "a group-writable entry file is refused" 3 "$Q" -c "$T/emofilter.conf" -d "$P" show "$IDD"
+	has "says group-writable" "$T/err" "group-writable or open to others"
+	chmod 644 "$DD/$IDD.json"
+	check_rc "a world-readable entry file is refused" 3 as_daemon "$Q" -c "$T/emofilter.conf" -d "$P" show "$IDD"
+	chmod 640 "$DD/$IDD.json"
+	chmod 700 "$T"
+else
+	echo "# permission model: skipped (needs root and setpriv)"
+fi
 
 # ---- listing while entries are being written --------------------------------------------
 (

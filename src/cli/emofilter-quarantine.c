@@ -53,6 +53,8 @@
 #include "qrender.h"
 #include "qsafe.h"
 #include "qstats.h"
+#include "qmetrics.h"
+#include "qsync.h"
 #include "qstore.h"
 #include "store/quarantine.h"
 
@@ -71,7 +73,8 @@ usage(FILE *f)
 	    "       emofilter-quarantine --version\n"
 	    "  list [FILTERS] [--json] [--no-header]\n"
 	    "  show ID\n"
-	    "  stats [FILTERS] [--top N] [--json]\n"
+	    "  stats [FILTERS] [--top N] [--json] [--metrics ADDR | --daemon]\n"
+	    "      (--daemon: the counters at metrics.listen as well)\n"
 	    "  release ID [--to RCPT]... [--force]\n"
 	    "  release FILTERS [--force] [--dry-run]      (every matching entry)\n"
 	    "  delete ID... | delete FILTERS [--dry-run]\n"
@@ -79,6 +82,7 @@ usage(FILE *f)
 	    "  export ID -o FILE                        (zip, AES-256, password \"infected\")\n"
 	    "  ioc ID... | ioc FILTERS [--format csv|json|stix|misp|urlhaus]\n"
 	    "      [--include-released] [--own-domain DOMAIN]...\n"
+	    "  sync [--dry-run]      (root: the store and Postfix's hold queue in step)\n"
 	    "FILTERS: --since T --until T --min-score N --symbol NAME --action A\n"
 	    "  --from/--sender TEXT --rcpt/--recipient TEXT --queue-id Q\n"
 	    "  --message-id M --id ID-OR-PREFIX --released --pending\n"
@@ -278,6 +282,8 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 		QFILTER_LONGOPTS,
 		{ "json", no_argument, NULL, 'j' },
 		{ "top", required_argument, NULL, 't' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "daemon", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct qfilter f;
@@ -285,7 +291,8 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 	long top = 10;
 	GPtrArray *entries;
 	struct qstats *st;
-	char *text, *end;
+	char *text, *end, *mtext = NULL, *why = NULL, *body;
+	const char *maddr = NULL;
 	int opt;
 
 	qfilter_init(&f);
@@ -293,6 +300,16 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (opt == 'j') {
 			json = true;
+		} else if (opt == 'M') {
+			maddr = optarg;
+		} else if (opt == 'D') {
+			maddr = emf_cfg_str(c->cfg, "metrics.listen");
+			if (*maddr == '\0') {
+				fprintf(stderr, "%s: --daemon: metrics.listen "
+				    "is not set in the configuration\n",
+				    c->prog);
+				return EX_USAGEERR;
+			}
 		} else if (opt == 't') {
 			top = strtol(optarg, &end, 10);
 			if (*end != '\0' || top < 1 || top > 100000) {
@@ -308,15 +325,34 @@ cmd_stats(struct ctx *c, int argc, char **argv)
 		usage(stderr);
 		return EX_USAGEERR;
 	}
-	if ((entries = select_entries(c, &f)) == NULL)
+	/* The daemon's counters first: unreachable, nothing is printed. */
+	if (maddr != NULL) {
+		if ((body = qmetrics_fetch(maddr, &why)) != NULL) {
+			mtext = qmetrics_render(body, maddr, json, &why);
+			g_free(body);
+		}
+		if (mtext == NULL) {
+			say(c, why);
+			return EX_STORE;
+		}
+	}
+	if ((entries = select_entries(c, &f)) == NULL) {
+		g_free(mtext);
 		return EX_STORE;
+	}
 	st = qstats_compute(entries);
 	text = json ? qstats_render_json(st, (guint)top) :
 	    qstats_render_text(st, (guint)top);
-	fputs(text, stdout);
+	if (json && mtext != NULL)
+		printf("{\"store\":%s,\"daemon\":%s}", text, mtext);
+	else
+		fputs(text, stdout);
 	if (json)
 		fputc('\n', stdout);
+	else if (mtext != NULL)
+		printf("\n%s", mtext);
 	g_free(text);
+	g_free(mtext);
 	qstats_free(st);
 	g_ptr_array_free(entries, TRUE);
 	return c->unreadable ? EX_STORE : EX_DONE;
@@ -471,7 +507,7 @@ static int
 remove_entry(struct ctx *c, const char *id, const char *action)
 {
 	char *who = whoami(), *why = NULL;
-	int rc = qaction_delete(c->store, who, id, action, &why);
+	int rc = qaction_delete(c->store, c->cfg, who, id, action, &why);
 
 	if (why != NULL)
 		say(c, why);
@@ -815,6 +851,44 @@ cmd_ioc(struct ctx *c, int argc, char **argv)
 	return rc;
 }
 
+/* ---- sync -------------------------------------------------------------- */
+
+static int
+cmd_sync(struct ctx *c, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	GString *out = g_string_new(NULL);
+	bool dry = false;
+	char *who, *why = NULL;
+	int opt, rc;
+
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (opt != 'n') {
+			usage(stderr);
+			g_string_free(out, TRUE);
+			return EX_USAGEERR;
+		}
+		dry = true;
+	}
+	if (optind != argc) {
+		usage(stderr);
+		g_string_free(out, TRUE);
+		return EX_USAGEERR;
+	}
+	who = whoami();
+	rc = qsync_run(c->store, c->cfg, who, dry, out, &why);
+	fputs(out->str, stdout);
+	if (why != NULL)
+		say(c, why);
+	g_free(who);
+	g_string_free(out, TRUE);
+	return rc;
+}
+
 /* ---- main -------------------------------------------------------------- */
 
 static const char *
@@ -866,15 +940,22 @@ run_command(struct ctx *c, int argc, char **argv)
 		{ "stats", cmd_stats },
 		{ "release", cmd_release }, { "delete", cmd_delete },
 		{ "purge", cmd_purge }, { "export", cmd_export },
-		{ "ioc", cmd_ioc },
+		{ "ioc", cmd_ioc }, { "sync", cmd_sync },
 	};
+	/* What only reads may be run by the store's group (the CSIRT). */
+	static const char *const readonly[] = { "list", "show", "stats" };
+	bool write = true;
 	struct emf_error err;
 	char *s;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(cmds); i++) {
 		if (strcmp(argv[0], cmds[i].name) != 0)
 			continue;
-		if (emf_quarantine_check(c->store, &err) != EMF_OK) {
+		for (size_t k = 0; k < G_N_ELEMENTS(readonly); k++)
+			if (strcmp(argv[0], readonly[k]) == 0)
+				write = false;
+		if (emf_quarantine_check_access(c->store, write, &err) !=
+		    EMF_OK) {
 			fprintf(stderr, "%s: %s\n", c->prog, err.msg);
 			return EX_STORE;
 		}

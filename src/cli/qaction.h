@@ -27,20 +27,29 @@ char *qaction_audit(const char *store, const char *who, const char *action,
 
 /*
  * Release entry id: to its envelope recipients, or to those of to (char *,
- * may be NULL or empty); a second release only when force. Delivers the
- * way cfg says (qrelease.h), audits the attempt, writes the .released
- * record. On EX_DONE *nto is the number of recipients. who names the user
- * (audit log, X-Emofilter-Released header).
+ * may be NULL or empty); a second release only when force. The attempt
+ * is audited first ("started"; if the audit log cannot be written,
+ * nothing is done: EX_STORE). Then the Postfix hold copy (qhold.h): still
+ * held and we are root, it is freed (postsuper -H) and nothing is
+ * re-injected; freed by hand already, it is recorded and not sent again;
+ * else the stored copy is delivered the way cfg says (qrelease.h) and the
+ * hold copy removed (postsuper -d, root) or noted for sync. The outcome
+ * is audited (a failure there: EX_STORE) and the .released record
+ * written. On EX_DONE *nto is the number of recipients. who names the
+ * user (audit log, X-Emofilter-Released header).
  */
 int qaction_release(const char *store, const struct emf_cfg *cfg,
     const char *who, const char *id, GPtrArray *to, bool force,
     guint *nto, char **why);
 
 /*
- * Remove entry id (action: "delete" or "purge", for the audit log).
+ * Remove entry id (action: "delete" or "purge", for the audit log), and
+ * its Postfix hold copy when cfg (may be NULL: store only) says so: by
+ * postsuper -d when it is verified to be the entry's and we are root,
+ * else noted for sync. Audited first and after, as release is.
  * EX_DONE, EX_NOTFOUND (bad ID, no such entry) or EX_STORE.
  */
-int qaction_delete(const char *store, const char *who, const char *id,
-    const char *action, char **why);
+int qaction_delete(const char *store, const struct emf_cfg *cfg,
+    const char *who, const char *id, const char *action, char **why);
 
 #endif /* EMF_QACTION_H */

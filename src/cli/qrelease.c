@@ -91,14 +91,15 @@ is_blank_line(const char *p, const char *end)
 	return *p == '\n' || (*p == '\r' && p + 1 < end && p[1] == '\n');
 }
 
-/* Whether the line [p, next) starts an X-Emofilter-Released header. */
+/* Whether the line [p, next) starts an X-Emofilter-* header. */
 static bool
-is_released_header(const char *p, const char *next)
+is_our_header(const char *p, const char *next)
 {
-	size_t n = strlen(RELEASED_HEADER);
+	static const char prefix[] = "X-Emofilter-";
+	size_t n = sizeof(prefix) - 1;
 
 	return (size_t)(next - p) >= n &&
-	    g_ascii_strncasecmp(p, RELEASED_HEADER, n) == 0;
+	    g_ascii_strncasecmp(p, prefix, n) == 0;
 }
 
 GString *
@@ -121,7 +122,7 @@ qrelease_message(const char *msg, size_t len, const char *header)
 		} else if (in_headers) {
 			/* A continuation line goes with its header. */
 			if (*p != ' ' && *p != '\t')
-				skipping = is_released_header(p, next);
+				skipping = is_our_header(p, next);
 			if (skipping) {
 				p = next;
 				continue;

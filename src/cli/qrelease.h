@@ -48,9 +48,10 @@ char *qrelease_header(const char *now, const char *who, const char *id);
 
 /*
  * The message to re-inject: header first, then msg[0..len) without any
- * X-Emofilter-Released header it carried (a forgery: the milter strips
- * X-Emofilter-* on the way in). The message's line ending (LF or CRLF) is
- * kept, and used for the added header.
+ * X-Emofilter-* header it carried (the stored copy is the mail as
+ * received, so these are the sender's forgeries, which the milter strips
+ * on the way in; the re-injection port has no milter). The message's line
+ * ending (LF or CRLF) is kept, and used for the added header.
  */
 GString *qrelease_message(const char *msg, size_t len, const char *header);
 

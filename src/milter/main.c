@@ -222,8 +222,10 @@ drop_privileges(const char *user, const char *sock, const char *qdir)
 		struct stat st;
 
 		/* Root's and private (not a shared directory like /tmp). */
+		/* Its group (the CSIRT group) stays, unless it is root's. */
 		if (fstat(qfd, &st) == 0 && st.st_uid == 0 &&
-		    (st.st_mode & 022) == 0 && fchown(qfd, uid, gid) != 0)
+		    (st.st_mode & 022) == 0 && fchown(qfd, uid,
+		    st.st_gid == 0 ? gid : (gid_t)-1) != 0)
 			emf_log(EMF_LOG_WARNING, "%s: %s", qdir,
 			    strerror(errno));
 		close(qfd);
@@ -530,10 +532,12 @@ check_qdir(const char *qdir, const struct runas *ra)
 		    sizeof(who)), ra->name, ra->name, qdir);
 		return 1;
 	}
-	if ((st.st_mode & 0007) != 0) {
-		t_line(false, "quarantine", "%s has mode %04o: others may "
-		    "read malware and private mail (chmod 0750)", qdir,
-		    (unsigned)(st.st_mode & 07777));
+	if ((st.st_mode & 0027) != 0) {
+		t_line(false, "quarantine", "%s has mode %04o: %s (chmod 2750, "
+		    "group the CSIRT group)", qdir,
+		    (unsigned)(st.st_mode & 07777), (st.st_mode & 0007) ?
+		    "others may read malware and private mail" :
+		    "its group may change the quarantine");
 		return 1;
 	}
 	t_line(true, "quarantine", "OK (%s, owner %s, mode %04o)", qdir,
@@ -948,7 +952,9 @@ main(int argc, char **argv)
 		pidfile_release();
 		return 1;
 	}
-	umask(077);
+	/* 027: new quarantine directories keep the group's r-x (and the
+	 * setgid bit they inherit, which a chmod of ours would drop). */
+	umask(027);
 	if (!o.fg && daemon(0, 0) != 0) {
 		emf_log(EMF_LOG_ERR, "daemon: %s", strerror(errno));
 		pidfile_release();

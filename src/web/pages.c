@@ -946,7 +946,8 @@ do_one(struct req *r, const char *op, const char *id, bool force,
 		rc = qaction_release(r->w->store, r->w->cfg, who, id, NULL,
 		    force, &nto, &why);
 	else
-		rc = qaction_delete(r->w->store, who, id, "delete", &why);
+		rc = qaction_delete(r->w->store, r->w->cfg, who, id,
+		    "delete", &why);
 	if (rc == EX_DONE) {
 		t = strcmp(op, "release") == 0 ? g_strdup_printf("released "
 		    "to %u recipient%s%s%s", nto, nto == 1 ? "" : "s",

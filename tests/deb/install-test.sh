@@ -125,8 +125,17 @@ dpkg-query -W -f='${Conffiles}\n' emofilter | grep -q '/etc/emofilter/local.conf
 getent passwd emofilter >/dev/null && getent group emofilter-csirt >/dev/null &&
     ok "user emofilter, group emofilter-csirt" || bad "user or CSIRT group missing"
 q=/var/lib/emofilter/quarantine
-[ "$(stat -c '%U %a' "$q" 2>/dev/null)" = "emofilter 700" ] && ok "$q: emofilter, 0700" ||
-    bad "$q: $(ls -ld "$q" 2>&1)"
+[ "$(stat -c '%U %G %a' "$q" 2>/dev/null)" = "emofilter emofilter-csirt 2750" ] &&
+    ok "$q: emofilter:emofilter-csirt, 2750" || bad "$q: $(ls -ld "$q" 2>&1)"
+[ -e /lib/systemd/system/emofilter-quarantine-sync.timer ] &&
+    [ -e /lib/systemd/system/emofilter-quarantine-sync.service ] &&
+    grep -q '^ExecStart=/usr/bin/emofilter-quarantine -c /etc/emofilter/emofilter.conf sync$' \
+    /lib/systemd/system/emofilter-quarantine-sync.service &&
+    ok "sync timer and service installed" || bad "sync timer/service not installed"
+{ grep -q '^127.0.0.1:10026 ' /usr/share/doc/emofilter/examples/master.cf ||
+    zgrep -q '^127.0.0.1:10026 ' /usr/share/doc/emofilter/examples/master.cf.gz; } 2>/dev/null &&
+    ok "examples/master.cf has the re-injection service" ||
+    bad "examples/master.cf lacks the re-injection service"
 
 out=$(emofilter -t 2>&1)
 rc=$?
@@ -240,6 +249,17 @@ send "$work/msg/clean.eml" && pf_wait_queue_empty 30 &&
 (as_unit /usr/bin/emofilter-scan --quarantine "$q" "$work/msg/quarantine.eml") >/dev/null 2>&1
 n=$(find "$q" -name '*.eml' | wc -l)
 [ "$n" -ge 1 ] && ok "quarantine entry stored ($n)" || bad "no quarantine entry"
+# The CSIRT model: the entry has the group, an analyst in it reads it.
+e=$(find "$q" -name '*.json' | head -1)
+[ "$(stat -c '%U %G %a' "$e")" = "emofilter emofilter-csirt 640" ] &&
+    [ "$(stat -c '%G %a' "$(dirname "$e")")" = "emofilter-csirt 2750" ] &&
+    ok "entry emofilter:emofilter-csirt 0640 in a 2750 day directory" ||
+    bad "entry: $(stat -c '%U %G %a' "$e" "$(dirname "$e")")"
+cg=$(getent group emofilter-csirt | cut -d: -f3)
+setpriv --reuid=4242 --regid=4242 --groups="$cg" /usr/bin/emofilter-quarantine list \
+    >"$work/analyst.out" 2>&1 && grep -q "$(basename "$e" .json)" "$work/analyst.out" &&
+    ok "an analyst in emofilter-csirt lists the daemon's entry" ||
+    bad "analyst list: $(cat "$work/analyst.out")"
 
 kill -TERM "$DPID"
 wait "$DPID"

@@ -95,7 +95,7 @@ else
 	grep -q '"queue_id":"QQUAR1"' "$work/run/q/"*/"$qid.json" ||
 	    bad "report lacks the envelope"
 	mode=$(stat -c %a "$f")
-	[ "$mode" = 600 ] || bad "entry mode $mode, want 600"
+	[ "$mode" = 640 ] || bad "entry mode $mode, want 640 (the CSIRT group reads)"
 fi
 grep -q 'QSLEEP1: scan exceeded 3000 ms: killing scanner pid' "$work/log" ||
     bad "timeout not logged"

@@ -13,6 +13,7 @@
 #   pf_setup_dirs                  the tree above, and the daemon user
 #   pf_write_emf_conf FILE [TEXT]  emofilter config (TEXT goes in milter = {})
 #   pf_start_sink, pf_start_postfix [milter|nomilter], pf_start_emofilter CONF
+#                                  (PF_MASTER_EXTRA: lines added to master.cf)
 #   pf_stop_emofilter, pf_stop_all
 #   pf_wait_queue_empty SECONDS    until incoming/active/deferred/maildrop are empty
 #   pf_delivered, pf_held          counts
@@ -138,6 +139,10 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 PFMASTER
+	# more services (release-e2e.sh: the re-injection port)
+	if [ -n "${PF_MASTER_EXTRA:-}" ]; then
+		printf '%s\n' "$PF_MASTER_EXTRA" >>"$PF_DIR/etc/master.cf"
+	fi
 }
 
 pf_wait_port() {

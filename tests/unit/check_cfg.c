@@ -139,6 +139,15 @@ static const struct {
 	  ":1: policy p: tag must be a number in [-1000, 1000]" },
 	{ "policy thresholds order", "policies = ( { name = \"p\"; recipients = [ \"a.jp\" ]; quarantine = 20.0; } );\n",
 	  ": policy p: want tag <= quarantine <= reject (got 5, 20, 15)" },
+	/* SMTP replies are ASCII (issue 16): refused, never sent raw */
+	{ "reject_text not ASCII", "milter = {\n reject_text = \"\xe8\xbf\xb7\xe6\x83\x91 {id}\";\n};\n",
+	  ":2: milter.reject_text: byte 1 is not ASCII (0xe8): an SMTP reply is "
+	  "printable US-ASCII (RFC 5321 4.2), so non-ASCII text (e.g. Japanese) "
+	  "cannot be sent in it; write it in ASCII" },
+	{ "reject_text control", "milter = { reject_text = \"Rejected\\t{id}\"; };\n",
+	  ":1: milter.reject_text: byte 9 is a control character (0x09): an SMTP "
+	  "reply is printable US-ASCII (RFC 5321 4.2), so non-ASCII text (e.g. "
+	  "Japanese) cannot be sent in it; write it in ASCII" },
 	{ "syntax", "limits = {\n mime_depth = = 3;\n};\n",
 	  ":2: syntax error" },
 	/* libconfig's scanner calls exit(2) on a directory (fuzz_config) */

@@ -142,8 +142,8 @@ START_TEST(store_layout_and_modes)
 	ck_assert_uint_eq(mode_of(dir), 0700);
 	ck_assert_uint_eq(mode_of(day), 0700);
 	ck_assert_uint_eq(mode_of(tmp), 0700);
-	ck_assert_uint_eq(mode_of(eml), 0600);
-	ck_assert_uint_eq(mode_of(json), 0600);
+	ck_assert_uint_eq(mode_of(eml), 0640);
+	ck_assert_uint_eq(mode_of(json), 0640);
 	got = slurp(eml, &len);
 	ck_assert_uint_eq(len, strlen(MSG1));
 	ck_assert_mem_eq(got, MSG1, len);
@@ -483,10 +483,18 @@ START_TEST(check_permissions)
 
 	ck_assert_int_eq(chmod(root, 0700), 0);
 	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_OK);
+	/* The CSIRT model: group may read, never write. */
+	ck_assert_int_eq(chmod(root, 02750), 0);
+	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_OK);
 	ck_assert_int_eq(chmod(root, 0750), 0);
+	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_OK);
+	ck_assert_int_eq(chmod(root, 02770), 0);
 	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_ERR_IO);
 	ck_assert_msg(strstr(err.msg, "too open") != NULL, "got \"%s\"",
 	    err.msg);
+	ck_assert_int_eq(chmod(root, 0754), 0);
+	ck_assert_int_eq(emf_quarantine_check_access(root, false, &err),
+	    EMF_ERR_IO);
 	ck_assert_int_eq(chmod(root, 0701), 0);
 	ck_assert_int_eq(emf_quarantine_check(root, &err), EMF_ERR_IO);
 	ck_assert_int_eq(chmod(root, 0700), 0);
@@ -500,6 +508,55 @@ START_TEST(check_permissions)
 	rm_rf(root);
 	g_free(root);
 	g_free(link);
+}
+END_TEST
+
+/*
+ * A 2750 store (the CSIRT model): day and tmp directories 2750, files
+ * 0640, whatever the umask; group-writable or world-readable entry files
+ * are refused when read.
+ */
+START_TEST(csirt_store_modes)
+{
+	static const mode_t umasks[] = { 022, 077 };
+	mode_t um = umasks[_i];
+	char *root = new_store_root();
+	char *day = g_build_filename(root, "20261125", NULL);
+	char *tmp = g_build_filename(root, "tmp", NULL);
+	char *eml = emf_quarantine_path(root, ID1, "eml");
+	char *json = emf_quarantine_path(root, ID1, "json");
+	struct emf_error err;
+	mode_t old;
+	enum emf_rc rc;
+	char *got = NULL;
+
+	ck_assert_int_eq(chmod(root, 02750), 0);
+	old = umask(um);
+	rc = emf_quarantine_store(root, ID1, MSG1, strlen(MSG1), REP1, &err);
+	umask(old);
+	ck_assert_msg(rc == EMF_OK, "store: %s", err.msg);
+	ck_assert_uint_eq(mode_of(day) & 07777, 02750);
+	ck_assert_uint_eq(mode_of(tmp) & 07777, 02750);
+	ck_assert_uint_eq(mode_of(eml), 0640);
+	ck_assert_uint_eq(mode_of(json), 0640);
+	ck_assert_int_eq(emf_quarantine_read(root, ID1, "json", 1 << 20,
+	    &got, NULL, &err), EMF_OK);
+	g_free(got);
+	ck_assert_int_eq(chmod(json, 0660), 0);
+	ck_assert_int_eq(emf_quarantine_read(root, ID1, "json", 1 << 20,
+	    &got, NULL, &err), EMF_ERR_IO);
+	ck_assert_msg(strstr(err.msg, "group-writable or open to others") !=
+	    NULL, "got \"%s\"", err.msg);
+	ck_assert_int_eq(chmod(json, 0644), 0);
+	ck_assert_int_eq(emf_quarantine_read(root, ID1, "json", 1 << 20,
+	    &got, NULL, &err), EMF_ERR_IO);
+	ck_assert_ptr_null(got);
+	rm_rf(root);
+	g_free(root);
+	g_free(day);
+	g_free(tmp);
+	g_free(eml);
+	g_free(json);
 }
 END_TEST
 
@@ -535,7 +592,7 @@ START_TEST(audit_appends_whole_lines)
 		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
-	ck_assert_uint_eq(mode_of(path), 0600);
+	ck_assert_uint_eq(mode_of(path), 0640);
 	text = slurp(path, NULL);
 	lines = g_strsplit(text, "\n", -1);
 	nlines = g_strv_length(lines);
@@ -571,6 +628,7 @@ quarantine_suite(void)
 	tcase_add_test(tc, concurrent_writers);
 	tcase_add_test(tc, list_and_read);
 	tcase_add_test(tc, check_permissions);
+	tcase_add_loop_test(tc, csirt_store_modes, 0, 2);
 	tcase_add_test(tc, audit_appends_whole_lines);
 	suite_add_tcase(s, tc);
 	return s;

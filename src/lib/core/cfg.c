@@ -86,13 +86,19 @@ static const struct emf_cfg_key keys[] = {
 
 	/* quarantine store (quarantine.c, emofilter-quarantine) */
 	{ "quarantine.dir", EMF_CFG_STR, "\"/var/lib/emofilter/quarantine\"", 0, 0, NULL,
-	  "quarantine store directory (mode 0700)" },
+	  "quarantine store directory (mode 2750, group the CSIRT group)" },
 	{ "quarantine.sendmail", EMF_CFG_STR, "\"/usr/sbin/sendmail\"", 0, 0, NULL,
 	  "command that re-injects released mail (sendmail -G -i -f ...)" },
 	{ "quarantine.release_smtp", EMF_CFG_STR, "\"\"", 0, 0, NULL,
 	  "host:port to release through by SMTP instead of sendmail" },
 	{ "quarantine.helo", EMF_CFG_STR, "\"localhost\"", 0, 0, NULL,
 	  "EHLO name when releasing by SMTP" },
+	{ "quarantine.postfix_hold", EMF_CFG_BOOL, "true", 0, 0, NULL,
+	  "release/delete/purge act on the Postfix hold copy too (postsuper)" },
+	{ "quarantine.postfix_bin", EMF_CFG_STR, "\"/usr/sbin\"", 0, 0, NULL,
+	  "directory of postsuper, postcat and postqueue" },
+	{ "quarantine.postfix_config", EMF_CFG_STR, "\"\"", 0, 0, NULL,
+	  "Postfix configuration directory for them (\"\": Postfix's default)" },
 	/* -- end of quarantine keys -- */
 
 	/* passwords (passwords.c, archive.c) */
@@ -414,6 +420,46 @@ weight_ok(double w)
 	return !isnan(w) && w >= -1000 && w <= 1000;
 }
 
+/* Longest milter.reject_text: a reply line is at most 512 bytes with the
+ * code, the enhanced code and the report ID (RFC 5321 4.5.3.1.5). */
+#define REJECT_TEXT_MAX 400
+
+/*
+ * The text of an SMTP reply (milter.reject_text) must be printable ASCII:
+ * RFC 5321 4.2 replies are US-ASCII, and neither SMTPUTF8 (RFC 6531) nor
+ * RFC 3463 gives a way to encode other text in a reply. Refused at load
+ * (with the byte and the file:line) rather than sent raw or dropped.
+ */
+static bool
+smtp_text_ok(const struct emf_cfg_key *k, const config_setting_t *s,
+    const struct emf_cfg_source *src, struct emf_error *err)
+{
+	const unsigned char *t;
+	size_t n;
+
+	if (strcmp(k->name, "milter.reject_text") != 0)
+		return true;
+	t = (const unsigned char *)config_setting_get_string(s);
+	n = strlen((const char *)t);
+	for (size_t i = 0; i < n; i++)
+		if (t[i] < ' ' || t[i] > '~') {
+			set_error_at(err, src, s, "%s: byte %zu is %s (0x%02x): "
+			    "an SMTP reply is printable US-ASCII (RFC 5321 "
+			    "4.2), so non-ASCII text (e.g. Japanese) cannot "
+			    "be sent in it; write it in ASCII", k->name,
+			    i + 1, t[i] >= 0x80 ? "not ASCII" :
+			    "a control character", t[i]);
+			return false;
+		}
+	if (n > REJECT_TEXT_MAX) {
+		set_error_at(err, src, s, "%s: %zu bytes, more than the %d an "
+		    "SMTP reply line has room for", k->name, n,
+		    REJECT_TEXT_MAX);
+		return false;
+	}
+	return true;
+}
+
 static bool
 take_value(const struct emf_cfg_key *k, config_setting_t *s,
     union emf_cfg_value *v, const struct emf_cfg_source *src,
@@ -456,6 +502,8 @@ take_value(const struct emf_cfg_key *k, config_setting_t *s,
 			    k->name, config_setting_get_string(s), k->choices);
 			return false;
 		}
+		if (!smtp_text_ok(k, s, src, err))
+			return false;
 		g_free(v->s);
 		v->s = g_strdup(config_setting_get_string(s));
 		return true;

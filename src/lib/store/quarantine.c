@@ -85,21 +85,88 @@ emf_quarantine_path(const char *dir, const char *id, const char *ext)
 }
 
 /*
- * Make directory path with mode 0700 if it does not exist. An existing
- * directory is left as it is (the review tool judges its mode); a symlink
- * or a non-directory is refused.
+ * The mode of a directory below the store: the store's own, less anything
+ * beyond 02750 (so a 2750 store with its CSIRT group gives 2750 day
+ * directories, a private 0700 store 0700 ones).
+ */
+static mode_t
+sub_mode(const struct stat *top)
+{
+	return top == NULL ? 0700 : (top->st_mode & 02750) | 0700;
+}
+
+/*
+ * Hand path (a file or directory we just made, open as fd) to the store's
+ * owner and group: as root always (the review tool under sudo must not
+ * leave files the daemon or the analysts cannot read), as anyone else
+ * only the group, when we are a member of it (best effort: a directory
+ * with the setgid bit gives it anyway).
  */
 static enum emf_rc
-ensure_dir(const char *path, struct emf_error *err)
+give_to_store(int fd, const char *path, const struct stat *top,
+    struct emf_error *err)
 {
 	struct stat st;
 
-	if (mkdir(path, 0700) == 0) {
-		if (chmod(path, 0700) != 0) {
-			qerr(err, "%s: chmod: %s", path, g_strerror(errno));
+	if (top == NULL || fstat(fd, &st) != 0)
+		return EMF_OK;
+	if (geteuid() == 0) {
+		if ((st.st_uid != top->st_uid || st.st_gid != top->st_gid) &&
+		    fchown(fd, top->st_uid, top->st_gid) != 0) {
+			qerr(err, "%s: chown to the store owner: %s", path,
+			    g_strerror(errno));
 			return EMF_ERR_IO;
 		}
-		return EMF_OK;
+	} else if (st.st_gid != top->st_gid) {
+		(void)fchown(fd, (uid_t)-1, top->st_gid);
+	}
+	return EMF_OK;
+}
+
+/*
+ * Make directory path (mode sub_mode(top), owner and group the store's)
+ * if it does not exist. An existing directory is left as it is (the
+ * review tool judges its mode); a symlink or a non-directory is refused.
+ * top is the store's stat, NULL when path is the store itself.
+ */
+static enum emf_rc
+ensure_dir(const char *path, const struct stat *top, struct emf_error *err)
+{
+	mode_t want = sub_mode(top);
+	struct stat st;
+	int fd;
+	enum emf_rc rc;
+
+	mode_t um;
+	int made;
+
+	/*
+	 * The umask is out of the way for this mkdir alone (the mode is
+	 * explicit): fixing the mode afterwards with chmod would drop the
+	 * setgid bit the directory inherits from the store whenever we are
+	 * not in the store's group (the daemon drops its supplementary
+	 * groups), and the files made in it would not get the CSIRT group.
+	 */
+	um = umask(0);
+	made = mkdir(path, want & 0777);
+	umask(um);
+	if (made == 0) {
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0) {
+			qerr(err, "%s: open: %s", path, g_strerror(errno));
+			return EMF_ERR_IO;
+		}
+		rc = give_to_store(fd, path, top, err);
+		/* Only when needed (root's chown may clear the setgid
+		 * bit; a store without it gives none). */
+		if (rc == EMF_OK && fstat(fd, &st) == 0 &&
+		    (st.st_mode & 07777) != want && fchmod(fd, want) != 0) {
+			qerr(err, "%s: chmod: %s", path, g_strerror(errno));
+			rc = EMF_ERR_IO;
+		}
+		close(fd);
+		return rc;
 	}
 	if (errno != EEXIST) {
 		qerr(err, "%s: mkdir: %s", path, g_strerror(errno));
@@ -111,6 +178,17 @@ ensure_dir(const char *path, struct emf_error *err)
 	}
 	if (!S_ISDIR(st.st_mode)) {
 		qerr(err, "%s: not a directory", path);
+		return EMF_ERR_IO;
+	}
+	return EMF_OK;
+}
+
+/* The store's own stat (after ensure_dir() of it). */
+static enum emf_rc
+store_stat(const char *dir, struct stat *st, struct emf_error *err)
+{
+	if (lstat(dir, st) != 0) {
+		qerr(err, "%s: %s", dir, g_strerror(errno));
 		return EMF_ERR_IO;
 	}
 	return EMF_OK;
@@ -161,7 +239,7 @@ write_all(int fd, const char *path, const void *data, size_t len,
  */
 static enum emf_rc
 publish(const char *tmpdir, const char *final, const void *data,
-    size_t len, bool replace, struct emf_error *err)
+    size_t len, bool replace, const struct stat *top, struct emf_error *err)
 {
 	char *tmp = NULL;
 	int fd = -1;
@@ -184,7 +262,9 @@ publish(const char *tmpdir, const char *final, const void *data,
 		g_free(base);
 		return EMF_ERR_IO;
 	}
-	if (fchmod(fd, 0600) != 0) {
+	if (give_to_store(fd, tmp, top, err) != EMF_OK)
+		goto out;
+	if (fchmod(fd, EMF_QUARANTINE_FILE_MODE) != 0) {
 		qerr(err, "%s: fchmod: %s", tmp, g_strerror(errno));
 		goto out;
 	}
@@ -245,6 +325,7 @@ emf_quarantine_store(const char *dir, const char *id, const void *msg,
 {
 	char *tmpdir = NULL, *daydir = NULL, *eml = NULL, *json = NULL;
 	char day[9];
+	struct stat top;
 	enum emf_rc rc;
 
 	if (err != NULL)
@@ -268,21 +349,22 @@ emf_quarantine_store(const char *dir, const char *id, const void *msg,
 	eml = emf_quarantine_path(dir, id, "eml");
 	json = emf_quarantine_path(dir, id, "json");
 
-	if ((rc = ensure_dir(dir, err)) != EMF_OK ||
-	    (rc = ensure_dir(tmpdir, err)) != EMF_OK ||
-	    (rc = ensure_dir(daydir, err)) != EMF_OK)
+	if ((rc = ensure_dir(dir, NULL, err)) != EMF_OK ||
+	    (rc = store_stat(dir, &top, err)) != EMF_OK ||
+	    (rc = ensure_dir(tmpdir, &top, err)) != EMF_OK ||
+	    (rc = ensure_dir(daydir, &top, err)) != EMF_OK)
 		goto out;
 	/* A new day directory must itself survive a crash. */
 	if ((rc = fsync_dir(dir, err)) != EMF_OK)
 		goto out;
-	if ((rc = publish(tmpdir, eml, msg, len, false, err)) != EMF_OK)
+	if ((rc = publish(tmpdir, eml, msg, len, false, &top, err)) != EMF_OK)
 		goto out;
 	if ((rc = fsync_dir(daydir, err)) != EMF_OK) {
 		unlink(eml);
 		goto out;
 	}
 	rc = publish(tmpdir, json, report_json, strlen(report_json), false,
-	    err);
+	    &top, err);
 	if (rc == EMF_OK && (rc = fsync_dir(daydir, err)) != EMF_OK)
 		unlink(json);
 	/* No report, no entry: do not leave an orphan message. */
@@ -298,10 +380,28 @@ out:
 
 /* ---- reading and maintenance ----------------------------------------- */
 
+/* Whether we are in group gid (effective or supplementary). */
+static bool
+in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int n;
+
+	if (getegid() == gid)
+		return true;
+	n = getgroups((int)G_N_ELEMENTS(groups), groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
 enum emf_rc
-emf_quarantine_check(const char *dir, struct emf_error *err)
+emf_quarantine_check_access(const char *dir, bool write,
+    struct emf_error *err)
 {
 	struct stat st;
+	uid_t me = geteuid();
 
 	if (err != NULL)
 		err->msg[0] = '\0';
@@ -322,19 +422,41 @@ emf_quarantine_check(const char *dir, struct emf_error *err)
 		qerr(err, "%s: quarantine store is not a directory", dir);
 		return EMF_ERR_IO;
 	}
-	if ((st.st_mode & 077) != 0) {
+	if ((st.st_mode & 0027) != 0) {
 		qerr(err, "%s: quarantine store permissions %04o are too open "
-		    "(want 0700: it holds malware and private mail)", dir,
+		    "(want 2750, owner the daemon user, group the CSIRT group, "
+		    "or 0700; never group-writable or open to others: it "
+		    "holds malware and private mail)", dir,
 		    (unsigned)(st.st_mode & 07777));
 		return EMF_ERR_IO;
 	}
-	if (st.st_uid != geteuid() && geteuid() != 0) {
+	if (st.st_uid == me || me == 0)
+		return EMF_OK;
+	if (!write && (st.st_mode & 0050) == 0050 && in_group(st.st_gid))
+		return EMF_OK;
+	if (!write && (st.st_mode & 0050) == 0050)
+		qerr(err, "%s: quarantine store belongs to uid %lu and gid "
+		    "%lu; we (uid %lu) are in neither (join the CSIRT group, "
+		    "or run as the store owner: sudo -u OWNER)", dir,
+		    (unsigned long)st.st_uid, (unsigned long)st.st_gid,
+		    (unsigned long)me);
+	else if (!write)
 		qerr(err, "%s: quarantine store belongs to uid %lu, not to us "
 		    "(uid %lu)", dir, (unsigned long)st.st_uid,
-		    (unsigned long)geteuid());
-		return EMF_ERR_IO;
-	}
-	return EMF_OK;
+		    (unsigned long)me);
+	else
+		qerr(err, "%s: quarantine store belongs to uid %lu, not to us "
+		    "(uid %lu): changes (release, delete, purge, export, ioc, "
+		    "sync) are made as the store owner or root (sudo -u OWNER "
+		    "or sudo; see emofilter-quarantine(8))", dir,
+		    (unsigned long)st.st_uid, (unsigned long)me);
+	return EMF_ERR_IO;
+}
+
+enum emf_rc
+emf_quarantine_check(const char *dir, struct emf_error *err)
+{
+	return emf_quarantine_check_access(dir, true, err);
 }
 
 static bool
@@ -352,10 +474,33 @@ cmp_desc(gconstpointer a, gconstpointer b)
 	return -strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static enum emf_rc list_ext(const char *dir, const char *ext, char ***ids,
+    size_t *n, struct emf_error *err);
+
 enum emf_rc
 emf_quarantine_list(const char *dir, char ***ids, size_t *n,
     struct emf_error *err)
 {
+	return list_ext(dir, ".json", ids, n, err);
+}
+
+enum emf_rc
+emf_quarantine_list_notes(const char *dir, const char *ext, char ***ids,
+    size_t *n, struct emf_error *err)
+{
+	char *dot = g_strdup_printf(".%s", ext);
+	enum emf_rc rc = list_ext(dir, dot, ids, n, err);
+
+	g_free(dot);
+	return rc;
+}
+
+/* The IDs of the files ID.EXT (dotext: ".EXT") of the day directories. */
+static enum emf_rc
+list_ext(const char *dir, const char *dotext, char ***ids, size_t *n,
+    struct emf_error *err)
+{
+	size_t el = strlen(dotext);
 	GPtrArray *out = g_ptr_array_new();
 	GError *gerr = NULL;
 	GDir *top, *day;
@@ -389,9 +534,9 @@ emf_quarantine_list(const char *dir, char ***ids, size_t *n,
 			size_t len = strlen(f);
 			char *id;
 
-			if (len <= 5 || strcmp(f + len - 5, ".json") != 0)
+			if (len <= el || strcmp(f + len - el, dotext) != 0)
 				continue;
-			id = g_strndup(f, len - 5);
+			id = g_strndup(f, len - el);
 			/* The file must sit in the day directory of its ID. */
 			if (!emf_quarantine_id_valid(id) ||
 			    strncmp(id, name, 8) != 0) {
@@ -458,6 +603,12 @@ emf_quarantine_read(const char *dir, const char *id, const char *ext,
 		qerr(err, "%s: not a regular file", path);
 		goto out;
 	}
+	if ((st.st_mode & 0027) != 0) {
+		qerr(err, "%s: mode %04o is group-writable or open to others: "
+		    "refused (entry files are 0640; chmod 0640 it if it is "
+		    "really ours)", path, (unsigned)(st.st_mode & 07777));
+		goto out;
+	}
 	if ((uint64_t)st.st_size > (uint64_t)max) {
 		qerr(err, "%s: %lld bytes, more than the %zu allowed", path,
 		    (long long)st.st_size, max);
@@ -492,17 +643,41 @@ out:
 	return rc;
 }
 
+static enum emf_rc put_file(const char *dir, const char *id, const char *ext,
+    const void *data, size_t len, struct emf_error *err);
+
 enum emf_rc
 emf_quarantine_put(const char *dir, const char *id, const char *ext,
     const void *data, size_t len, struct emf_error *err)
 {
-	char *path, *tmpdir, *daydir;
-	enum emf_rc rc;
-
 	if (!emf_quarantine_exists(dir, id)) {
 		qerr(err, "%s: no such entry", id ? id : "(null)");
 		return EMF_ERR_FORMAT;
 	}
+	return put_file(dir, id, ext, data, len, err);
+}
+
+enum emf_rc
+emf_quarantine_put_note(const char *dir, const char *id, const char *ext,
+    const void *data, size_t len, struct emf_error *err)
+{
+	if (ext == NULL || strcmp(ext, "json") == 0 || strcmp(ext, "eml") == 0 ||
+	    strcmp(ext, "released") == 0) {
+		qerr(err, "a note may not be an entry file");
+		return EMF_ERR_INTERNAL;
+	}
+	return put_file(dir, id, ext, data, len, err);
+}
+
+/* Write DIR/DAY/ID.EXT atomically (the day directory made if missing). */
+static enum emf_rc
+put_file(const char *dir, const char *id, const char *ext, const void *data,
+    size_t len, struct emf_error *err)
+{
+	char *path, *tmpdir, *daydir;
+	struct stat top;
+	enum emf_rc rc;
+
 	path = emf_quarantine_path(dir, id, ext);
 	if (path == NULL) {
 		qerr(err, "invalid file name");
@@ -510,9 +685,13 @@ emf_quarantine_put(const char *dir, const char *id, const char *ext,
 	}
 	tmpdir = g_strdup_printf("%s/tmp", dir);
 	daydir = g_path_get_dirname(path);
-	rc = ensure_dir(tmpdir, err);
+	rc = store_stat(dir, &top, err);
 	if (rc == EMF_OK)
-		rc = publish(tmpdir, path, data, len, true, err);
+		rc = ensure_dir(tmpdir, &top, err);
+	if (rc == EMF_OK)
+		rc = ensure_dir(daydir, &top, err);
+	if (rc == EMF_OK)
+		rc = publish(tmpdir, path, data, len, true, &top, err);
 	if (rc == EMF_OK)
 		rc = fsync_dir(daydir, err);
 	g_free(path);
@@ -554,21 +733,55 @@ emf_quarantine_remove(const char *dir, const char *id,
 }
 
 enum emf_rc
+emf_quarantine_remove_note(const char *dir, const char *id, const char *ext,
+    struct emf_error *err)
+{
+	char *path = emf_quarantine_path(dir, id, ext);
+	char *daydir;
+	enum emf_rc rc = EMF_OK;
+
+	if (path == NULL) {
+		qerr(err, "invalid entry ID");
+		return EMF_ERR_FORMAT;
+	}
+	if (unlink(path) != 0) {
+		qerr(err, "%s: unlink: %s", path, g_strerror(errno));
+		rc = errno == ENOENT ? EMF_ERR_FORMAT : EMF_ERR_IO;
+	}
+	daydir = g_path_get_dirname(path);
+	if (rc == EMF_OK && !emf_quarantine_exists(dir, id))
+		(void)rmdir(daydir);	/* fails harmlessly if not empty */
+	g_free(daydir);
+	g_free(path);
+	return rc;
+}
+
+enum emf_rc
 emf_quarantine_audit(const char *dir, const char *line,
     struct emf_error *err)
 {
 	char *path = g_strdup_printf("%s/audit.log", dir);
 	char *text = g_strdup_printf("%s\n", line);
 	enum emf_rc rc = EMF_ERR_IO;
-	int fd;
+	struct stat top, st;
+	int fd = -1;
 
+	if (store_stat(dir, &top, err) != EMF_OK)
+		goto out;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0) {
 		qerr(err, "%s: %s", path, g_strerror(errno));
 		goto out;
 	}
-	if (fchmod(fd, 0600) != 0) {
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		qerr(err, "%s: not a regular file", path);
+		goto out;
+	}
+	if (give_to_store(fd, path, &top, err) != EMF_OK)
+		goto out;
+	if ((st.st_mode & 07777) != EMF_QUARANTINE_FILE_MODE &&
+	    fchmod(fd, EMF_QUARANTINE_FILE_MODE) != 0) {
 		qerr(err, "%s: fchmod: %s", path, g_strerror(errno));
 		goto out;
 	}

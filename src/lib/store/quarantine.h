@@ -2,16 +2,23 @@
  * quarantine.h - the quarantine store: write an entry atomically, read
  * entries back. Layout and guarantees: docs/design.md "Quarantine store".
  *
- * Layout (one tree, owned by the daemon user):
- *   STORE/                 0700
- *     tmp/                 0700  temporary files (same file system)
- *     YYYYMMDD/            0700  the UTC day of the entry's ID
- *       ID.eml             0600  the raw message as received
- *       ID.json            0600  the report (emf_report_json()), written
+ * Layout (one tree, owned by the daemon user, group the CSIRT group):
+ *   STORE/                 2750  (or 0700: a private store, no group)
+ *     tmp/                 2750  temporary files (same file system)
+ *     YYYYMMDD/            2750  the UTC day of the entry's ID
+ *       ID.eml             0640  the raw message as received
+ *       ID.json            0640  the report (emf_report_json()), written
  *                                after ID.eml: an entry exists iff its
  *                                .json exists, so readers never see half
- *       ID.released        0600  JSON {time, by, to[]} once released
- *     audit.log            0600  append-only: release, delete, purge, export
+ *       ID.released        0640  JSON {time, by, to[]} once released
+ *     audit.log            0640  append-only: release, delete, purge, export
+ *       ID.hold            0640  a note: its Postfix hold copy is still
+ *                                to remove (emofilter-quarantine sync);
+ *                                may outlive the entry
+ * Directories below STORE take STORE's mode less anything beyond 02750;
+ * every file and directory made by root (the review tool under sudo) is
+ * given to STORE's owner and group, so the daemon, root and the CSIRT
+ * group (read only) all read every entry whoever wrote it.
  * ID: "YYYYMMDDTHHMMSSZ-xxxxxxxx" (UTC time, 8 hex digits), matched
  * strictly before any path is formed from it.
  *
@@ -22,7 +29,7 @@
  * on a local POSIX file system (link() and fsync() semantics); an entry
  * is removed .json first, so a crash during removal can leave an orphan
  * .eml that list ignores. Entry files are created
- * O_EXCL|O_NOFOLLOW, mode 0600, under a temporary name, fsynced, renamed,
+ * O_EXCL|O_NOFOLLOW, mode 0640, under a temporary name, fsynced, renamed,
  * and the directory fsynced; names come from the report ID only, never
  * from message content.
  */
@@ -33,6 +40,9 @@
 #include <stddef.h>
 
 #include "emf.h"
+
+/* The mode of every file of the store. */
+#define EMF_QUARANTINE_FILE_MODE 0640
 
 /*
  * Store msg[0..len) and its report (JSON text, from emf_report_json()) in
@@ -63,10 +73,15 @@ char *emf_quarantine_path(const char *dir, const char *id, const char *ext);
 /* ---- reading and maintenance (emofilter-quarantine) ------------------ */
 
 /*
- * Whether the store at dir may be used by the review tool: it exists, is a
- * directory (not a symlink), belongs to the effective user (or root) and
- * grants nothing to group or others. EMF_ERR_IO with err set otherwise.
+ * Whether the store at dir may be used: it exists, is a directory (not a
+ * symlink), grants no write to its group and nothing to others (2750,
+ * 0750 or 0700), and belongs to the effective user (or we are root); for
+ * reading only (!write), a member of its group will do when the group
+ * may read it. EMF_ERR_IO with err set (saying what to do) otherwise.
+ * emf_quarantine_check() is emf_quarantine_check_access(dir, true, err).
  */
+enum emf_rc emf_quarantine_check_access(const char *dir, bool write,
+    struct emf_error *err);
 enum emf_rc emf_quarantine_check(const char *dir, struct emf_error *err);
 
 /*
@@ -84,7 +99,8 @@ bool emf_quarantine_exists(const char *dir, const char *id);
 /*
  * Read file ID.ext of an entry whole (a regular file, not followed through
  * a symlink, at most max bytes). *data is NUL-terminated and owned by the
- * caller (emf_free()). EMF_ERR_FORMAT when the file does not exist,
+ * caller (emf_free()). A file with group write or any bit for others is
+ * refused (EMF_ERR_IO). EMF_ERR_FORMAT when the file does not exist,
  * EMF_ERR_LIMIT when larger than max, EMF_ERR_IO on other failures.
  */
 enum emf_rc emf_quarantine_read(const char *dir, const char *id,
@@ -99,6 +115,21 @@ enum emf_rc emf_quarantine_put(const char *dir, const char *id,
     const char *ext, const void *data, size_t len, struct emf_error *err);
 
 /*
+ * A note beside entry id (ID.ext, ext not one of the entry's own files),
+ * which may outlive the entry: written like emf_quarantine_put() but
+ * without the entry (its day directory made if missing), listed (IDs
+ * that have one, like emf_quarantine_list()) and removed (EMF_ERR_FORMAT
+ * if it is not there; an emptied day directory goes too). Used for the
+ * Postfix hold copies still to remove ("hold": emofilter-quarantine sync).
+ */
+enum emf_rc emf_quarantine_put_note(const char *dir, const char *id,
+    const char *ext, const void *data, size_t len, struct emf_error *err);
+enum emf_rc emf_quarantine_list_notes(const char *dir, const char *ext,
+    char ***ids, size_t *n, struct emf_error *err);
+enum emf_rc emf_quarantine_remove_note(const char *dir, const char *id,
+    const char *ext, struct emf_error *err);
+
+/*
  * Remove an entry: the .json first (the entry disappears at once), then
  * the .released record and the message. EMF_ERR_FORMAT if it does not
  * exist.
@@ -107,7 +138,7 @@ enum emf_rc emf_quarantine_remove(const char *dir, const char *id,
     struct emf_error *err);
 
 /*
- * Append one line (a '\n' is added) to STORE/audit.log (0600) with a
+ * Append one line (a '\n' is added) to STORE/audit.log (0640) with a
  * single write() and fsync it, so concurrent tools never interleave.
  */
 enum emf_rc emf_quarantine_audit(const char *dir, const char *line,
