@@ -807,7 +807,7 @@ emf_quarantine_history(const char *dir, const char *id, const char *line,
 {
 	char *path, *daydir, *text;
 	enum emf_rc rc = EMF_ERR_IO;
-	struct stat st;
+	struct stat top, st;
 	int fd = -1;
 
 	if ((path = emf_quarantine_path(dir, id, "history")) == NULL) {
@@ -819,7 +819,9 @@ emf_quarantine_history(const char *dir, const char *id, const char *line,
 	for (char *p = text; p[1] != '\0'; p++)
 		if ((unsigned char)*p < ' ' || *p == 0x7f)
 			*p = '?';
-	if (ensure_dir(dir, err) != EMF_OK || ensure_dir(daydir, err) != EMF_OK)
+	if (ensure_dir(dir, NULL, err) != EMF_OK ||
+	    store_stat(dir, &top, err) != EMF_OK ||
+	    ensure_dir(daydir, &top, err) != EMF_OK)
 		goto out;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
@@ -830,6 +832,14 @@ emf_quarantine_history(const char *dir, const char *id, const char *line,
 	/* Bounded: a history is a few lines; past the cap it stops. */
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		qerr(err, "%s: not a regular file", path);
+		goto out;
+	}
+	/* The same owner, group and mode as the entry it belongs to. */
+	if (give_to_store(fd, path, &top, err) != EMF_OK)
+		goto out;
+	if ((st.st_mode & 07777) != EMF_QUARANTINE_FILE_MODE &&
+	    fchmod(fd, EMF_QUARANTINE_FILE_MODE) != 0) {
+		qerr(err, "%s: fchmod: %s", path, g_strerror(errno));
 		goto out;
 	}
 	if (st.st_size + (off_t)strlen(text) > EMF_QUARANTINE_HISTORY_MAX) {
