@@ -114,10 +114,13 @@ ok "installed"
 for f in /usr/sbin/emofilter /usr/bin/emofilter-scan /usr/bin/emofilter-quarantine \
     /etc/emofilter/emofilter.conf /etc/emofilter/local.conf /etc/emofilter/rules \
     /usr/share/emofilter/rules/emf_vba.yar /lib/systemd/system/emofilter.service \
-    /usr/share/man/man8/emofilter.8.gz /usr/share/doc/emofilter/README.Debian \
-    /etc/logrotate.d/emofilter; do
+    /usr/share/man/man8/emofilter.8.gz /etc/logrotate.d/emofilter; do
 	[ -e "$f" ] || bad "not installed: $f"
 done
+# dh_compress gzips a README.Debian over 4 KiB.
+[ -e /usr/share/doc/emofilter/README.Debian ] ||
+    [ -e /usr/share/doc/emofilter/README.Debian.gz ] ||
+    bad "not installed: /usr/share/doc/emofilter/README.Debian"
 dpkg-query -W -f='${Conffiles}\n' emofilter | grep -q '/etc/emofilter/local.conf' &&
     ok "/etc/emofilter/*.conf are conffiles" || bad "local.conf is not a conffile"
 [ -L /etc/systemd/system/multi-user.target.wants/emofilter.service ] &&
