@@ -9,7 +9,12 @@
 # (extra settings for the milter group, e.g. "workers = 4;"), EMF_BIN_OLD
 # (another emofilter binary, e.g. an older build: a third arm C with its
 # own instance and the same config, so a change is measured against what
-# it replaces in the same rounds).
+# it replaces in the same rounds), NULL_MILTER=1 (an arm N through
+# tests/bench/null-milter, which negotiates as emofilter, accepts all and
+# adds NULL_HEADERS (default 3) header fields: what any milter costs
+# Postfix here, the floor under arm B), BENCH_LOG (a file the daemon's log is
+# copied to at the end; with EMOFILTER_TIMING=1 it has a line of stage
+# times per message).
 #
 # One private loopback Postfix (as tests/milter/e2e.sh, relaying to
 # smtp-sink) with two smtpd listeners: A without a milter, B with
@@ -44,7 +49,9 @@ OLD_PID=
 cleanup() {
 	bench_sampler_stop
 	[ -n "$OLD_PID" ] && { kill "$OLD_PID" 2>/dev/null; wait "$OLD_PID" 2>/dev/null; }
+	[ -n "${NULL_PID:-}" ] && { kill "$NULL_PID" 2>/dev/null; wait "$NULL_PID" 2>/dev/null; }
 	pf_stop_all
+	[ -n "${BENCH_LOG:-}" ] && cp "$PF_DIR/emofilter.log" "$BENCH_LOG"
 	rm -rf "$PF_DIR"
 }
 trap cleanup EXIT
@@ -76,6 +83,18 @@ if [ -n "${EMF_BIN_OLD:-}" ]; then
 	pf_wait_port "$oport" || exit 1
 	arms_cf="$arms_cf C=inet:127.0.0.1:$oport"
 fi
+NULL_PID=
+NULL_HEADERS=${NULL_HEADERS:-3}
+if [ "${NULL_MILTER:-0}" = 1 ]; then
+	[ -x "$top_builddir/tests/bench/null-milter" ] ||
+	    make -C "$top_builddir" -s tests/bench/null-milter || exit 1
+	nport=$(pf_free_port)
+	"$top_builddir/tests/bench/null-milter" "inet:$nport@127.0.0.1" \
+	    "$NULL_HEADERS" >>"$PF_DIR/null-milter.log" 2>&1 &
+	NULL_PID=$!
+	pf_wait_port "$nport" || exit 1
+	arms_cf="$arms_cf N=inet:127.0.0.1:$nport"
+fi
 bench_postfix "$arms_cf" || exit 1
 sleep 2
 emf() { bench_tree "$EMF_PID"; }
@@ -89,19 +108,35 @@ idle=$(bench_pss $(emf))
 [ -n "$OLD_PID" ] && echo "C ($EMF_BIN_OLD): $(old | wc -l) processes, PSS idle $(bench_pss $(old)) kB (per process:$(for p in $(old); do printf ' %s' "$(bench_pss "$p")"; done) kB)"
 echo "PSS idle: $idle kB (per process:$(for p in $(emf); do printf ' %s' "$(bench_pss "$p")"; done) kB)   load $(bench_load)"
 # warm-up: the first messages fault pages in, fill caches
-for a in B ${OLD_PID:+C}; do
+for a in B ${OLD_PID:+C} ${NULL_PID:+N}; do
 	eval "port=\$PORT_$a"
 	python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
 	    "$PF_DIR/msg.lf" 200 "$SESSIONS" >/dev/null
 done
 bench_settle
 bench_sampler_start "emf=$EMF_PID"
-cpu_emf=0 cpu_pfa=0 cpu_pfb=0 cpu_old=0
-rates_c= p50_c= p99_c= ratio_c= added50_c= added99_c=
+cpu_emf=0 cpu_pfa=0 cpu_pfb=0
+rates_C= ratio_C= added50_C= added99_C= rates_N= ratio_N= added50_N= added99_N=
 rates_a= rates_b= e2e_a= e2e_b= p50_a= p50_b= p99_a= p99_b= ratio= added50= added99=
 bad=0
 printf '%-5s %-9s %10s %10s %9s %9s %s\n' round arm "accept/s" "e2e/s" \
     "p50 ms" "p99 ms" "load"
+# One extra arm (C: another emofilter build, N: the null milter), after A
+# and B of the same round; $1 arm, $2 label, $3 its root pid.
+extra_arm() {
+	c0=$(bench_cpu $(bench_tree "$3")) x0=$(bench_cpu $(pfx))
+	bench_run "$1" "$N" "$SESSIONS"
+	c1=$(bench_cpu $(bench_tree "$3")) x1=$(bench_cpu $(pfx))
+	eval "cpu_$1=\$((cpu_$1 + c1 - c0)) cpu_pf$1=\$((cpu_pf$1 + x1 - x0))"
+	bad=$((bad + B_BAD))
+	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "$2" "$B_RATE" \
+	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	eval "rates_$1=\"\$rates_$1 $B_RATE\"
+	    ratio_$1=\"\$ratio_$1 $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")\"
+	    added50_$1=\"\$added50_$1 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")\"
+	    added99_$1=\"\$added99_$1 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")\""
+}
+cpu_C=0 cpu_pfC=0 cpu_N=0 cpu_pfN=0
 for r in $(seq 1 "$ROUNDS"); do
 	x0=$(bench_cpu $(pfx))
 	bench_run A "$N" "$SESSIONS"
@@ -112,6 +147,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "Postfix" "$B_RATE" \
 	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
 	rates_a="$rates_a $B_RATE" e2e_a="$e2e_a $B_E2E" p50_a="$p50_a $B_P50" p99_a="$p99_a $B_P99"
+	[ -n "$NULL_PID" ] && extra_arm N "+null" "$NULL_PID"
 	c0=$(bench_cpu $(emf)) x0=$(bench_cpu $(pfx))
 	bench_run B "$N" "$SESSIONS"
 	c1=$(bench_cpu $(emf)) x1=$(bench_cpu $(pfx))
@@ -124,18 +160,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	ratio="$ratio $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
 	added50="$added50 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
 	added99="$added99 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
-	[ -n "$OLD_PID" ] || continue
-	c0=$(bench_cpu $(old))
-	bench_run C "$N" "$SESSIONS"
-	c1=$(bench_cpu $(old))
-	cpu_old=$((cpu_old + c1 - c0))
-	bad=$((bad + B_BAD))
-	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+C (old)" "$B_RATE" \
-	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
-	rates_c="$rates_c $B_RATE" p50_c="$p50_c $B_P50" p99_c="$p99_c $B_P99"
-	ratio_c="$ratio_c $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
-	added50_c="$added50_c $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
-	added99_c="$added99_c $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
+	[ -n "$OLD_PID" ] && extra_arm C "+C (old)" "$OLD_PID"
 done
 bench_sampler_stop
 sleep 2
@@ -154,11 +179,14 @@ echo "added latency, same round: median $(bench_median $added50) ms (rounds:$add
 python3 -c "
 k = 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)
 print('CPU s per 1,000 messages: emofilter %.2f; Postfix (master and its children, sink not counted) %.2f alone, %.2f with emofilter (%d messages per arm)' % ($cpu_emf * k, $cpu_pfa * k, $cpu_pfb * k, $ROUNDS * 2 * $N))"
-if [ -n "$OLD_PID" ]; then
-	echo "C ($EMF_BIN_OLD): accept $(bench_median $rates_c) msg/s, / Postfix alone $(bench_median $ratio_c) (rounds:$ratio_c), added latency median $(bench_median $added50_c) ms (rounds:$added50_c), p99 $(bench_median $added99_c) ms"
-	python3 -c "print('C CPU: %.2f s per 1,000 messages' % ($cpu_old * 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)))"
-	echo "C PSS idle after the load: $(bench_pss $(old)) kB"
-fi
+# $1 arm, $2 label, $3 its root pid
+extra_summary() {
+	eval "echo \"$2: accept \$(bench_median \$rates_$1) msg/s, / Postfix alone \$(bench_median \$ratio_$1) (rounds:\$ratio_$1), added latency median \$(bench_median \$added50_$1) ms (rounds:\$added50_$1), p99 \$(bench_median \$added99_$1) ms\""
+	eval "python3 -c \"print('$2 CPU s per 1,000 messages: the milter %.2f, Postfix with it %.2f' % (\$cpu_$1 * 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N), \$cpu_pf$1 * 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)))\""
+	echo "$2 PSS idle after the load: $(bench_pss $(bench_tree "$3")) kB"
+}
+[ -n "$NULL_PID" ] && extra_summary N "N (null milter, $NULL_HEADERS header fields)" "$NULL_PID"
+[ -n "$OLD_PID" ] && extra_summary C "C ($EMF_BIN_OLD)" "$OLD_PID"
 echo "emofilter PSS: idle $idle kB, peak $(cat "$PF_DIR/peak.emf") kB, idle after the load $after kB"
 echo "messages scanned by emofilter: $scanned; not accepted or not delivered: $bad"
 echo "load average at the end: $(bench_load)"
