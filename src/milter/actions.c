@@ -58,7 +58,7 @@ strip_forged(SMFICTX *ctx, struct emf_msg *m)
 {
 	/* Highest index first, so earlier indexes stay valid. */
 	for (int i = m->nstrip - 1; i >= 0; i--)
-		if (smfi_chgheader(ctx, m->strip[i].name, m->strip[i].idx,
+		if (mp_chgheader(ctx, m->strip[i].name, m->strip[i].idx,
 		    NULL) != MI_SUCCESS)
 			return false;
 	return true;
@@ -73,7 +73,7 @@ static bool
 add_header(SMFICTX *ctx, const char *name, const char *value)
 {
 	char *v = emf_hdr_value(name, value);
-	int r = smfi_addheader(ctx, (char *)name, v);
+	int r = mp_addheader(ctx, name, v);
 
 	g_free(v);
 	return r == MI_SUCCESS;
@@ -113,9 +113,9 @@ prefix_subject(SMFICTX *ctx, const struct emf_mconf *mc,
 	/* The original value stays byte for byte after the prefix. */
 	v = emf_hdr_subject(mc->subject_prefix, m->subject);
 	if (m->subject == NULL)
-		r = smfi_addheader(ctx, "Subject", v);
+		r = mp_addheader(ctx, "Subject", v);
 	else
-		r = smfi_chgheader(ctx, "Subject", 1, v);
+		r = mp_chgheader(ctx, "Subject", 1, v);
 	g_free(v);
 	return r == MI_SUCCESS;
 }
@@ -134,7 +134,7 @@ reject_text(const char *tmpl, const char *id)
 			g_string_append(s, id);
 			p++;
 		} else if (*p == '%') {
-			/* smfi_setreply treats % specially: double it. */
+			/* Sendmail (and libmilter) treat % in a reply specially: double it. */
 			g_string_append(s, "%%");
 		} else if ((unsigned char)*p >= ' ') {
 			g_string_append_c(s, *p);
@@ -148,7 +148,7 @@ do_reject(SMFICTX *ctx, const struct emf_mconf *mc, struct outcome *o)
 {
 	char *t = reject_text(mc->reject_text, o->id);
 
-	smfi_setreply(ctx, "550", "5.7.1", t);
+	mp_setreply(ctx, "550", "5.7.1", t);
 	g_free(t);
 	o->done = "rejected";
 	return SMFIS_REJECT;
@@ -159,7 +159,7 @@ do_tempfail(SMFICTX *ctx, struct outcome *o, const char *why)
 {
 	char *t = g_strdup_printf("%s, try again later (%s)", why, o->id);
 
-	smfi_setreply(ctx, "451", "4.7.1", t);
+	mp_setreply(ctx, "451", "4.7.1", t);
 	g_free(t);
 	o->done = "tempfailed";
 	return SMFIS_TEMPFAIL;
@@ -171,7 +171,7 @@ static sfsistat
 headers_failed(SMFICTX *ctx, const struct emf_msg *m, struct outcome *o)
 {
 	emf_log(EMF_LOG_ERR, "%s: the MTA refused a header change "
-	    "(smfi_chgheader/smfi_addheader): tempfailing", m->qid);
+	    "(change or add header): tempfailing", m->qid);
 	return do_tempfail(ctx, o, "cannot change headers");
 }
 
@@ -206,7 +206,7 @@ on_failure(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 	case EMF_FAILACT_REJECT:
 		t = g_strdup_printf("Message could not be scanned (%s, "
 		    "report %s)", emf_fail_name(f), o->id);
-		smfi_setreply(ctx, "550", "5.7.1", t);
+		mp_setreply(ctx, "550", "5.7.1", t);
 		g_free(t);
 		o->done = "rejected";
 		return SMFIS_REJECT;
@@ -260,7 +260,7 @@ hold_for_password(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 	strip_forged(ctx, m);
 	add_verdict_headers(ctx, v, o);
 	why = g_strdup_printf("emofilter %s: waiting for password", o->id);
-	if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
+	if (mp_quarantine(ctx, why) != MI_SUCCESS) {
 		g_free(why);
 		return do_tempfail(ctx, o, "cannot hold");
 	}
@@ -281,7 +281,7 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 	 * (archive shut again) must not replace. Only the token goes.
 	 */
 	if (v->released && v->action < EMF_ACTION_QUARANTINE) {
-		smfi_chgheader(ctx, EMF_STATE_TOKEN_HEADER, 1, NULL);
+		mp_chgheader(ctx, EMF_STATE_TOKEN_HEADER, 1, NULL);
 		o->done = "accepted-released";
 		return SMFIS_ACCEPT;
 	}
@@ -311,7 +311,7 @@ apply_verdict(SMFICTX *ctx, const struct emf_mconf *mc, struct emf_msg *m,
 		{
 			char *why = g_strdup_printf("emofilter %s", o->id);
 
-			if (smfi_quarantine(ctx, why) != MI_SUCCESS) {
+			if (mp_quarantine(ctx, why) != MI_SUCCESS) {
 				g_free(why);
 				return do_tempfail(ctx, o, "cannot hold");
 			}
@@ -417,7 +417,7 @@ emf_actions_apply(SMFICTX *ctx, struct emf_conn *c, enum emf_rc rc,
 		o.action = "unscanned";
 		o.oversize = true;
 		if (strcmp(mc->on_oversize, "reject") == 0) {
-			smfi_setreply(ctx, "552", "5.3.4",
+			mp_setreply(ctx, "552", "5.3.4",
 			    "Message too large to be scanned");
 			o.done = "rejected";
 			st = SMFIS_REJECT;

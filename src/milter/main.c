@@ -10,7 +10,7 @@
  * first; workers are replaced after their current scan; a bad config
  * keeps everything as it was), SIGTERM stops (the milter process drains
  * its in-flight messages, then the workers go). The milter process runs
- * libmilter's threads and never forks. See emofilter(8).
+ * a thread per MTA connection (mproto.c) and never forks. See emofilter(8).
  */
 #include "config.h"
 
@@ -673,7 +673,7 @@ pidfile_release(void)
 }
 
 /*
- * A unix socket another process listens on is never replaced (libmilter
+ * A unix socket another process listens on is never replaced (mp_listen
  * would remove it), nor a file that is not a socket.
  */
 static bool
@@ -723,7 +723,7 @@ spawn_milter(const char *conf, struct emf_pool *pool)
 		_exit(1);
 	}
 	/*
-	 * The signal mask is inherited blocked: libmilter's own signal
+	 * The signal mask is inherited blocked: mproto.c's signal
 	 * thread sigwaits SIGTERM/SIGHUP/SIGINT (stop), ours SIGUSR1 (reload).
 	 */
 	emf_metrics_start(metrics_fd, emf_milter_inflight);

@@ -1,5 +1,5 @@
 /*
- * milter.c - libmilter callbacks: collect the envelope and the message,
+ * milter.c - the milter callbacks (mproto.c calls them): collect the envelope and the message,
  * then hand both to a worker at end of message.
  */
 #include "config.h"
@@ -42,6 +42,22 @@ static bool log_timing;			/* EMOFILTER_TIMING=1: a line per message */
 	SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY)
 #define EMF_NOSEND (SMFIP_NODATA | SMFIP_NOUNKNOWN)
 
+/*
+ * The macros we read, per stage (mp_setsymlist); every other stage gets
+ * none. Postfix's defaults send five or more names at connect, MAIL and
+ * RCPT, each set one more packet the MTA builds and we parse for nothing.
+ * Keep in step with the macro() calls below.
+ */
+static const struct { int stage; const char *names; } want_macros[] = {
+	{ SMFIM_CONNECT, "{client_addr}" },
+	{ SMFIM_HELO, "" },
+	{ SMFIM_ENVFROM, "i {auth_authen}" },
+	{ SMFIM_ENVRCPT, "" },
+	{ SMFIM_DATA, "" },
+	{ SMFIM_EOH, "" },
+	{ SMFIM_EOM, "i" },
+};
+
 static int64_t
 now_us(void)
 {
@@ -52,46 +68,14 @@ now_us(void)
 }
 
 /*
- * The MTA's socket of a connection, when it is TCP, else -1. libmilter
- * does not export it; its context starts { pthread_t ctx_id; int ctx_sd;
- * } in every libmilter since 8.12, and what is found there is used only
- * if it is a connected TCP socket.
- */
-static int
-ctx_tcp_socket(SMFICTX *ctx)
-{
-	const struct { pthread_t id; int sd; } *head = (const void *)ctx;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int type = 0, listening = 1;
-	socklen_t tl = sizeof(type), ll = sizeof(listening);
-	int sd = head->sd;
-
-	if (sd < 0 || getsockopt(sd, SOL_SOCKET, SO_TYPE, &type, &tl) != 0 ||
-	    type != SOCK_STREAM ||
-	    getsockopt(sd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ll) != 0 ||
-	    listening || getpeername(sd, (struct sockaddr *)&ss, &sl) != 0 ||
-	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-		return -1;
-	return sd;
-}
-
-/*
- * A collecting step went well: no reply if the MTA agreed to that.
- * Without our reply the MTA's next small packet waits (Nagle) for the
- * ACK of this one, which TCP delays up to 40 ms: acknowledge at once.
+ * A collecting step went well: no reply if the MTA agreed to that (the
+ * protocol engine acknowledges such steps at once, mproto.c).
  */
 static sfsistat
 step_ok(const struct emf_conn *c, unsigned long bit)
 {
 	if (c == NULL || (c->noreply & bit) == 0)
 		return SMFIS_CONTINUE;
-	if (c->tcp_sd >= 0) {
-		int one = 1;
-
-		(void)setsockopt(c->tcp_sd, IPPROTO_TCP, TCP_QUICKACK, &one,
-		    sizeof(one));
-	}
 	return SMFIS_NOREPLY;
 }
 
@@ -241,7 +225,7 @@ msg_end(struct emf_conn *c)
 static char *
 macro(SMFICTX *ctx, const char *name)
 {
-	char *v = smfi_getsymval(ctx, (char *)name);
+	const char *v = mp_getsymval(ctx, name);
 
 	return v != NULL && v[0] != '\0' ? g_strdup(v) : NULL;
 }
@@ -252,7 +236,7 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
     unsigned long *pf1, unsigned long *pf2, unsigned long *pf3)
 {
 	struct emf_mconf *mc = mconf_get();
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	/* Without header changes a forged X-Emofilter-* header could not
 	 * be removed, nor a verdict added; without quarantine no message
 	 * could be held. Refused, the MTA applies its default action
@@ -270,17 +254,22 @@ cb_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 		    need & SMFIF_QUARANTINE ? ", quarantine" : "");
 		return SMFIS_REJECT;
 	}
-	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE);
+	*pf0 = f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE |
+	    SMFIF_SETSYMLIST);
 	/* Header values with their leading space: the message as sent. */
 	*pf1 = f1 & (SMFIP_HDR_LEADSPC | EMF_NOREPLY | EMF_NOSEND);
 	*pf2 = *pf3 = 0;
+	if ((*pf0 & SMFIF_SETSYMLIST) != 0)
+		for (size_t i = 0; i < G_N_ELEMENTS(want_macros); i++)
+			if (mp_setsymlist(ctx, want_macros[i].stage,
+			    want_macros[i].names) != MI_SUCCESS)
+				*pf0 &= ~(unsigned long)SMFIF_SETSYMLIST;
 	/* The connection's state starts here: it holds what was agreed. */
 	if (c == NULL) {
 		c = g_new0(struct emf_conn, 1);
-		smfi_setpriv(ctx, c);
+		mp_setpriv(ctx, c);
 	}
 	c->noreply = *pf1 & EMF_NOREPLY;
-	c->tcp_sd = c->noreply != 0 ? ctx_tcp_socket(ctx) : -1;
 	return SMFIS_CONTINUE;
 }
 
@@ -305,12 +294,11 @@ client_ip(const _SOCK_ADDR *sa)
 static sfsistat
 cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 
 	if (c == NULL) {
 		c = g_new0(struct emf_conn, 1);
-		c->tcp_sd = -1;
-		smfi_setpriv(ctx, c);
+		mp_setpriv(ctx, c);
 	}
 	g_free(c->client_name);
 	g_free(c->client_ip);
@@ -325,7 +313,7 @@ cb_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 static sfsistat
 cb_helo(SMFICTX *ctx, char *helo)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 
 	if (c == NULL)
 		return SMFIS_TEMPFAIL;
@@ -337,7 +325,7 @@ cb_helo(SMFICTX *ctx, char *helo)
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	struct emf_msg *m;
 	const char *s = argv[0];
 	size_t n;
@@ -373,7 +361,7 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 static sfsistat
 cb_envrcpt(SMFICTX *ctx, char **argv)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	const char *s = argv[0];
 	size_t n;
 
@@ -417,7 +405,7 @@ note_header(struct emf_msg *m, const char *name, const char *value)
 static sfsistat
 cb_header(SMFICTX *ctx, char *name, char *value)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	struct emf_msg *m = c != NULL ? c->msg : NULL;
 	enum emf_rc rc;
 
@@ -433,7 +421,7 @@ cb_header(SMFICTX *ctx, char *name, char *value)
 static sfsistat
 cb_eoh(SMFICTX *ctx)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	enum emf_rc rc;
 
 	if (c == NULL || c->msg == NULL)
@@ -447,7 +435,7 @@ cb_eoh(SMFICTX *ctx)
 static sfsistat
 cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	enum emf_rc rc;
 
 	if (c == NULL || c->msg == NULL)
@@ -461,7 +449,7 @@ cb_body(SMFICTX *ctx, unsigned char *p, size_t len)
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 	struct emf_msg *m = c != NULL ? c->msg : NULL;
 	struct emf_verdict v;
 	struct emf_envelope env;
@@ -527,7 +515,7 @@ cb_eom(SMFICTX *ctx)
 static sfsistat
 cb_abort(SMFICTX *ctx)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 
 	if (c != NULL)
 		msg_end(c);
@@ -537,7 +525,7 @@ cb_abort(SMFICTX *ctx)
 static sfsistat
 cb_close(SMFICTX *ctx)
 {
-	struct emf_conn *c = smfi_getpriv(ctx);
+	struct emf_conn *c = mp_getpriv(ctx);
 
 	if (c == NULL)
 		return SMFIS_CONTINUE;
@@ -546,7 +534,7 @@ cb_close(SMFICTX *ctx)
 	g_free(c->client_name);
 	g_free(c->helo);
 	g_free(c);
-	smfi_setpriv(ctx, NULL);
+	mp_setpriv(ctx, NULL);
 	return SMFIS_CONTINUE;
 }
 
@@ -567,46 +555,16 @@ static struct smfiDesc desc = {
 	.xxfi_negotiate = cb_negotiate,
 };
 
-/*
- * libmilter writes each header change and the final reply as separate
- * small packets; with Nagle's algorithm and the MTA's delayed ACK that
- * costs ~40 ms per message on an inet socket. libmilter does not expose
- * its listening socket, so find it (the only listening TCP socket we
- * have at this point) and set TCP_NODELAY, which Linux passes on to the
- * accepted connections.
- */
-static void
-nodelay_listener(void)
-{
-	for (int fd = 0; fd < 1024; fd++) {
-		struct sockaddr_storage ss;
-		socklen_t sl = sizeof(ss);
-		int on = 0;
-		socklen_t ol = sizeof(on);
-
-		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &ol) != 0 ||
-		    !on || getsockname(fd, (struct sockaddr *)&ss, &sl) != 0 ||
-		    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
-			continue;
-		on = 1;
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
-	}
-}
-
 bool
 emf_milter_setup(const char *sock, struct emf_error *err)
 {
-	if (smfi_register(desc) == MI_FAILURE) {
-		snprintf(err->msg, sizeof(err->msg), "smfi_register failed");
+	char why[256];
+
+	if (!mp_listen(&desc, sock, why, sizeof(why))) {
+		snprintf(err->msg, sizeof(err->msg), "cannot listen on %s",
+		    why);
 		return false;
 	}
-	if (smfi_setconn((char *)sock) == MI_FAILURE ||
-	    smfi_opensocket(true) == MI_FAILURE) {
-		snprintf(err->msg, sizeof(err->msg),
-		    "cannot listen on %s: %s", sock, strerror(errno));
-		return false;
-	}
-	nodelay_listener();
 	return true;
 }
 
@@ -662,7 +620,7 @@ emf_milter_run(const char *conf_path, struct emf_mconf *mc,
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (conf_path != NULL)
 		pthread_create(&tid, NULL, reloader, NULL);
-	r = smfi_main();
+	r = mp_main();
 	mc = mconf_get();
 	timeout_s = mc->scan_timeout_ms / 1000 + 5;
 	emf_mconf_unref(mc);
@@ -680,5 +638,5 @@ emf_milter_run(const char *conf_path, struct emf_mconf *mc,
 		emf_log(EMF_LOG_WARNING, "stopping with %d message(s) "
 		    "unfinished: the MTA tempfails them", inflight);
 	pthread_mutex_unlock(&inflight_lock);
-	return r == MI_SUCCESS ? 0 : 1;
+	return r == 0 ? 0 : 1;
 }

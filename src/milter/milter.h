@@ -1,5 +1,5 @@
 /*
- * milter.h - the milter process: libmilter callbacks and their state.
+ * milter.h - the milter process: the milter callbacks and their state.
  *
  * Owns: the per-connection and per-message context (envelope, spool,
  * the X-Emofilter-* headers to strip, the Subject), the live settings
@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include <glib.h>
-#include <libmilter/mfapi.h>
+#include "mproto.h"
 
 #include "emf.h"
 #include "pool.h"
@@ -79,8 +79,6 @@ struct emf_conn {
 	/* SMFIP_NR_* bits the MTA agreed to: those callbacks send no
 	 * reply (SMFIS_NOREPLY), so the MTA does not wait for one. */
 	unsigned long noreply;
-	int tcp_sd;			/* the MTA's TCP socket, -1 if unix
-					 * or unknown (TCP_QUICKACK) */
 	bool broken;			/* a no-reply callback failed: the
 					 * message is tempfailed at its end */
 	struct emf_msg *msg;
@@ -92,7 +90,7 @@ struct emf_mconf *emf_mconf_new(struct emf_cfg *cfg);
 void emf_mconf_unref(struct emf_mconf *mc);
 
 /*
- * Register with libmilter and open the listening socket (before dropping
+ * Register the callbacks and open the listening socket (before dropping
  * privileges). Returns false with err set.
  */
 bool emf_milter_setup(const char *sock, struct emf_error *err);
