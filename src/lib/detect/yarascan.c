@@ -279,7 +279,16 @@ scan_buffer(struct emf_scan *scan, const struct emf_yara *y,
 		return;
 	}
 	yr_scanner_set_callback(s, on_match, &m);
-	yr_scanner_set_flags(s, SCAN_FLAGS_FAST_MODE);
+	/*
+	 * No YARA try/catch: it installs and restores SIGBUS/SIGSEGV
+	 * handlers and saves the signal mask around every scan, some 75
+	 * system calls a small message. It exists for a mapped file that
+	 * shrinks under YARA; our buffers are heap copies, a packet, or a
+	 * private map of the milter's own spool file or a sealed memfd,
+	 * and a fault there would fault the MIME parser first: the worker
+	 * ends and the message gets the crash case, as for any crash.
+	 */
+	yr_scanner_set_flags(s, SCAN_FLAGS_FAST_MODE | SCAN_FLAGS_NO_TRYCATCH);
 	yr_scanner_set_timeout(s, secs);
 	rc = yr_scanner_scan_mem(s, data, len);
 	if (rc == ERROR_SCAN_TIMEOUT)
