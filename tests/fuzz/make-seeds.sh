@@ -43,7 +43,8 @@ top, out, corpus, samples = sys.argv[1:5]
 MAX = 65536
 harnesses = ["message", "mime", "charset", "html", "config", "zip",
              "passwords", "ole", "vba", "ooxml", "biff", "office",
-             "composite", "rtf", "xlm", "rels", "onenote", "state"]
+             "composite", "rtf", "xlm", "rels", "onenote", "state",
+             "mproto"]
 seen = {h: set() for h in harnesses}
 count = {h: 0 for h in harnesses}
 
@@ -491,6 +492,46 @@ if have_corpus:
             if os.path.isfile(a) and os.path.isfile(b):
                 add("state", read(a) + b"\n--8<--\n" + read(b))
                 add("state", read(b))
+# mproto: what Postfix sends a milter for a message (fuzz_mproto.c):
+# negotiation, connect, HELO, MAIL with its macros, RCPT, each header,
+# the body in chunks, the end with its macros, QUIT; from the emotet-dev
+# mail when the corpus is there, else from the samples.
+def mpkt(cmd, data=b""):
+    return struct.pack(">I", len(data) + 1) + cmd + data
+
+def milter_stream(raw, chunk):
+    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    st = [mpkt(b"O", struct.pack(">III", 6, 0x1ff, 0x1fffff)),
+          mpkt(b"D", b"C{client_addr}\0" b"192.0.2.7\0"),
+          mpkt(b"C", b"mx.example.org\0" b"4" + struct.pack(">H", 25) +
+               b"192.0.2.7\0"),
+          mpkt(b"H", b"client.example\0"),
+          mpkt(b"D", b"Mi\0ABC123\0{auth_authen}\0alice\0"),
+          mpkt(b"M", b"<a@example.org>\0SIZE=100\0"),
+          mpkt(b"R", b"<b@example.net>\0")]
+    for h in re.split(rb"\n(?![ \t])", head):
+        name, _, value = h.partition(b":")
+        if name:
+            st.append(mpkt(b"L", name + b"\0" + value + b"\0"))
+    st.append(mpkt(b"N"))
+    body = body.replace(b"\n", b"\r\n")
+    for i in range(0, len(body), chunk):
+        st.append(mpkt(b"B", body[i:i + chunk]))
+    st += [mpkt(b"D", b"Ei\0ABC123\0"), mpkt(b"E"), mpkt(b"Q")]
+    return b"".join(st)
+
+mails = []
+if have_corpus:
+    dev = os.path.join(corpus, "emotet-dev")
+    for r, _, fs in os.walk(dev):
+        mails += [os.path.join(r, f) for f in sorted(fs) if f.endswith(".eml")]
+mails += [os.path.join(top, "tests", "fuzz", "regress", "state", f)
+          for f in ("notice-forms.eml", "ppap-pair.eml")]
+for i, path in enumerate(sorted(mails)[:120]):
+    try:
+        add("mproto", milter_stream(read(path)[:60000], (512, 4096, 65535)[i % 3]))
+    except OSError:
+        pass
 print("seeds:", " ".join("%s=%d" % (h, count[h]) for h in harnesses),
       "" if have_corpus else "(no corpus at %s: samples and regression inputs only)" % corpus)
 PY

@@ -15,8 +15,8 @@
 #      CPU seconds, executions, coverage, features, corpus size, peak RSS,
 #      result).
 # HARNESS: message mime charset html config zip passwords ole vba ooxml
-#      biff office composite rtf xlm rels onenote state (default: all
-#      eighteen, in that order;
+#      biff office composite rtf xlm rels onenote state mproto (default:
+#      all nineteen, in that order;
 #      see the fuzz_*.c headers for what each one drives).
 #
 # Environment: EMF_FUZZ_SEED=N passes -seed=N to every harness (same
@@ -43,7 +43,7 @@ while getopts t:j:w: o; do
 done
 shift $((OPTIND - 1))
 all="message mime charset html config zip passwords ole vba ooxml biff office composite rtf"
-all="$all xlm rels onenote state"
+all="$all xlm rels onenote state mproto"
 harnesses=${*:-$all}
 
 cc=${FUZZ_CC:-clang}
@@ -115,7 +115,7 @@ dicts() {
 maxlen() {
 	case $1 in
 	message|mime|zip|ole|biff|office|rtf) echo 65536;;
-	onenote|state) echo 65536;;
+	onenote|state|mproto) echo 65536;;
 	*) echo 16384;;
 	esac
 }
