@@ -34,7 +34,7 @@
 
 /* W_STARTED and W_DIED come from the main process (on the worker's end
  * of the slot), the others between the milter process and the worker. */
-enum wtype { W_REQ = 1, W_ACK, W_REPLY, W_DIED, W_STARTED };
+enum wtype { W_REQ = 1, W_REPLY = 3, W_DIED, W_STARTED };
 
 struct wmsg {
 	uint32_t magic, type;
@@ -55,17 +55,32 @@ struct wmsg {
 				 * took the request and when it replied */
 };
 
+/*
+ * Which request a slot's worker has taken, in memory shared by the main
+ * process, the milter process and the workers (mapped before any fork).
+ * The worker writes it when it starts a scan, instead of a packet that
+ * would wake the waiting milter thread once more per message; the milter
+ * reads it only when the scan ends badly (deadline, a death), to know
+ * whether its own request was the one in progress and whom to kill.
+ */
+struct taken {
+	uint64_t seq;		/* the request's seq; pid written first */
+	int32_t pid;
+};
+
 struct slot {
 	int mfd, wfd;		/* milter end, worker end */
 	pid_t pid;		/* main process: live worker, 0 if none */
 	bool busy;		/* milter process: in use by a thread */
 	pid_t wpid;		/* milter process: the slot's worker as last
-				 * announced (W_STARTED, W_ACK), 0 if none */
+				 * announced (W_STARTED), 0 if none */
+	struct taken *taken;	/* shared: see struct taken */
 };
 
 struct emf_pool {
 	unsigned n;
 	struct slot *slots;
+	struct taken *taken;	/* n records, MAP_SHARED */
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
 	uint64_t seq;
@@ -237,6 +252,13 @@ emf_pool_new(unsigned n, unsigned queue_max)
 	}
 	pool->n = n;
 	pool->queue_max = queue_max;
+	pool->taken = mmap(NULL, n * sizeof(struct taken), PROT_READ |
+	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (pool->taken == MAP_FAILED) {
+		free(pool->slots);
+		free(pool);
+		return NULL;
+	}
 	pthread_mutex_init(&pool->lock, NULL);
 	{
 		pthread_condattr_t ca;
@@ -251,6 +273,7 @@ emf_pool_new(unsigned n, unsigned queue_max)
 		int sv[2];
 
 		pool->slots[i].mfd = pool->slots[i].wfd = -1;
+		pool->slots[i].taken = &pool->taken[i];
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
 		    sv) != 0) {
 			emf_pool_free(pool);
@@ -275,6 +298,7 @@ emf_pool_free(struct emf_pool *pool)
 	}
 	pthread_mutex_destroy(&pool->lock);
 	pthread_cond_destroy(&pool->freed);
+	munmap(pool->taken, pool->n * sizeof(struct taken));
 	free(pool->slots);
 	free(pool);
 }
@@ -295,8 +319,8 @@ emf_pool_live(const struct emf_pool *pool)
 	return k;
 }
 
-static void worker_main(int s, struct emf_engine *engine)
-    __attribute__((noreturn));
+static void worker_main(int s, struct taken *taken,
+    struct emf_engine *engine) __attribute__((noreturn));
 
 /* A notice from the main process to the milter process on slot sl. */
 static void
@@ -339,7 +363,7 @@ emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine)
 				if (pool->slots[j].wfd != s)
 					close(pool->slots[j].wfd);
 			}
-			worker_main(s, engine);
+			worker_main(s, sl->taken, engine);
 		}
 		sl->pid = pid;
 		/* So that the milter process can kill a worker that hangs
@@ -568,6 +592,16 @@ take_slot(struct emf_pool *pool, int64_t deadline, bool *full)
 	return idx;
 }
 
+/* The worker that took request seq on slot sl, 0 if none has. */
+static pid_t
+taken_by(const struct slot *sl, uint64_t seq)
+{
+	uint64_t s = __atomic_load_n(&sl->taken->seq, __ATOMIC_ACQUIRE);
+
+	return s == seq ? (pid_t)__atomic_load_n(&sl->taken->pid,
+	    __ATOMIC_RELAXED) : 0;
+}
+
 static void
 give_slot(struct emf_pool *pool, int idx)
 {
@@ -674,13 +708,12 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 		}
 		if (r == 0)
 			continue;
-		if (m.type == W_STARTED || m.type == W_ACK)
+		if (m.type == W_STARTED)
 			pool->slots[idx].wpid = m.pid;
 		else if (m.type == W_DIED && m.pid == pool->slots[idx].wpid)
 			pool->slots[idx].wpid = 0;
-		if (m.type == W_ACK && m.seq == seq) {
-			worker = m.pid;
-		} else if (m.type == W_DIED && worker != 0 && m.pid == worker) {
+		if (m.type == W_DIED && (worker = taken_by(&pool->slots[idx],
+		    seq)) != 0 && m.pid == worker) {
 			emf_log(EMF_LOG_WARNING,
 			    "%s: scanner pid %ld died (status %d)", qid,
 			    (long)worker, m.status);
@@ -730,7 +763,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 			close(fd);
 	}
 	out->fail = EMF_FAIL_TIMEOUT;
-	if (worker != 0) {
+	if ((worker = taken_by(&pool->slots[idx], seq)) != 0) {
 		emf_log(EMF_LOG_WARNING,
 		    "%s: scan exceeded %ld ms: killing scanner pid %ld", qid,
 		    timeout_ms, (long)worker);
@@ -831,12 +864,13 @@ make_blob(const struct emf_report *r, bool with_json, size_t *n)
 }
 
 static void
-serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
+serve(int s, struct taken *taken, struct emf_engine *engine,
+    struct wmsg *m, char *pay, int fd)
 {
 	const char *rcpts[1024];
 	struct emf_envelope env;
 	struct emf_report *r = NULL;
-	struct wmsg ack, rep;
+	struct wmsg rep;
 	struct stat st;
 	const void *msg = NULL;
 	size_t len = 0, envlen, bloblen = 0;
@@ -844,16 +878,15 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 	char *blob = NULL;
 	int blobfd = -1;
 
-	memset(&ack, 0, sizeof(ack));
-	ack.type = W_ACK;
-	ack.seq = m->seq;
-	ack.pid = (int32_t)getpid();
-	if (!send_pkt(s, &ack, NULL, 0, -1) || now_ms() >= m->deadline_ms)
+	if (now_ms() >= m->deadline_ms)
 		return;	/* nobody waits for this one any more */
+	/* Taken: the pid first, then the seq that makes it valid. */
+	__atomic_store_n(&taken->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+	__atomic_store_n(&taken->seq, m->seq, __ATOMIC_RELEASE);
 	memset(&rep, 0, sizeof(rep));
 	rep.type = W_REPLY;
 	rep.seq = m->seq;
-	rep.pid = ack.pid;
+	rep.pid = (int32_t)getpid();
 	rep.rc = EMF_ERR_IO;
 	rep.t_took = now_us();
 	envlen = m->msglen <= m->paylen ? m->paylen - m->msglen : 0;
@@ -933,7 +966,7 @@ serve(int s, struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 }
 
 static void
-worker_main(int s, struct emf_engine *engine)
+worker_main(int s, struct taken *taken, struct emf_engine *engine)
 {
 	struct sigaction sa;
 	sigset_t waitmask;
@@ -973,7 +1006,7 @@ worker_main(int s, struct emf_engine *engine)
 		if (r < 0 && errno != EINTR && errno != EAGAIN)
 			break;
 		if (r == 1 && m.type == W_REQ)
-			serve(s, engine, &m, pay, fd);
+			serve(s, taken, engine, &m, pay, fd);
 		if (fd >= 0)
 			close(fd);
 	}

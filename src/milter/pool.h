@@ -12,10 +12,13 @@
  *
  * Protocol (one packet each, never split): REQ {seq, deadline} + envelope
  * strings + the message itself when it fits in the packet (64 KiB), else
- * as a descriptor (SCM_RIGHTS: a memfd, or the spool file); ACK {seq,
- * pid} when a worker takes it; REPLY {seq, pid, score, action, ...} +
+ * as a descriptor (SCM_RIGHTS: a memfd, or the spool file); REPLY {seq,
+ * pid, score, action, ...} +
  * "id\0summary\0policy\0json" in the packet, or as a memfd when larger;
- * DIED {pid, status} from the main process. Every wait is on a socket or
+ * DIED {pid, status} and STARTED {pid} from the main process. A worker
+ * taking a request says so in memory shared by all (seq, pid per slot),
+ * not by a packet: the milter thread wakes once per message, for the
+ * reply, and reads the record only on a deadline or a death. Every wait is on a socket or
  * a condition variable with the message's deadline as its only timeout.
  * Stale packets (a killed worker's late reply, a crash notice for another
  * worker) are recognised by seq and pid and dropped.
