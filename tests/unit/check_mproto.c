@@ -277,6 +277,17 @@ commands(const GByteArray *b)
 	return g_string_free(s, FALSE);
 }
 
+/* The commands of b are want; b is freed. */
+static void
+assert_commands(GByteArray *b, const char *want)
+{
+	char *c = commands(b);
+
+	ck_assert_str_eq(c, want);
+	g_free(c);
+	g_byte_array_free(b, TRUE);
+}
+
 static void
 negotiate(void)
 {
@@ -308,16 +319,10 @@ static const char mac_mail[] = "M" "i\0" "ABC123\0" "{auth_authen}\0" "alice";
 static GByteArray *
 message(void)
 {
-	GByteArray *r;
-
 	send_pkt(SMFIC_CONNECT, conn_data, sizeof(conn_data));
-	r = recv_within(2000);
-	ck_assert_str_eq(commands(r), "c");	/* connect is answered */
-	g_byte_array_free(r, TRUE);
+	assert_commands(recv_within(2000), "c");	/* connect is answered */
 	send_pkt(SMFIC_HELO, "client.example", 15);
-	r = recv_within(2000);
-	ck_assert_str_eq(commands(r), "c");
-	g_byte_array_free(r, TRUE);
+	assert_commands(recv_within(2000), "c");
 	/* From here, one burst: nothing is answered before the end. */
 	send_pkt(SMFIC_MACRO, mac_mail, sizeof(mac_mail));
 	send_pkt(SMFIC_MAIL, "<a@example.org>\0SIZE=10", 24);
@@ -377,8 +382,7 @@ START_TEST(reply_codes_go_with_their_class)
 	seen.eom_mode = 2;
 	r = message();
 	/* A 5xx text is not sent with a tempfail: a plain tempfail. */
-	ck_assert_str_eq(commands(r), "t");
-	g_byte_array_free(r, TRUE);
+	assert_commands(r, "t");
 	send_pkt(SMFIC_ABORT, NULL, 0);
 	send_pkt(SMFIC_QUIT, NULL, 0);
 	finish();
