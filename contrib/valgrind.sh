@@ -104,6 +104,11 @@ if [ -d "$work/samples" ]; then
 	} > "$work/tests-policies.conf"
 	echo "policy $work/samples" >> "$jobs"
 fi
+# The milter protocol engine: its unit test (no fork, so valgrind sees
+# the engine's threads) and its fuzz regression inputs.
+for t in tests/unit/check_mproto tests/fuzz/fuzz_mproto_replay; do
+	[ -x "$build/$t" ] && echo "prog $build/$t" >> "$jobs"
+done
 
 job() {
 	case $1 in
@@ -114,6 +119,7 @@ job() {
 	raw) vg "$scan" -c "$top/tests/emofilter-test.conf" --json --raw "$2";;
 	# shellcheck disable=SC2086
 	q) vg "$quar" -d "$store" $2;;
+	prog) CK_FORK=no top_srcdir=$top vg "$2";;
 	esac
 }
 # lane K: the jobs of lane K; counts to lane-K.sum, failures to lane-K.out.
@@ -150,5 +156,6 @@ while [ "$k" -lt "$lanes" ]; do
 	k=$((k + 1))
 done
 nq=$(grep -c '^q ' "$jobs" || true)
-echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files, $nq quarantine commands, 1 of the samples under recipient policies) over $lanes lanes, $fail failed"
+np=$(grep -c '^prog ' "$jobs" || true)
+echo "valgrind: $n runs ($(wc -l < "$mails") mails, $(wc -l < "$raws") raw files, $nq quarantine commands, 1 of the samples under recipient policies, $np milter protocol programs) over $lanes lanes, $fail failed"
 [ "$fail" -eq 0 ]
