@@ -105,9 +105,16 @@ if [ -d "$work/samples" ]; then
 	echo "policy $work/samples" >> "$jobs"
 fi
 # The milter protocol engine: its unit test (no fork, so valgrind sees
-# the engine's threads) and its fuzz regression inputs.
+# the engine's threads) and its fuzz regression inputs, built here (a
+# rebuild after the sanitizer build leaves no test programs).
 for t in tests/unit/check_mproto tests/fuzz/fuzz_mproto_replay; do
-	[ -x "$build/$t" ] && echo "prog $build/$t" >> "$jobs"
+	make -C "$build" -s "$t" >/dev/null 2>&1 || true
+	if [ -x "$build/$t" ]; then
+		echo "prog $build/$t" >> "$jobs"
+	else
+		echo "valgrind: $t could not be built" >&2
+		exit 1
+	fi
 done
 
 job() {
