@@ -128,6 +128,7 @@ cat >"$T/q.conf" <<EOF
 quarantine = {
   dir = "$STORE";
   sendmail = "$T/sendmail";
+  release_smtp = "";
 };
 EOF
 "$SCAN" --quarantine "$STORE" --json "$T/names.eml" >"$T/q1.json" 2>"$T/err"

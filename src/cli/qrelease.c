@@ -562,15 +562,21 @@ deliver_smtp(const char *hostport, const char *helo, const char *sender,
 
 /* ---- either ------------------------------------------------------------ */
 
+bool
+qrelease_rescanned(const struct emf_cfg *cfg)
+{
+	const char *smtp = emf_cfg_str(cfg, "quarantine.release_smtp");
+
+	return smtp == NULL || *smtp == '\0';
+}
+
 char *
 qrelease_deliver(const struct emf_cfg *cfg, const char *sender,
     const char *const *rcpts, const GString *msg, const char **via)
 {
-	const char *smtp = emf_cfg_str(cfg, "quarantine.release_smtp");
-
-	if (smtp != NULL && *smtp != '\0') {
-		*via = smtp;
-		return deliver_smtp(smtp, emf_cfg_str(cfg, "quarantine.helo"),
+	if (!qrelease_rescanned(cfg)) {
+		*via = emf_cfg_str(cfg, "quarantine.release_smtp");
+		return deliver_smtp(*via, emf_cfg_str(cfg, "quarantine.helo"),
 		    sender, rcpts, msg);
 	}
 	*via = emf_cfg_str(cfg, "quarantine.sendmail");

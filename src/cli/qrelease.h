@@ -66,6 +66,14 @@ char *qrelease_deliver(const struct emf_cfg *cfg, const char *sender,
     const char *const *rcpts, const GString *msg, const char **via);
 
 /*
+ * Whether mail qrelease_deliver() sends passes the milter again: true
+ * through sendmail (Postfix's non_smtpd_milters scan it), false by SMTP
+ * to quarantine.release_smtp, the re-injection port without milters
+ * (contrib/postfix/master.cf).
+ */
+bool qrelease_rescanned(const struct emf_cfg *cfg);
+
+/*
  * The .released record as one line of JSON: {time, by, to, via, forced}.
  * Caller frees.
  */

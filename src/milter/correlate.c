@@ -12,10 +12,14 @@
  *             quarantine entry (the CSIRT sees what the archive held);
  *   expired   release_tagged: re-injected with X-Emofilter-Action: tag;
  *             keep: left in the quarantine.
- * A re-injected mail carries a random one-time token
- * (EMF_STATE_TOKEN_HEADER) so that its next pass is not held again and
- * keeps the headers put here (the milter only removes the token); any
- * X-Emofilter-* header the original sender forged is left out of it.
+ * A mail re-injected through sendmail passes the milter again: it carries
+ * a random one-time token (EMF_STATE_TOKEN_HEADER) so that this pass does
+ * not hold it again and keeps the headers put here (the milter only
+ * removes the token). One sent by SMTP to quarantine.release_smtp, the
+ * re-injection port without milters, carries none: nothing there would
+ * take it out, the recipient would see it, and nothing scans it again
+ * (qrelease_rescanned()). Any X-Emofilter-* header the original sender
+ * forged is left out of it.
  * Every transition is one log line, with both messages' IDs, and one
  * line of the held mail's quarantine entry history.
  *
@@ -109,7 +113,10 @@ history(const struct emf_cfg *cfg, const char *id, const char *qid,
 	g_free(detail);
 }
 
-/* The header lines put before a re-injected message (no final EOL). */
+/*
+ * The header lines put before a re-injected message (no final EOL); the
+ * token header only if token is not NULL.
+ */
 static char *
 release_headers(const struct emf_held *h, const struct emf_report *rescan,
     const char *state, const char *token, bool crlf)
@@ -120,8 +127,11 @@ release_headers(const struct emf_held *h, const struct emf_report *rescan,
 
 	now_text(now, sizeof(now));
 	released = qrelease_header(now, "emofilter (state)", h->report_id);
-	g_string_append_printf(s, "%s%s%s: %s%s" EMF_STATE_TOKEN_HEADER ": %s",
-	    released, eol, "X-Emofilter-State", state, eol, token);
+	g_string_append_printf(s, "%s%s%s: %s", released, eol,
+	    "X-Emofilter-State", state);
+	if (token != NULL)
+		g_string_append_printf(s, "%s" EMF_STATE_TOKEN_HEADER ": %s",
+		    eol, token);
 	if (rescan != NULL) {
 		char *sum = emf_report_symbols_summary(rescan);
 
@@ -191,7 +201,7 @@ release(struct emf_state *st, const struct emf_cfg *cfg,
 	char token[33], *hdr, *why = NULL;
 	struct emf_error err;
 	GString *m;
-	bool crlf;
+	bool crlf, rescanned;
 
 	if (msg == NULL || len == 0 || rcpts[0] == NULL ||
 	    !qrelease_addr_ok(h->env_sender, true)) {
@@ -208,8 +218,9 @@ release(struct emf_state *st, const struct emf_cfg *cfg,
 			g_strfreev(rcpts);
 			return;
 		}
-	if (!make_token(token) ||
-	    emf_state_token_set(st, h->id, token, &err) != EMF_OK) {
+	rescanned = qrelease_rescanned(cfg);
+	if (rescanned && (!make_token(token) ||
+	    emf_state_token_set(st, h->id, token, &err) != EMF_OK)) {
 		emf_log(EMF_LOG_ERR, "%s: state: %s: no release token; it "
 		    "stays in the quarantine", qid, h->report_id);
 		g_strfreev(rcpts);
@@ -220,7 +231,7 @@ release(struct emf_state *st, const struct emf_cfg *cfg,
 
 		crlf = nl != NULL && nl > msg && nl[-1] == '\r';
 	}
-	hdr = release_headers(h, rescan, state, token, crlf);
+	hdr = release_headers(h, rescan, state, rescanned ? token : NULL, crlf);
 	{
 		GString *clean = without_our_headers(msg, len);
 

@@ -1,4 +1,5 @@
-# bench-lib.sh - shared by milter-bench.sh and peers-bench.sh. Sourced.
+# bench-lib.sh - shared by milter-bench.sh, peers-bench.sh and
+# scaling-bench.sh. Sourced.
 #
 # One private Postfix (tests/milter/postfix-lib.sh) with one smtpd
 # listener per arm, each with its own smtpd_milters, so the arms of a
@@ -16,10 +17,17 @@
 #   bench_cpu PID...                 sum of utime+stime (+ reaped
 #                                    children) in clock ticks
 #   bench_median V...                median of numbers
+#   bench_init NAME                  exit 77 without postfix, smtp-source,
+#                                    smtp-sink, python3, zip or script;
+#                                    PF_DIR=/tmp/emf-NAME.XXXXXX
+#   bench_messages [MSG]             pf_ports, pf_setup_dirs, the test
+#                                    messages in $PF_DIR/msg, and MSG
+#                                    (default their tag.eml) with LF line
+#                                    ends in $PF_DIR/msg.lf (what is sent)
 #   bench_sampler_start "NAME=PIDCMD ..." / bench_sampler_stop: peak PSS
 #                                    per filter every 0.2 s, into
 #                                    $PF_DIR/peak.NAME
-# Needs PF_DIR, top_srcdir set and postfix-lib.sh sourced.
+# Needs top_srcdir set and postfix-lib.sh sourced; PF_DIR (bench_init).
 
 BENCH_HZ=$(getconf CLK_TCK)
 
@@ -137,4 +145,18 @@ bench_sampler_stop() {
 
 bench_load() {
 	cut -d' ' -f1-3 /proc/loadavg
+}
+
+bench_init() {
+	for t in postfix smtp-source smtp-sink python3 zip script; do
+		command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
+	done
+	PF_DIR=$(mktemp -d "/tmp/emf-$1.XXXXXX")
+}
+
+bench_messages() {
+	pf_ports
+	pf_setup_dirs
+	"$top_srcdir/tests/milter/make-messages.sh" "$PF_DIR/msg" >/dev/null
+	tr -d '\r' <"${1:-$PF_DIR/msg/tag.eml}" >"$PF_DIR/msg.lf"
 }

@@ -60,13 +60,9 @@ if [ -n "$need" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
 	    install -y --no-install-recommends $need >/dev/null || exit 1
 fi
-for t in postfix smtp-source smtp-sink python3 zip script; do
-	command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
-done
-
-PF_DIR=$(mktemp -d /tmp/emf-peers.XXXXXX)
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 . "$top_srcdir/tests/bench/bench-lib.sh"
+bench_init peers
 PEER_PIDS=
 cleanup() {
 	bench_sampler_stop
@@ -85,11 +81,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-pf_ports
-pf_setup_dirs
-"$top_srcdir/tests/milter/make-messages.sh" "$PF_DIR/msg" >/dev/null
 msg=${2:-$PF_DIR/msg/tag.eml}
-tr -d '\r' <"$msg" >"$PF_DIR/msg.lf"
+bench_messages "$msg"
 
 # ---- B: emofilter ----
 pf_write_emf_conf "$PF_DIR/emofilter.conf" ""

@@ -25,13 +25,9 @@ WORKERS=${WORKERS:-1 2 4}
 SESSIONS_LIST=${SESSIONS_LIST:-1 20 50}
 HOSTILE=${HOSTILE:-zip-10gb-nested}
 [ "$(id -u)" -eq 0 ] || { echo "needs root (Postfix)"; exit 77; }
-for t in postfix smtp-source smtp-sink python3 zip script; do
-	command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
-done
-
-PF_DIR=$(mktemp -d /tmp/emf-scale.XXXXXX)
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 . "$top_srcdir/tests/bench/bench-lib.sh"
+bench_init scale
 HPID=
 cleanup() {
 	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null
@@ -41,10 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-pf_ports
-pf_setup_dirs
-"$top_srcdir/tests/milter/make-messages.sh" "$PF_DIR/msg" >/dev/null
-tr -d '\r' <"$PF_DIR/msg/tag.eml" >"$PF_DIR/msg.lf"
+bench_messages
 pf_start_sink || exit 1
 bench_postfix "B=inet:127.0.0.1:$MILTER_PORT" || exit 1
 lat() {

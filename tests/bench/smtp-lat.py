@@ -32,11 +32,11 @@ async def reply(r):
             return int(line[:3])
 
 
-async def session(host, port, data, todo, per_conn, res):
+async def session(host, port, data, remaining, per_conn, res):
     r = w = None
     sent_here = 0
-    while todo[0] > 0:
-        todo[0] -= 1
+    while remaining[0] > 0:
+        remaining[0] -= 1
         try:
             if w is None or sent_here >= per_conn:
                 if w is not None:
@@ -93,9 +93,9 @@ async def main():
         lines.pop()
     data = b'\r\n'.join(lines) + b'\r\n.\r\n'
     res = {'ok': 0, 'tempfail': 0, 'reject': 0, 'error': 0, 'lat': []}
-    todo = [count]
+    remaining = [count]
     t0 = time.monotonic()
-    await asyncio.gather(*[session(host, port, data, todo, per_conn, res)
+    await asyncio.gather(*[session(host, port, data, remaining, per_conn, res)
                            for _ in range(sessions)])
     el = time.monotonic() - t0
     lat = sorted(res['lat'])

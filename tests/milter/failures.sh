@@ -20,29 +20,8 @@
 # Exit 77 (skip) without miltertest, zip or python3.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-emofilter=$top_builddir/src/milter/emofilter
-for t in miltertest zip python3; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
-done
-
-work=$(mktemp -d /tmp/emf-failures.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
-}
-trap cleanup EXIT
-chmod 755 "$work"
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-
-"$top_srcdir/tests/milter/make-messages.sh" "$work/msg" || exit 1
-chmod -R a+rX "$work/msg"
-user=
-[ "$(id -u)" -eq 0 ] && user=nobody
-mkdir -p "$work/run" && [ -n "$user" ] && chown "$user" "$work/run"
-conf=$work/test.conf
+. "$top_srcdir/tests/milter/miltertest-lib.sh"
+mt_setup failures
 # write_conf TIMEOUT_MS [MILTER SETTINGS]
 write_conf() {
 	{
@@ -51,12 +30,9 @@ write_conf() {
 quarantine = { dir = "$work/run/q"; };
 yara = { rules_dir = "$top_srcdir/rules"; };
 milter = {
-  socket = "unix:$work/run/sock";
-  user = "$user";
-  pidfile = "$work/run/pid";
+$(mt_milter_conf)
   workers = 1;
   scan_timeout_ms = $1;
-  spool_dir = "$work/run";
   ${2:-}
 };
 EOF2
@@ -88,10 +64,7 @@ R_TEMPFAIL=121
 
 write_conf 30000
 "$emofilter" -t -c "$conf" >/dev/null || bad "-t rejects the config"
-EMOFILTER_TEST_HOOKS=1 "$emofilter" -f -c "$conf" 2>"$work/log" &
-pid=$!
-i=0
-while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+mt_start
 
 # ---- overload -------------------------------------------------------------
 # The one scanner is stuck in QBUSY1 (30 s deadline, taken at its start).

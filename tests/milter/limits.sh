@@ -10,29 +10,8 @@
 # same messages (and survives the reload). Exit 77 without miltertest.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-emofilter=$top_builddir/src/milter/emofilter
-for t in miltertest zip python3; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
-done
-
-work=$(mktemp -d /tmp/emf-limits.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-chmod 755 "$work"
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-
-"$top_srcdir/tests/milter/make-messages.sh" "$work/msg" || exit 1
-chmod -R a+rX "$work/msg"
-user=
-[ "$(id -u)" -eq 0 ] && user=nobody
-mkdir -p "$work/run" && [ -n "$user" ] && chown "$user" "$work/run"
-conf=$work/test.conf
+. "$top_srcdir/tests/milter/miltertest-lib.sh"
+mt_setup limits
 mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 # GET $1 from the metrics endpoint: the body, or "HTTP <code>"
 fetch() {
@@ -53,12 +32,9 @@ limits = { max_message_bytes = 2048; };
 quarantine = { dir = "$work/run/q"; };
 yara = { rules_dir = "$top_srcdir/rules"; };
 milter = {
-  socket = "unix:$work/run/sock";
-  user = "$user";
-  pidfile = "$work/run/pid";
+$(mt_milter_conf)
   workers = 1;
   scan_timeout_ms = 1000;
-  spool_dir = "$work/run";
   subject_prefix = "【要注意】";
   on_oversize = "$1";
 };
@@ -69,10 +45,7 @@ EOF2
 }
 write_conf tag
 "$emofilter" -t -c "$conf" >/dev/null || bad "-t rejects the config"
-EMOFILTER_TEST_HOOKS=1 "$emofilter" -f -c "$conf" 2>"$work/log" &
-pid=$!
-i=0
-while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+mt_start
 
 EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" EMF_CASE=tag-and-size \
     miltertest -s "$top_srcdir/tests/milter/limits.lua" || bad "limits.lua tag-and-size"

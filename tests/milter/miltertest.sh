@@ -8,33 +8,9 @@
 # Exit 77 (skip) without miltertest, zip or python3.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-top_builddir=${top_builddir:-$top_srcdir}
-emofilter=$top_builddir/src/milter/emofilter
-for t in miltertest zip python3; do
-	command -v $t >/dev/null 2>&1 || { echo "SKIP: $t not installed"; exit 77; }
-done
-
-work=$(mktemp -d /tmp/emf-miltertest.XXXXXX)
-pid=
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT
-chmod 755 "$work"
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
-
-"$top_srcdir/tests/milter/make-messages.sh" "$work/msg" || exit 1
-chmod -R a+rX "$work/msg"
-
+. "$top_srcdir/tests/milter/miltertest-lib.sh"
 # As root the daemon must drop to a user: nobody, owning the store.
-user=
-if [ "$(id -u)" -eq 0 ]; then
-	user=nobody
-fi
-mkdir -p "$work/run" && [ -n "$user" ] && chown "$user" "$work/run"
-conf=$work/test.conf
+mt_setup miltertest
 {
 	cat "$top_srcdir/tests/milter/test-scores.conf"
 	cat <<EOF2
@@ -43,12 +19,9 @@ policies = ( { name = "strict"; recipients = [ "strict.example" ];
   quarantine = 4.0; reject = 4.0; } );
 yara = { rules_dir = "$top_srcdir/rules"; };
 milter = {
-  socket = "unix:$work/run/sock";
-  user = "$user";
-  pidfile = "$work/run/pid";
+$(mt_milter_conf)
   workers = 2;
   scan_timeout_ms = 3000;
-  spool_dir = "$work/run";
   spool_memory_bytes = 512;   # the tag and quarantine mails spill to disk
 };
 EOF2
@@ -64,10 +37,7 @@ case $out in
 *) bad "-t message: got '$out'";;
 esac
 
-EMOFILTER_TEST_HOOKS=1 "$emofilter" -f -c "$conf" 2>"$work/log" &
-pid=$!
-i=0
-while [ ! -S "$work/run/sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+mt_start
 
 EMF_SOCKET="unix:$work/run/sock" EMF_DATA="$work/msg" \
     miltertest -s "$top_srcdir/tests/milter/protocol.lua" || bad "protocol.lua"

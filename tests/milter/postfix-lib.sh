@@ -145,6 +145,15 @@ PFMASTER
 	fi
 }
 
+# pf_release_service PORT: the re-injection service (no milter) of
+# contrib/postfix/master.cf, on PORT and without the chroot, for
+# PF_MASTER_EXTRA; empty if master.cf has none.
+pf_release_service() {
+	awk '/^127\.0\.0\.1:10026 /{on=1; print; next} on && /^[ \t]+-o/{print; next} {on=0}' \
+	    "$top_srcdir/contrib/postfix/master.cf" |
+	    sed "s/^127\.0\.0\.1:10026 *inet *n *- *y /127.0.0.1:$1 inet n - n /"
+}
+
 pf_wait_port() {
 	i=0
 	until python3 -c "import socket; socket.create_connection(('127.0.0.1',$1),1)" 2>/dev/null; do

@@ -57,9 +57,7 @@ pf_setup_dirs
 # The store as the package makes it (postinst), for the daemon user.
 install -d -o "$EMF_USER" -g 4343 -m 2750 "$store"
 # The shipped re-injection service, on our port and without the chroot.
-PF_MASTER_EXTRA=$(awk '/^127\.0\.0\.1:10026 /{on=1; print; next} on && /^[ \t]+-o/{print; next} {on=0}' \
-    "$top_srcdir/contrib/postfix/master.cf" |
-    sed "s/^127\.0\.0\.1:10026 *inet *n *- *y /127.0.0.1:$REL_PORT inet n - n /")
+PF_MASTER_EXTRA=$(pf_release_service "$REL_PORT")
 case $PF_MASTER_EXTRA in
 *"-o smtpd_milters="*"no_milters"*) ok "re-injection service taken from contrib/postfix/master.cf";;
 *) bad "no re-injection service in contrib/postfix/master.cf"; exit 1;;

@@ -3,16 +3,21 @@
 # a private Postfix on loopback relaying to smtp-sink, the test emofilter
 # with state.enabled and a SQLite state): a mail whose password zip cannot
 # be opened goes to the hold queue; its password mail arrives; the held
-# mail is re-injected (quarantine.release_smtp: back through the same
-# Postfix and milter, where its one-time token keeps it from being held
-# again) and delivered exactly once, also when the password mail comes a
-# second time. Run with the SQLite state, then with a private PostgreSQL
+# mail is re-injected and delivered exactly once, also when the password
+# mail comes a second time, with its opened verdict and without the
+# X-Emofilter-State-Token header. Re-injected as shipped: by SMTP to
+# quarantine.release_smtp, the no-milter service of contrib/postfix/
+# master.cf (no token: nothing scans it again); then by sendmail
+# (release_smtp = ""; a stand-in that submits to the milter port, as
+# Postfix's sendmail passes non_smtpd_milters), where the milter takes
+# its one-time token (not held again) and removes it. Run with the SQLite state, then with a private PostgreSQL
 # cluster (skipped, saying so, without Debian's postgresql). Then two
 # gateways on that PostgreSQL: a second private Postfix (its own
 # directory, ports and queue) with its own emofilter; the zip mail goes
 # through gateway A (held in A's hold queue), its password mail through
 # gateway B, and the held mail is re-injected at B and delivered exactly
-# once, also when a second password mail comes to A. Needs root,
+# once, also when a second password mail comes to A (each gateway
+# re-injects through its own no-milter port). Needs root,
 # Postfix, swaks, zip, 7z, python3; exit 77 (skip) otherwise. KEEP=1
 # keeps the directory.
 set -u
@@ -54,10 +59,28 @@ ok() { pass=$((pass + 1)); echo "ok - $*"; }
 bad() { fail=$((fail + 1)); echo "not ok - $*"; }
 
 pf_ports
+REL_PORT=$(pf_free_port)
 pf_setup_dirs
 conf=$PF_DIR/emofilter.conf
+PF_MASTER_EXTRA=$(pf_release_service "$REL_PORT")
+case $PF_MASTER_EXTRA in
+*"-o smtpd_milters="*) ;;
+*) echo "no re-injection service in contrib/postfix/master.cf"; exit 1;;
+esac
 pf_start_sink || exit 1
 pf_start_postfix milter || exit 1
+# A sendmail whose mail passes the milter, as Postfix's does with
+# non_smtpd_milters (its own -C directory is refused to a user other than
+# root): SENDMAIL -G -i -f SENDER -- RCPTS into the milter port.
+cat > "$PF_DIR/sendmail" <<EOF
+#!/usr/bin/python3
+import smtplib, sys
+a = sys.argv[1:]
+rcpts = a[a.index("--") + 1:]
+with smtplib.SMTP("127.0.0.1", $SMTP_PORT, timeout=60) as s:
+    s.sendmail(a[a.index("-f") + 1], rcpts, sys.stdin.buffer.read())
+EOF
+chmod 755 "$PF_DIR/sendmail"
 
 send() {	# send FILE [PORT]: the last SMTP reply code
 	swaks --timeout 60 --server "127.0.0.1:${2:-$SMTP_PORT}" \
@@ -73,14 +96,15 @@ copies() {
 }
 settle() { pf_wait_queue_empty 30; sleep 2; pf_wait_queue_empty 30; }
 
-# gwconf FILE DIR SMTP-PORT MILTER-PORT STATE-SETTINGS: the emofilter of
-# one gateway. The shipped weights (not tests/milter/test-scores.conf,
+# gwconf FILE DIR RELEASE-SMTP MILTER-PORT STATE-SETTINGS: the emofilter
+# of one gateway. The shipped weights (not tests/milter/test-scores.conf,
 # which would quarantine a closed zip outright: such a mail waits for
-# nothing). Held mail is re-injected by SMTP into the gateway's Postfix.
+# nothing). Held mail is re-injected into the gateway's Postfix: by SMTP
+# to RELEASE-SMTP (host:port), or by DIR/sendmail when that is "".
 gwconf() {
 	cat > "$1" <<EOF
 quarantine = { dir = "$2/run/quarantine";
-  release_smtp = "127.0.0.1:$3"; };
+  release_smtp = "$3"; sendmail = "$2/sendmail"; };
 yara = { rules_dir = "$top_srcdir/rules"; };
 state = { enabled = true; $5 };
 milter = {
@@ -94,15 +118,17 @@ EOF
 	chmod 644 "$1"
 }
 
-# run BACKEND STATE-SETTINGS: the case with one backend (new fixtures, so
-# new Message-IDs; counts relative to what is there already).
+# run BACKEND STATE-SETTINGS [RELEASE-SMTP]: the case with one backend
+# (new fixtures, so new Message-IDs; counts relative to what is there
+# already); re-injected to the no-milter port, or as RELEASE-SMTP says.
 run() {
 	be=$1
+	rel=${3-127.0.0.1:$REL_PORT}
 	fx=$PF_DIR/fx-$be
 	python3 "$top_srcdir/tests/state-fixtures.py" "$fx" \
 	    "$top_srcdir/tests/data" || exit 1
 	chmod -R a+rX "$fx"
-	gwconf "$conf" "$PF_DIR" "$SMTP_PORT" "$MILTER_PORT" "$2"
+	gwconf "$conf" "$PF_DIR" "$rel" "$MILTER_PORT" "$2"
 	: > "$PF_DIR/emofilter.log"
 	pf_start_emofilter "$conf" || exit 1
 	held0=$(pf_held)
@@ -165,20 +191,21 @@ two_gateways() {
 	chmod -R a+rX "$fx"
 	# gateway B: the postfix-lib.sh functions on B's directory and ports
 	# (the same smtp-sink behind both)
-	A_DIR=$PF_DIR A_SMTP=$SMTP_PORT A_MILTER=$MILTER_PORT
+	A_DIR=$PF_DIR A_SMTP=$SMTP_PORT A_MILTER=$MILTER_PORT A_EXTRA=$PF_MASTER_EXTRA
 	B_DIR=$PF_DIR/gwb
 	PF_DIR=$B_DIR
 	SMTP_PORT=$(pf_free_port)
 	MILTER_PORT=$(pf_free_port)
-	B_SMTP=$SMTP_PORT B_MILTER=$MILTER_PORT
+	B_SMTP=$SMTP_PORT B_MILTER=$MILTER_PORT B_REL=$(pf_free_port)
+	PF_MASTER_EXTRA=$(pf_release_service "$B_REL")
 	pf_setup_dirs
-	gwconf "$B_DIR/emofilter.conf" "$B_DIR" "$B_SMTP" "$B_MILTER" "$1"
+	gwconf "$B_DIR/emofilter.conf" "$B_DIR" "127.0.0.1:$B_REL" "$B_MILTER" "$1"
 	pf_start_emofilter "$B_DIR/emofilter.conf" || exit 1
 	B_EMF=$EMF_PID
 	EMF_PID=
 	pf_start_postfix milter || exit 1
-	PF_DIR=$A_DIR SMTP_PORT=$A_SMTP MILTER_PORT=$A_MILTER
-	gwconf "$conf" "$PF_DIR" "$SMTP_PORT" "$MILTER_PORT" "$1"
+	PF_DIR=$A_DIR SMTP_PORT=$A_SMTP MILTER_PORT=$A_MILTER PF_MASTER_EXTRA=$A_EXTRA
+	gwconf "$conf" "$PF_DIR" "127.0.0.1:$REL_PORT" "$MILTER_PORT" "$1"
 	: > "$PF_DIR/emofilter.log"
 	pf_start_emofilter "$conf" || exit 1
 	held0=$(pf_held)
@@ -209,6 +236,7 @@ two_gateways() {
 	if [ "$(copies "$fx/ham-c.eml")" -eq 1 ] &&
 	    [ "$(copies "$fx/ham-c-pw.eml")" -eq 2 ] &&
 	    [ -n "$got" ] && grep -q '^X-Emofilter-State: released' "$got" &&
+	    ! grep -qi '^X-Emofilter-State-Token' "$got" &&
 	    [ "$nheld" -eq 1 ]; then
 		ok "two gateways: exactly once (a second password mail at A delivers nothing more; the copy re-injected at B was not held again)"
 	else
@@ -227,6 +255,7 @@ two_gateways() {
 }
 
 run sqlite "path = \"$PF_DIR/run/state.sqlite\";"
+run sqlite-sendmail "path = \"$PF_DIR/run/state.sqlite\";" ""
 
 for d in /usr/lib/postgresql/*/bin; do
 	[ -x "$d/initdb" ] && PGBIN=$d

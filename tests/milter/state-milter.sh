@@ -80,7 +80,8 @@ stop() {
 }
 writeconf() {	# writeconf FILE STATE-PATH [MORE-STATE-LINES]
 	cat > "$1" <<EOF
-quarantine = { dir = "$work/run/q"; sendmail = "$work/sendmail"; };
+quarantine = { dir = "$work/run/q"; sendmail = "$work/sendmail";
+  release_smtp = ""; };
 yara = { rules_dir = "$top_srcdir/rules"; };
 state = { enabled = true; path = "$2"; ${3:-} };
 milter = {
@@ -277,7 +278,8 @@ for d in /usr/lib/postgresql/*/bin; do
 done
 gwconf() {	# gwconf G: the configuration of gateway G
 	cat > "$work/gw$1.conf" <<EOF
-quarantine = { dir = "$work/gw$1/q"; sendmail = "$work/sendmail"; };
+quarantine = { dir = "$work/gw$1/q"; sendmail = "$work/sendmail";
+  release_smtp = ""; };
 yara = { rules_dir = "$top_srcdir/rules"; };
 state = { enabled = true; backend = "postgresql";
   conninfo = "host=$PGD port=5432 user=postgres dbname=emf"; };

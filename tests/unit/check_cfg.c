@@ -44,6 +44,9 @@ START_TEST(defaults_without_file)
 	ck_assert_double_eq(emf_cfg_double(cfg, "actions.reject"), 15.0);
 	ck_assert_str_eq(emf_cfg_str(cfg, "quarantine.dir"),
 	    "/var/lib/emofilter/quarantine");
+	/* no config line: release through the no-milter port, as shipped */
+	ck_assert_str_eq(emf_cfg_str(cfg, "quarantine.release_smtp"),
+	    "127.0.0.1:10026");
 	emf_cfg_free(cfg);
 }
 END_TEST
@@ -78,6 +81,19 @@ START_TEST(shipped_file_loads_and_matches_defaults)
 		case EMF_CFG_DOUBLE:
 			ck_assert_double_eq(emf_cfg_double(cfg, keys[i].name),
 			    emf_cfg_double(def, keys[i].name));
+			break;
+		case EMF_CFG_STR:
+			ck_assert_msg(g_strcmp0(emf_cfg_str(cfg, keys[i].name),
+			    emf_cfg_str(def, keys[i].name)) == 0,
+			    "%s: \"%s\" in conf/emofilter.conf, \"%s\" built in",
+			    keys[i].name, emf_cfg_str(cfg, keys[i].name),
+			    emf_cfg_str(def, keys[i].name));
+			break;
+		case EMF_CFG_BOOL:
+			ck_assert_msg(emf_cfg_bool(cfg, keys[i].name) ==
+			    emf_cfg_bool(def, keys[i].name),
+			    "%s: conf/emofilter.conf differs from the built-in "
+			    "default", keys[i].name);
 			break;
 		default:
 			break;

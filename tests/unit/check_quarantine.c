@@ -560,15 +560,16 @@ START_TEST(csirt_store_modes)
 }
 END_TEST
 
-/* Audit lines from concurrent processes are whole lines. */
-START_TEST(audit_appends_whole_lines)
+enum { NPROC = 4, NEACH = 50 };
+
+/*
+ * NPROC processes each append NEACH lines of 299 times its own letter,
+ * to the audit log of root, or to entry ID1's history if history.
+ */
+static void
+concurrent_lines(const char *root, bool history)
 {
-	enum { NPROC = 4, NEACH = 50 };
-	char *root = new_store_root();
-	char *path = g_build_filename(root, "audit.log", NULL);
-	char *text, **lines;
 	pid_t pids[NPROC];
-	guint nlines;
 
 	for (int p = 0; p < NPROC; p++) {
 		pids[p] = fork();
@@ -580,8 +581,9 @@ START_TEST(audit_appends_whole_lines)
 			memset(line, 'a' + p, sizeof(line) - 1);
 			line[sizeof(line) - 1] = '\0';
 			for (int i = 0; i < NEACH; i++)
-				if (emf_quarantine_audit(root, line, &err) !=
-				    EMF_OK)
+				if ((history ? emf_quarantine_history(root,
+				    ID1, line, &err) : emf_quarantine_audit(
+				    root, line, &err)) != EMF_OK)
 					_exit(1);
 			_exit(0);
 		}
@@ -592,6 +594,17 @@ START_TEST(audit_appends_whole_lines)
 		ck_assert_int_eq(waitpid(pids[p], &status, 0), pids[p]);
 		ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	}
+}
+
+/* Audit lines from concurrent processes are whole lines. */
+START_TEST(audit_appends_whole_lines)
+{
+	char *root = new_store_root();
+	char *path = g_build_filename(root, "audit.log", NULL);
+	char *text, **lines;
+	guint nlines;
+
+	concurrent_lines(root, false);
 	ck_assert_uint_eq(mode_of(path), 0640);
 	text = slurp(path, NULL);
 	lines = g_strsplit(text, "\n", -1);
@@ -607,6 +620,69 @@ START_TEST(audit_appends_whole_lines)
 	rm_rf(root);
 	g_free(root);
 	g_free(path);
+}
+END_TEST
+
+/*
+ * An entry's history: whole lines from concurrent processes, 0640 like
+ * the entry, control characters made '?', its day directory made before
+ * the entry exists, a symlink refused, and nothing past the 1 MiB cap.
+ */
+START_TEST(history_appends_bounded_lines)
+{
+	char *root = new_store_root();
+	char *path = emf_quarantine_path(root, ID1, "history");
+	char *other = emf_quarantine_path(root, ID1, "elsewhere");
+	char *text, **lines, *big;
+	struct emf_error err;
+	guint nlines;
+	size_t len;
+
+	ck_assert_int_eq(emf_quarantine_history(root, "../x", "l", &err),
+	    EMF_ERR_INTERNAL);
+	concurrent_lines(root, true);
+	ck_assert_uint_eq(mode_of(path), 0640);
+	ck_assert_int_eq(emf_quarantine_history(root, ID1, "x\ty\rz\x7f",
+	    &err), EMF_OK);
+	text = slurp(path, &len);
+	ck_assert_uint_eq(len, NPROC * NEACH * 300 + 7);
+	ck_assert_str_eq(text + len - 7, "x?y?z?\n");
+	lines = g_strsplit(text, "\n", -1);
+	nlines = g_strv_length(lines);
+	ck_assert_uint_eq(nlines, NPROC * NEACH + 2);	/* last is "" */
+	for (guint i = 0; i + 2 < nlines; i++) {
+		ck_assert_uint_eq(strlen(lines[i]), 299);
+		ck_assert_msg(strspn(lines[i], (char[]){ lines[i][0], 0 }) ==
+		    299, "line %u is mixed", i);
+	}
+	g_strfreev(lines);
+	g_free(text);
+	/* up to the cap, then "history full" and the file unchanged */
+	big = g_malloc(EMF_QUARANTINE_HISTORY_MAX);
+	memset(big, 'h', EMF_QUARANTINE_HISTORY_MAX - len - 3);
+	big[EMF_QUARANTINE_HISTORY_MAX - len - 3] = '\0';
+	ck_assert_msg(emf_quarantine_history(root, ID1, big, &err) == EMF_OK,
+	    "%s", err.msg);
+	ck_assert_int_eq(emf_quarantine_history(root, ID1, "y", &err),
+	    EMF_OK);
+	ck_assert_int_eq(emf_quarantine_history(root, ID1, "z", &err),
+	    EMF_ERR_IO);
+	ck_assert_msg(strstr(err.msg, "history full") != NULL, "%s", err.msg);
+	text = slurp(path, &len);
+	ck_assert_uint_eq(len, EMF_QUARANTINE_HISTORY_MAX);
+	ck_assert_str_eq(text + len - 2, "y\n");
+	g_free(text);
+	g_free(big);
+	/* a symlink in its place is not followed */
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(symlink(other, path), 0);
+	ck_assert_int_eq(emf_quarantine_history(root, ID1, "l", &err),
+	    EMF_ERR_IO);
+	ck_assert_int_eq(access(other, F_OK), -1);
+	rm_rf(root);
+	g_free(root);
+	g_free(path);
+	g_free(other);
 }
 END_TEST
 
@@ -630,6 +706,7 @@ quarantine_suite(void)
 	tcase_add_test(tc, check_permissions);
 	tcase_add_loop_test(tc, csirt_store_modes, 0, 2);
 	tcase_add_test(tc, audit_appends_whole_lines);
+	tcase_add_test(tc, history_appends_bounded_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -36,6 +36,7 @@ cat >"$T/web.conf" <<EOS
 quarantine = {
   dir = "$STORE";
   sendmail = "$T/sendmail";
+  release_smtp = "";
 };
 EOS
 

@@ -756,37 +756,44 @@ emf_quarantine_remove_note(const char *dir, const char *id, const char *ext,
 	return rc;
 }
 
-enum emf_rc
-emf_quarantine_audit(const char *dir, const char *line,
-    struct emf_error *err)
+/*
+ * Append text (whole lines) to the store file path with one write() of an
+ * O_APPEND file, fsynced, so concurrent writers never interleave; the
+ * file is a regular file (a symlink is not followed) with the store's
+ * owner, group and mode (0640). cap > 0: refused ("WHAT full") if the
+ * file would grow past cap bytes.
+ */
+static enum emf_rc
+append_line(const char *path, const char *text, const struct stat *top,
+    off_t cap, const char *what, struct emf_error *err)
 {
-	char *path = g_strdup_printf("%s/audit.log", dir);
-	char *text = g_strdup_printf("%s\n", line);
+	size_t len = strlen(text);
 	enum emf_rc rc = EMF_ERR_IO;
-	struct stat top, st;
-	int fd = -1;
+	struct stat st;
+	int fd;
 
-	if (store_stat(dir, &top, err) != EMF_OK)
-		goto out;
 	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600);
 	if (fd < 0) {
 		qerr(err, "%s: %s", path, g_strerror(errno));
-		goto out;
+		return EMF_ERR_IO;
 	}
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 		qerr(err, "%s: not a regular file", path);
 		goto out;
 	}
-	if (give_to_store(fd, path, &top, err) != EMF_OK)
+	if (give_to_store(fd, path, top, err) != EMF_OK)
 		goto out;
 	if ((st.st_mode & 07777) != EMF_QUARANTINE_FILE_MODE &&
 	    fchmod(fd, EMF_QUARANTINE_FILE_MODE) != 0) {
 		qerr(err, "%s: fchmod: %s", path, g_strerror(errno));
 		goto out;
 	}
-	/* One write() of an O_APPEND file: lines never interleave. */
-	if (write_all(fd, path, text, strlen(text), err) != EMF_OK)
+	if (cap > 0 && st.st_size + (off_t)len > cap) {
+		qerr(err, "%s: %s full", path, what);
+		goto out;
+	}
+	if (write_all(fd, path, text, len, err) != EMF_OK)
 		goto out;
 	if (fsync(fd) != 0) {
 		qerr(err, "%s: fsync: %s", path, g_strerror(errno));
@@ -794,8 +801,22 @@ emf_quarantine_audit(const char *dir, const char *line,
 	}
 	rc = EMF_OK;
 out:
-	if (fd >= 0)
-		close(fd);
+	close(fd);
+	return rc;
+}
+
+enum emf_rc
+emf_quarantine_audit(const char *dir, const char *line,
+    struct emf_error *err)
+{
+	char *path = g_strdup_printf("%s/audit.log", dir);
+	char *text = g_strdup_printf("%s\n", line);
+	struct stat top;
+	enum emf_rc rc;
+
+	rc = store_stat(dir, &top, err);
+	if (rc == EMF_OK)	/* the audit trail has no cap */
+		rc = append_line(path, text, &top, 0, "audit log", err);
 	g_free(path);
 	g_free(text);
 	return rc;
@@ -806,9 +827,8 @@ emf_quarantine_history(const char *dir, const char *id, const char *line,
     struct emf_error *err)
 {
 	char *path, *daydir, *text;
-	enum emf_rc rc = EMF_ERR_IO;
-	struct stat top, st;
-	int fd = -1;
+	struct stat top;
+	enum emf_rc rc;
 
 	if ((path = emf_quarantine_path(dir, id, "history")) == NULL) {
 		qerr(err, "%s: not an entry ID", id ? id : "(null)");
@@ -819,43 +839,15 @@ emf_quarantine_history(const char *dir, const char *id, const char *line,
 	for (char *p = text; p[1] != '\0'; p++)
 		if ((unsigned char)*p < ' ' || *p == 0x7f)
 			*p = '?';
-	if (ensure_dir(dir, NULL, err) != EMF_OK ||
-	    store_stat(dir, &top, err) != EMF_OK ||
-	    ensure_dir(daydir, &top, err) != EMF_OK)
-		goto out;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-	    0600);
-	if (fd < 0) {
-		qerr(err, "%s: %s", path, g_strerror(errno));
-		goto out;
-	}
+	rc = ensure_dir(dir, NULL, err);
+	if (rc == EMF_OK)
+		rc = store_stat(dir, &top, err);
+	if (rc == EMF_OK)
+		rc = ensure_dir(daydir, &top, err);
 	/* Bounded: a history is a few lines; past the cap it stops. */
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		qerr(err, "%s: not a regular file", path);
-		goto out;
-	}
-	/* The same owner, group and mode as the entry it belongs to. */
-	if (give_to_store(fd, path, &top, err) != EMF_OK)
-		goto out;
-	if ((st.st_mode & 07777) != EMF_QUARANTINE_FILE_MODE &&
-	    fchmod(fd, EMF_QUARANTINE_FILE_MODE) != 0) {
-		qerr(err, "%s: fchmod: %s", path, g_strerror(errno));
-		goto out;
-	}
-	if (st.st_size + (off_t)strlen(text) > EMF_QUARANTINE_HISTORY_MAX) {
-		qerr(err, "%s: history full", path);
-		goto out;
-	}
-	if (write_all(fd, path, text, strlen(text), err) != EMF_OK)
-		goto out;
-	if (fsync(fd) != 0) {
-		qerr(err, "%s: fsync: %s", path, g_strerror(errno));
-		goto out;
-	}
-	rc = EMF_OK;
-out:
-	if (fd >= 0)
-		close(fd);
+	if (rc == EMF_OK)
+		rc = append_line(path, text, &top, EMF_QUARANTINE_HISTORY_MAX,
+		    "history", err);
 	g_free(text);
 	g_free(daydir);
 	g_free(path);

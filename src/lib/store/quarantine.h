@@ -146,8 +146,10 @@ enum emf_rc emf_quarantine_audit(const char *dir, const char *line,
 
 /*
  * Append one line (a '\n' is added; any control character in it becomes
- * '?') to the history of entry id, ID.history (0600, created with its day
- * directory if need be: a held mail's first line may come before the
+ * '?') to the history of entry id, ID.history (0640, with the store's
+ * owner and group like the entry's files; at most
+ * EMF_QUARANTINE_HISTORY_MAX bytes, then "history full"; created with its
+ * day directory if need be: a held mail's first line may come before the
  * entry is written), with a single write() of an O_APPEND file, fsynced:
  * concurrent writers never interleave. Lines are "TIME EVENT: DETAIL"
  * (held, resolved, released, kept, expired), written by the milter's
