@@ -98,9 +98,12 @@ const char *
 mp_getsymval(SMFICTX *ctx, const char *name)
 {
 	for (int st = 0; st < ST_N; st++) {
-		const char *p = ctx->mac[st], *end = p + ctx->maclen[st];
+		const char *p = ctx->mac[st], *end;
 
-		while (p != NULL && p < end) {
+		if (p == NULL)
+			continue;	/* (NULL + 0 is undefined) */
+		end = p + ctx->maclen[st];
+		while (p < end) {
 			const char *n = p, *v = n + strlen(n) + 1;
 
 			if (v >= end)

@@ -64,12 +64,13 @@ rm -rf "$probe"
 build=$work/build
 mkdir -p "$build" "$work/artifacts" "$work/corpus"
 # Tracked and new files only (never the in-tree build); tar keeps mtimes,
-# so an unchanged file is not rebuilt.
+# so an unchanged file is not rebuilt (posix format: to the nanosecond,
+# or a file changed in the second of its last compile would not be).
 if [ -d "$top/.git" ] || [ -f "$top/.git" ]; then
 	(cd "$top" && git ls-files -co --exclude-standard -z |
-	    xargs -0 tar cf - --no-recursion) | (cd "$build" && tar xpf -)
+	    xargs -0 tar --format=posix -cf - --no-recursion) | (cd "$build" && tar xpf -)
 else
-	(cd "$top" && tar cf - --exclude=./tests/work --exclude='*.o' \
+	(cd "$top" && tar --format=posix -cf - --exclude=./tests/work --exclude='*.o' \
 	    --exclude='*.a' --exclude=Makefile --exclude=config.status \
 	    --exclude=config.h .) | (cd "$build" && tar xpf -)
 fi
@@ -129,8 +130,14 @@ run_one() {
 	: > "$dict"
 	for d in $(dicts "$h"); do cat "$top/tests/fuzz/dict/$d.dict" >> "$dict"; done
 	mkdir -p "$work/corpus/$h"
+	# The kept crash inputs run first under clang's sanitizers too (make
+	# check replays them with gcc's, which miss some undefined behaviour,
+	# such as an offset added to a null pointer); new inputs go only to
+	# the first directory.
+	regress=""
+	[ -d "$top/tests/fuzz/regress/$h" ] && regress=$top/tests/fuzz/regress/$h
 	log=$work/$h.log
-	rm -f "$work/artifacts/$h-"* "$work/$h.found"
+	rm -f "$work/artifacts/$h-"* "$work/$h.found" "$work/$h.line"
 	set +e
 	# -timeout: one input taking 25 s is a hang even under ASan (the
 	# scan deadline is 60 s, but real mail finishes in milliseconds).
@@ -144,7 +151,7 @@ run_one() {
 	    -malloc_limit_mb=2048 -max_len="$(maxlen "$h")" -dict="$dict" \
 	    -print_final_stats=1 -artifact_prefix="$work/artifacts/$h-" \
 	    ${EMF_FUZZ_SEED:+-seed="$EMF_FUZZ_SEED"} \
-	    "$work/corpus/$h" "$work/seeds/$h" > "$log" 2>&1
+	    "$work/corpus/$h" "$work/seeds/$h" $regress > "$log" 2>&1
 	rc=$?
 	set -e
 	cpu=$(awk '/^CPU/ { printf "%.0f", $2 + $3 }' "$work/$h.time" 2>/dev/null || echo '?')
@@ -172,9 +179,15 @@ run_one() {
 	} > "$work/$h.found"
 }
 
-# Report finished harnesses in the order asked (a batch at a time).
+# Report finished harnesses in the order asked (a batch at a time); a
+# harness that left no result line died before it could write one.
 report() {
 	for h in $*; do
+		if [ ! -f "$work/$h.line" ]; then
+			printf '%-9s %6s ended without a result (see %s)\n' "$h" "$secs" "$work/$h.log"
+			fail=1
+			continue
+		fi
 		cat "$work/$h.line"
 		cat "$work/$h.tsv" >> "$work/results.tsv"
 		if [ -f "$work/$h.found" ]; then
@@ -183,6 +196,16 @@ report() {
 		fi
 	done
 }
+
+# Every harness's dictionaries must exist before any fuzzer starts.
+for h in $harnesses; do
+	for d in $(dicts "$h"); do
+		if [ ! -f "$top/tests/fuzz/dict/$d.dict" ]; then
+			echo "run.sh: harness $h: no dictionary tests/fuzz/dict/$d.dict" >&2
+			exit 1
+		fi
+	done
+done
 
 printf '%-9s %6s %8s %10s %6s %7s %6s %7s %s\n' harness secs cpu-s execs cov ft corpus rss-mb result
 fail=0

@@ -298,6 +298,10 @@ emf_cfg_keys(size_t *n)
 
 static void
 vset_error(struct emf_error *err, const char *file, int line,
+    const char *fmt, va_list ap) G_GNUC_PRINTF(4, 0);
+
+static void
+vset_error(struct emf_error *err, const char *file, int line,
     const char *fmt, va_list ap)
 {
 	int n = 0;
