@@ -6,7 +6,7 @@
 #   MESSAGES  messages per arm and round (default 500)
 #   MESSAGE   default: tests/milter/make-messages.sh tag.eml (987 bytes)
 # Environment: ROUNDS (default 3), SESSIONS (default 20), PEERS (default
-# "rspamd clamav spamass": which of C D E to run).
+# "rspamd clamav spamass": which of C D E to run; PEERS= runs only A and B).
 #
 # One private loopback Postfix (tests/bench/bench-lib.sh) with a smtpd
 # listener per arm:
@@ -40,7 +40,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 N=${1:-500}
 ROUNDS=${ROUNDS:-3}
 SESSIONS=${SESSIONS:-20}
-PEERS=${PEERS:-rspamd clamav spamass}
+PEERS=${PEERS-rspamd clamav spamass}
 [ "$(id -u)" -eq 0 ] || { echo "needs root (Postfix, apt-get)"; exit 77; }
 
 need=
