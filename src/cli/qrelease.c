@@ -20,6 +20,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "core/fdio.h"
 #include "qjson.h"
 #include "qrelease.h"
 #include "qstore.h"
@@ -151,22 +152,6 @@ qrelease_record(const char *now, const char *who, const char *const *rcpts,
 	return qjson_finish(b, false);
 }
 
-static bool
-write_all_fd(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t)w;
-	}
-	return true;
-}
-
 /* ---- sendmail ---------------------------------------------------------- */
 
 /* cmd -G -i -f SENDER -- RCPT... ("<>" for the null sender). */
@@ -257,7 +242,7 @@ deliver_sendmail(const char *cmd, const char *sender,
 	/* A sendmail that exits early must not kill us: its status says
 	 * what went wrong. */
 	oldpipe = signal(SIGPIPE, SIG_IGN);
-	wrote = write_all_fd(fd, msg->str, msg->len);
+	wrote = emf_write_all(fd, msg->str, msg->len);
 	close(fd);
 	signal(SIGPIPE, oldpipe);
 	return sendmail_outcome(cmd, pid, wrote);
@@ -354,7 +339,7 @@ smtp_cmd(struct smtp *s, const char *cmd, int lo, int hi, char **err)
 {
 	int code;
 
-	if (cmd != NULL && !write_all_fd(s->fd, cmd, strlen(cmd))) {
+	if (cmd != NULL && !emf_write_all(s->fd, cmd, strlen(cmd))) {
 		*err = g_strdup_printf("SMTP write: %s", g_strerror(errno));
 		return false;
 	}
@@ -522,7 +507,7 @@ smtp_data(struct smtp *s, const GString *msg, char **err)
 	if (!smtp_cmd(s, "DATA\r\n", 354, 354, err))
 		return false;
 	data = smtp_data_text(msg);
-	wrote = write_all_fd(s->fd, data->str, data->len);
+	wrote = emf_write_all(s->fd, data->str, data->len);
 	if (!wrote)
 		*err = g_strdup_printf("SMTP write: %s", g_strerror(errno));
 	g_string_free(data, TRUE);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "core/log.h"
 #include "correlate.h"
 #include "pool.h"
@@ -516,40 +517,6 @@ read_blob(int fd, struct emf_verdict *v)
 	return ok;
 }
 
-static bool
-write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	while (len > 0) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		b += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
-/* A memfd holding len bytes of p (a message too large for a packet). */
-static int
-memfd_of(const void *p, size_t len)
-{
-	int fd = memfd_create("emf-msg", MFD_CLOEXEC);
-
-	if (fd >= 0 && !write_all(fd, p, len)) {
-		int e = errno;
-
-		close(fd);
-		errno = e;
-		fd = -1;
-	}
-	return fd;
-}
-
 /*
  * A free slot, waiting (woken by give_slot(), no polling) until the
  * deadline; -1 when none came, or at once when queue_max threads are
@@ -646,7 +613,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 		m.msglen = (uint32_t)data_len;
 		msg_fd = -1;
 	} else {
-		if (msg_fd < 0 && (msg_fd = own_fd = memfd_of(data,
+		if (msg_fd < 0 && (msg_fd = own_fd = emf_memfd_of("emf-msg", data,
 		    data_len)) < 0) {
 			emf_log(EMF_LOG_ERR, "%s: memfd: %s", qid,
 			    strerror(errno));
@@ -947,7 +914,7 @@ serve(int s, struct taken *taken, struct emf_engine *engine,
 	}
 	/* A report that fits goes in the packet, a larger one in a memfd. */
 	if (blob != NULL && bloblen > WPKT_MAX) {
-		if ((blobfd = memfd_of(blob, bloblen)) < 0)
+		if ((blobfd = emf_memfd_of("emf-msg", blob, bloblen)) < 0)
 			rep.rc = EMF_ERR_NOMEM;
 		bloblen = 0;
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/fdio.h"
 #include "spool.h"
 
 struct emf_spool {
@@ -59,24 +60,6 @@ emf_spool_free(struct emf_spool *sp)
 	free(sp);
 }
 
-static bool
-write_all(int fd, const void *p, size_t len)
-{
-	const uint8_t *b = p;
-
-	while (len > 0) {
-		ssize_t n = write(fd, b, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		b += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /*
  * Move the memory part to an unlinked temp file. O_TMPFILE where the file
  * system has it; otherwise mkstemp + unlink, so no name survives us.
@@ -100,7 +83,7 @@ spill(struct emf_spool *sp)
 		if (fd < 0)
 			return EMF_ERR_IO;
 	}
-	if (!write_all(fd, sp->buf, sp->len)) {
+	if (!emf_write_all(fd, sp->buf, sp->len)) {
 		close(fd);
 		return EMF_ERR_IO;
 	}
@@ -126,7 +109,7 @@ emf_spool_append(struct emf_spool *sp, const void *p, size_t len)
 	    (rc = spill(sp)) != EMF_OK)
 		return rc;
 	if (sp->on_disk) {
-		if (!write_all(sp->fd, p, len))
+		if (!emf_write_all(sp->fd, p, len))
 			return EMF_ERR_IO;
 		sp->len += len;
 		return EMF_OK;
@@ -211,14 +194,10 @@ emf_spool_finish(struct emf_spool *sp, const uint8_t **data, size_t *len,
 	 * *data needs no mapping.
 	 */
 	if (fd != NULL && sp->fd < 0) {
-		int mfd = memfd_create("emf-spool", MFD_CLOEXEC);
+		int mfd = emf_memfd_of("emf-spool", sp->buf, sp->len);
 
 		if (mfd < 0)
 			return EMF_ERR_IO;
-		if (!write_all(mfd, sp->buf, sp->len)) {
-			close(mfd);
-			return EMF_ERR_IO;
-		}
 		sp->fd = mfd;
 	}
 	sp->finished = true;

@@ -26,6 +26,7 @@
 
 #include <glib.h>
 
+#include "core/fdio.h"
 #include "quarantine.h"
 
 static void qerr(struct emf_error *err, const char *fmt, ...)
@@ -216,19 +217,9 @@ static enum emf_rc
 write_all(int fd, const char *path, const void *data, size_t len,
     struct emf_error *err)
 {
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			qerr(err, "%s: write: %s", path, g_strerror(errno));
-			return EMF_ERR_IO;
-		}
-		p += n;
-		len -= (size_t)n;
+	if (!emf_write_all(fd, data, len)) {
+		qerr(err, "%s: write: %s", path, g_strerror(errno));
+		return EMF_ERR_IO;
 	}
 	return EMF_OK;
 }
