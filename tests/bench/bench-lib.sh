@@ -24,9 +24,9 @@
 #                                    messages in $PF_DIR/msg, and MSG
 #                                    (default their tag.eml) with LF line
 #                                    ends in $PF_DIR/msg.lf (what is sent)
-#   bench_sampler_start "NAME=PIDCMD ..." / bench_sampler_stop: peak PSS
-#                                    per filter every 0.2 s, into
-#                                    $PF_DIR/peak.NAME
+#   bench_sampler_start "NAME=PID ..." / bench_sampler_stop: peak PSS
+#                                    of each PID's tree every 0.2 s, into
+#                                    $PF_DIR/peak.NAME (pss-sampler.py)
 # Needs top_srcdir set and postfix-lib.sh sourced; PF_DIR (bench_init).
 
 BENCH_HZ=$(getconf CLK_TCK)
@@ -85,11 +85,13 @@ bench_run() {
 	B_BAD=$(( $2 - ${B_OK:-0} + $2 - B_DELIVERED ))
 }
 
+# Children from /proc/P/task/T/children: no pgrep (which reads all of
+# /proc for each process it is asked about).
 bench_tree() {
 	for p in "$@"; do
 		[ -d "/proc/$p" ] || continue
 		echo "$p"
-		bench_tree $(pgrep -P "$p")
+		bench_tree $(cat /proc/"$p"/task/*/children 2>/dev/null)
 	done
 }
 
@@ -120,20 +122,12 @@ bench_median() {
 	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-# $1: "NAME=ROOTPID ..." ; the tree of each root is sampled.
+# $1: "NAME=ROOTPID ..." ; the tree of each root is sampled, by one
+# python3 process (tests/bench/pss-sampler.py) at nice 10, so that the
+# sampling takes little of the CPU being measured.
 bench_sampler_start() {
-	for f in $1; do echo 0 >"$PF_DIR/peak.${f%%=*}"; done
-	(
-		while :; do
-			for f in $1; do
-				n=${f%%=*}
-				v=$(bench_pss $(bench_tree ${f#*=}))
-				[ "$v" -gt "$(cat "$PF_DIR/peak.$n")" ] &&
-				    echo "$v" >"$PF_DIR/peak.$n"
-			done
-			sleep 0.2
-		done
-	) &
+	nice -n 10 python3 "$top_srcdir/tests/bench/pss-sampler.py" "$PF_DIR" \
+	    0.2 $1 &
 	SAMPLER=$!
 }
 
