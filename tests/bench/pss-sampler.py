@@ -29,13 +29,13 @@ def children(pid):
 
 
 def tree(root):
-    seen, todo = [], [root]
-    while todo:
-        p = todo.pop()
+    seen, pending = set(), [root]
+    while pending:
+        p = pending.pop()
         if p in seen or not os.path.isdir('/proc/%d' % p):
             continue
-        seen.append(p)
-        todo.extend(children(p))
+        seen.add(p)
+        pending.extend(children(p))
     return seen
 
 
