@@ -71,6 +71,17 @@ case $rc in
 *) exit 1;;
 esac
 
+step "end to end again, Postfix to emofilter over a unix socket"
+set +e
+EMF_SOCKET=unix sh tests/milter/e2e.sh
+rc=$?
+set -e
+case $rc in
+0) passed=$((passed + 1));;
+77) skipped=$((skipped + 1)); echo "skipped: e2e on a unix socket (needs root and Postfix)";;
+*) exit 1;;
+esac
+
 step "CSIRT release/delete/sync through a real Postfix (hold queue in step)"
 set +e
 sh tests/milter/release-e2e.sh

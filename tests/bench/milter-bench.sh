@@ -14,7 +14,8 @@
 # adds NULL_HEADERS (default 3) header fields: what any milter costs
 # Postfix here, the floor under arm B), BENCH_LOG (a file the daemon's log is
 # copied to at the end; with EMOFILTER_TIMING=1 it has a line of stage
-# times per message).
+# times per message), EMF_SOCKET=unix (the milters on unix sockets, as
+# contrib/postfix/main.cf describes, instead of loopback TCP).
 #
 # One private loopback Postfix (as tests/milter/e2e.sh, relaying to
 # smtp-sink) with two smtpd listeners: A without a milter, B with
@@ -67,33 +68,47 @@ conf=$PF_DIR/emofilter.conf
 pf_write_emf_conf "$conf" "${EMF_MILTER:-}"
 pf_start_sink || exit 1
 pf_start_emofilter "$conf" || exit 1
-arms_cf="A= B=inet:127.0.0.1:$MILTER_PORT"
+arms_cf="A= B=$MILTER_PF"
+# A milter address of arm $1 (C: old, N: null), on the kind of socket
+# arm B has: MILTER_SOCK as the milter writes it, MILTER_PF as Postfix.
+arm_addr() {
+	if [ "${EMF_SOCKET:-inet}" = unix ]; then
+		ARM_SOCK="unix:$PF_DIR/sock/$1.sock"
+		ARM_PF=$ARM_SOCK
+	else
+		arm_port=$(pf_free_port)
+		ARM_SOCK="inet:$arm_port@127.0.0.1"
+		ARM_PF="inet:127.0.0.1:$arm_port"
+	fi
+}
 if [ -n "${EMF_BIN_OLD:-}" ]; then
-	oport=$(pf_free_port)
+	arm_addr old
 	mkdir -p "$PF_DIR/run-old"
 	chown "$EMF_USER" "$PF_DIR/run-old"
 	chmod 700 "$PF_DIR/run-old"
-	sed -e "s/inet:$MILTER_PORT@/inet:$oport@/" \
+	sed -e "s|\"$MILTER_SOCK\"|\"$ARM_SOCK\"|" \
 	    -e "s|$PF_DIR/run/emofilter.pid|$PF_DIR/run-old/emofilter.pid|" \
 	    "$conf" >"$PF_DIR/emofilter-old.conf"
 	chmod 644 "$PF_DIR/emofilter-old.conf"
 	"$EMF_BIN_OLD" -f -c "$PF_DIR/emofilter-old.conf" \
 	    >>"$PF_DIR/emofilter-old.log" 2>&1 &
 	OLD_PID=$!
-	pf_wait_port "$oport" || exit 1
-	arms_cf="$arms_cf C=inet:127.0.0.1:$oport"
+	pf_wait_milter "$ARM_PF" || exit 1
+	arms_cf="$arms_cf C=$ARM_PF"
 fi
 NULL_PID=
 NULL_HEADERS=${NULL_HEADERS:-3}
 if [ "${NULL_MILTER:-0}" = 1 ]; then
 	[ -x "$top_builddir/tests/bench/null-milter" ] ||
 	    make -C "$top_builddir" -s tests/bench/null-milter || exit 1
-	nport=$(pf_free_port)
-	"$top_builddir/tests/bench/null-milter" "inet:$nport@127.0.0.1" \
-	    "$NULL_HEADERS" >>"$PF_DIR/null-milter.log" 2>&1 &
+	arm_addr null
+	# umask 0: its socket writable by Postfix (the directory is 0750,
+	# the daemon user's group, as emofilter's)
+	(umask 0; exec "$top_builddir/tests/bench/null-milter" "$ARM_SOCK" \
+	    "$NULL_HEADERS") >>"$PF_DIR/null-milter.log" 2>&1 &
 	NULL_PID=$!
-	pf_wait_port "$nport" || exit 1
-	arms_cf="$arms_cf N=inet:127.0.0.1:$nport"
+	pf_wait_milter "$ARM_PF" || exit 1
+	arms_cf="$arms_cf N=$ARM_PF"
 fi
 bench_postfix "$arms_cf" || exit 1
 sleep 2

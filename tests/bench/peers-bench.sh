@@ -60,6 +60,8 @@ if [ -n "$need" ]; then
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
 	    install -y --no-install-recommends $need >/dev/null || exit 1
 fi
+# Every filter on loopback TCP, so the transport is the same for all arms.
+EMF_SOCKET=inet
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 . "$top_srcdir/tests/bench/bench-lib.sh"
 bench_init peers
@@ -88,7 +90,7 @@ bench_messages "$msg"
 pf_write_emf_conf "$PF_DIR/emofilter.conf" ""
 pf_start_sink || exit 1
 pf_start_emofilter "$PF_DIR/emofilter.conf" || exit 1
-ARMS="A= B=inet:127.0.0.1:$MILTER_PORT"
+ARMS="A= B=$MILTER_PF"
 ROOTS="emofilter=$EMF_PID"
 NAMES="A:none B:emofilter"
 

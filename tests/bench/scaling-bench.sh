@@ -8,7 +8,8 @@
 #             tag.eml (987 bytes)
 # Environment: WORKERS (default "1 2 4"), SESSIONS_LIST (default
 # "1 20 50"), HOSTILE (default zip-10gb-nested of tests/hostile: a 52 KB
-# mail whose nested zips take seconds to refuse).
+# mail whose nested zips take seconds to refuse), EMF_SOCKET=unix (the
+# milter on a unix socket instead of loopback TCP).
 #
 # Part 1: for each milter.workers value (emofilter restarted, the same
 # private Postfix), for each session count: tests/bench/smtp-lat.py
@@ -39,7 +40,8 @@ trap 'exit 1' INT TERM
 
 bench_messages
 pf_start_sink || exit 1
-bench_postfix "B=inet:127.0.0.1:$MILTER_PORT" || exit 1
+pf_milter_addr
+bench_postfix "B=$MILTER_PF" || exit 1
 lat() {
 	python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$PORT_B" "$@"
 }

@@ -13,7 +13,10 @@
 # stopped (Postfix tempfails; mail queued by sendmail is delivered after
 # the restart), and a load of 1,000 messages over 20 sessions, every one
 # accounted for. Needs root, Postfix, swaks, smtp-source, zip, python3;
-# exit 77 (skip) otherwise. Run by contrib/test.sh; KEEP=1 keeps the dir.
+# exit 77 (skip) otherwise. Run by contrib/test.sh twice: on loopback TCP
+# and with EMF_SOCKET=unix (the unix socket set-up contrib/postfix/main.cf
+# describes: socket 0660 of the daemon user, postfix added to its group,
+# which stays so on this machine); KEEP=1 keeps the dir.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
@@ -47,6 +50,18 @@ pf_write_emf_conf "$conf" "workers = 2; scan_timeout_ms = 4000;"
 pf_start_sink || exit 1
 pf_start_postfix milter || exit 1
 EMOFILTER_TEST_HOOKS=1 pf_start_emofilter "$conf" || exit 1
+grep -qx "smtpd_milters = $MILTER_PF" "$PF_DIR/etc/main.cf" &&
+    ok "Postfix's smtpd_milters = $MILTER_PF" ||
+    bad "main.cf does not point at $MILTER_PF"
+case $MILTER_PF in
+unix:*)
+	# what the daemon makes of the socket after dropping root
+	got=$(stat -c '%a %U %G' "${MILTER_PF#unix:}")
+	want="660 $EMF_USER $(id -gn "$EMF_USER")"
+	[ "$got" = "$want" ] && ok "socket ${MILTER_PF#unix:}: $got" ||
+	    bad "socket ${MILTER_PF#unix:}: '$got', want '$want'"
+	;;
+esac
 
 # swaks FILE: the transcript in $PF_DIR/swaks.out, the last reply code out.
 send() {

@@ -10,6 +10,10 @@
 # Set before sourcing: PF_DIR, top_srcdir, top_builddir.
 #
 #   pf_ports                       pick free ports: SMTP_PORT SINK_PORT MILTER_PORT
+#   pf_milter_addr                 the milter's address both ways, from
+#                                  EMF_SOCKET, MILTER_PORT and PF_DIR:
+#                                  MILTER_SOCK (emofilter's milter.socket),
+#                                  MILTER_PF (Postfix's smtpd_milters)
 #   pf_setup_dirs                  the tree above, and the daemon user
 #   pf_write_emf_conf FILE [TEXT]  emofilter config (TEXT goes in milter = {})
 #   pf_start_sink, pf_start_postfix [milter|nomilter], pf_start_emofilter CONF
@@ -33,6 +37,31 @@ pf_ports() {
 	MILTER_PORT=$(pf_free_port)
 }
 
+# EMF_SOCKET=unix: emofilter listens on a unix socket in $PF_DIR/sock
+# instead of loopback TCP, deployed as contrib/postfix/main.cf says: the
+# socket mode 0660 and owned by the daemon user, Postfix's user in that
+# user's group (pf_setup_dirs adds it; Postfix must start after that).
+# Computed when used, as some callers set MILTER_PORT and PF_DIR themselves.
+pf_milter_addr() {
+	if [ "${EMF_SOCKET:-inet}" = unix ]; then
+		MILTER_SOCK="unix:$PF_DIR/sock/emofilter.sock"
+		MILTER_PF=$MILTER_SOCK
+	else
+		MILTER_SOCK="inet:$MILTER_PORT@127.0.0.1"
+		MILTER_PF="inet:127.0.0.1:$MILTER_PORT"
+	fi
+}
+
+# $1: the daemon user; its group gets Postfix's user as a member.
+pf_unix_socket_dir() {
+	g=$(id -gn "$1") || return 1
+	id -Gn postfix | tr ' ' '\n' | grep -qx "$g" ||
+	    usermod -a -G "$g" postfix || return 1
+	mkdir -p "$PF_DIR/sock"
+	chown "$1:$g" "$PF_DIR/sock"
+	chmod 750 "$PF_DIR/sock"
+}
+
 pf_user() {
 	id "$EMF_USER" >/dev/null 2>&1 ||
 	    useradd -r -M -d /nonexistent -s /usr/sbin/nologin "$EMF_USER" \
@@ -47,16 +76,20 @@ pf_setup_dirs() {
 	pf_user
 	chown "$EMF_USER" "$PF_DIR/run"
 	chmod 700 "$PF_DIR/run"
+	if [ "${EMF_SOCKET:-inet}" = unix ]; then
+		pf_unix_socket_dir "$EMF_USER" || return 1
+	fi
 }
 
 # $1: config file; $2: extra settings for the milter group.
 pf_write_emf_conf() {
+	pf_milter_addr
 	{
 		cat "$top_srcdir/tests/milter/test-scores.conf"
 		printf 'quarantine = { dir = "%s/run/quarantine"; };\n' "$PF_DIR"
 		printf 'yara = { rules_dir = "%s/rules"; };\n' "$top_srcdir"
 		printf 'milter = {\n'
-		printf '  socket = "inet:%s@127.0.0.1";\n' "$MILTER_PORT"
+		printf '  socket = "%s";\n' "$MILTER_SOCK"
 		printf '  user = "%s";\n' "$EMF_USER"
 		printf '  pidfile = "%s/run/emofilter.pid";\n' "$PF_DIR"
 		printf '  spool_dir = "%s/run";\n' "$PF_DIR"
@@ -68,7 +101,8 @@ pf_write_emf_conf() {
 # $1: milter | nomilter
 pf_write_postfix_conf() {
 	milters=
-	[ "${1:-milter}" = milter ] && milters="inet:127.0.0.1:$MILTER_PORT"
+	pf_milter_addr
+	[ "${1:-milter}" = milter ] && milters=$MILTER_PF
 	cat > "$PF_DIR/etc/main.cf" <<PFMAIN
 compatibility_level = 3.6
 queue_directory = $PF_DIR/queue
@@ -163,6 +197,20 @@ pf_wait_port() {
 	done
 }
 
+# $1: a milter address as Postfix writes it (inet:HOST:PORT, unix:PATH).
+pf_wait_milter() {
+	case $1 in
+	unix:*)
+		i=0
+		until python3 -c "import socket; socket.socket(socket.AF_UNIX).connect('${1#unix:}')" 2>/dev/null; do
+			i=$((i + 1))
+			[ $i -gt 100 ] && { echo "socket ${1#unix:} never opened"; return 1; }
+			sleep 0.1
+		done ;;
+	*) pf_wait_port "${1##*:}" ;;
+	esac
+}
+
 pf_start_sink() {
 	# -d: one file per delivered message, named from the template.
 	smtp-sink -u postfix -d "$PF_DIR/sink/%Y%m%d%H%M%S." \
@@ -185,7 +233,8 @@ pf_start_emofilter() {
 	EMOFILTER_TEST_HOOKS=${EMOFILTER_TEST_HOOKS:-0} "$EMF_BIN" -f -c "$1" \
 	    >>"$PF_DIR/emofilter.log" 2>&1 &
 	EMF_PID=$!
-	pf_wait_port "$MILTER_PORT"
+	pf_milter_addr
+	pf_wait_milter "$MILTER_PF"
 }
 
 pf_stop_emofilter() {
