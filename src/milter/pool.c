@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
@@ -29,13 +31,18 @@
 #include "pool.h"
 
 #define WMAGIC 0x456d6657u	/* "EmfW" */
-#define WPKT_MAX 65536		/* largest packet we send or accept */
+#define WPKT_MAX 65536		/* largest request packet */
+#define REPLY_MAX (64u << 20)	/* largest reply (the report) we accept */
 #define BIG_MESSAGE (1u << 20)	/* after a scan this large, malloc_trim */
 #define HOOK_MARK "emf-test-sleep"
+/*
+ * A worker's own timer kills it this long after the request's deadline:
+ * the waiting milter thread gives up first, at the deadline, and so
+ * reports a timeout, not the crash it would see if the worker died first.
+ */
+#define KILL_GRACE_MS 100
 
-/* W_STARTED and W_DIED come from the main process (on the worker's end
- * of the slot), the others between the milter process and the worker. */
-enum wtype { W_REQ = 1, W_REPLY = 3, W_DIED, W_STARTED };
+enum wtype { W_REQ = 1, W_REPLY = 3 };
 
 struct wmsg {
 	uint32_t magic, type;
@@ -51,42 +58,38 @@ struct wmsg {
 				 * failed (on_failure.store, not scan_error) */
 	uint32_t msglen;	/* REQ: the message's bytes at the end of the
 				 * payload (no descriptor); REPLY: the blob
-				 * is the payload (no descriptor) */
+				 * that follows the header (= paylen) */
 	int64_t t_took, t_done;	/* REPLY: CLOCK_MONOTONIC us when the worker
 				 * took the request and when it replied */
 };
 
 /*
- * Which request a slot's worker has taken, in memory shared by the main
- * process, the milter process and the workers (mapped before any fork).
- * The worker writes it when it starts a scan, instead of a packet that
- * would wake the waiting milter thread once more per message; the milter
- * reads it only when the scan ends badly (deadline, a death), to know
- * whether its own request was the one in progress and whom to kill.
+ * What each worker is doing, in memory shared by the main process, the
+ * milter process and the workers (mapped before any fork), one record a
+ * worker. The worker writes it when it starts waiting and when it takes
+ * a request, instead of a packet that would wake the waiting milter
+ * thread once more per message; a milter thread reads it only when its
+ * deadline passes or its worker dies: to name the worker in the log, and
+ * to find a worker that hangs while requests wait (idle since before the
+ * request was queued).
  */
-struct taken {
-	uint64_t seq;		/* the request's seq; pid written first */
-	int32_t pid;
-};
+enum wstate_kind { WS_NONE = 0, WS_IDLE, WS_BUSY, WS_DEAD };
 
-struct slot {
-	int mfd, wfd;		/* milter end, worker end */
-	pid_t pid;		/* main process: live worker, 0 if none */
-	bool busy;		/* milter process: in use by a thread */
-	pid_t wpid;		/* milter process: the slot's worker as last
-				 * announced (W_STARTED), 0 if none */
-	struct taken *taken;	/* shared: see struct taken */
+struct wstate {
+	uint64_t seq;		/* WS_BUSY: the request being scanned */
+	int64_t since_ms;	/* CLOCK_MONOTONIC: entered this state */
+	int32_t pid;
+	int32_t kind;		/* enum wstate_kind, written last */
 };
 
 struct emf_pool {
 	unsigned n;
-	struct slot *slots;
-	struct taken *taken;	/* n records, MAP_SHARED */
-	pthread_mutex_t lock;
-	pthread_cond_t freed;
+	int qm, qw;		/* the request queue: milter end, worker end */
+	pid_t *pids;		/* main process: live worker, 0 if none */
+	struct wstate *ws;	/* n records, MAP_SHARED */
+	unsigned queue_max;	/* requests that may wait beyond n */
+	unsigned inflight;	/* requests sent and not yet answered */
 	uint64_t seq;
-	unsigned queue_max;	/* threads that may wait for a slot */
-	unsigned waiting;	/* threads waiting for a slot now */
 };
 
 static bool test_hooks;
@@ -136,20 +139,32 @@ emf_pool_auto_queue(long configured, unsigned workers)
 	return workers * 32 > 128 ? workers * 32 : 128;
 }
 
+static void
+ws_set(struct wstate *w, enum wstate_kind kind, uint64_t seq)
+{
+	__atomic_store_n(&w->seq, seq, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->since_ms, now_ms(), __ATOMIC_RELAXED);
+	__atomic_store_n(&w->kind, (int32_t)kind, __ATOMIC_RELEASE);
+}
+
 /* ---- packets ------------------------------------------------------------ */
 
-/* Send one packet (pay, then pay2), with an optional descriptor. */
-static bool
-send_pkt2(int s, const struct wmsg *m, const void *pay, size_t paylen,
-    const void *pay2, size_t paylen2, int fd)
+/*
+ * Send one packet (pay, then pay2) with up to two descriptors (-1: none):
+ * for a request the reply channel and the message, for a reply the blob.
+ */
+static ssize_t
+send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen,
+    const void *pay2, size_t paylen2, const int fds[2], int flags)
 {
 	struct iovec iov[3];
 	struct msghdr mh;
 	union {
 		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(2 * sizeof(int))];
 	} cm;
 	struct wmsg hdr = *m;
+	int nfd = 0, fdv[2];
 	ssize_t n;
 
 	hdr.magic = WMAGIC;
@@ -163,34 +178,38 @@ send_pkt2(int s, const struct wmsg *m, const void *pay, size_t paylen,
 	memset(&mh, 0, sizeof(mh));
 	mh.msg_iov = iov;
 	mh.msg_iovlen = paylen2 > 0 ? 3 : paylen > 0 ? 2 : 1;
-	if (fd >= 0) {
+	for (int i = 0; fds != NULL && i < 2; i++)
+		if (fds[i] >= 0)
+			fdv[nfd++] = fds[i];
+	if (nfd > 0) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
+		mh.msg_controllen = CMSG_SPACE(nfd * sizeof(int));
 		CMSG_FIRSTHDR(&mh)->cmsg_level = SOL_SOCKET;
 		CMSG_FIRSTHDR(&mh)->cmsg_type = SCM_RIGHTS;
-		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), &fd, sizeof(int));
+		CMSG_FIRSTHDR(&mh)->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+		memcpy(CMSG_DATA(CMSG_FIRSTHDR(&mh)), fdv, nfd * sizeof(int));
 	}
 	do
-		n = sendmsg(s, &mh, MSG_NOSIGNAL);
+		n = sendmsg(s, &mh, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)(sizeof(hdr) + paylen + paylen2);
+	if (n >= 0 && n != (ssize_t)(sizeof(hdr) + paylen + paylen2)) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return n;
 }
 
-static bool
-send_pkt(int s, const struct wmsg *m, const void *pay, size_t paylen, int fd)
-{
-	return send_pkt2(s, m, pay, paylen, NULL, 0, fd);
-}
+enum { PKT_EOF = -2, PKT_ERR = -1, PKT_BAD = 0, PKT_OK = 1 };
 
 /*
- * Receive one packet into m and pay (WPKT_MAX bytes). Returns 1 on a
- * well-formed packet, 0 on a malformed one (dropped), -1 on error (errno).
- * *fd gets a received descriptor or -1; any extra is closed.
+ * Receive one packet into m and pay (WPKT_MAX bytes). PKT_OK on a
+ * well-formed packet, PKT_BAD on a malformed one (dropped), PKT_EOF when
+ * the peer has gone, PKT_ERR on error (errno). fds[0], fds[1] get the
+ * descriptors received, in order, or -1; any more are closed.
  */
 static int
-recv_pkt(int s, struct wmsg *m, char *pay, int *fd)
+recv_pkt(int s, struct wmsg *m, char *pay, int fds[2], int flags)
 {
 	struct iovec iov[2];
 	struct msghdr mh;
@@ -199,8 +218,9 @@ recv_pkt(int s, struct wmsg *m, char *pay, int *fd)
 		char buf[CMSG_SPACE(4 * sizeof(int))];
 	} cm;
 	ssize_t n;
+	int got = 0;
 
-	*fd = -1;
+	fds[0] = fds[1] = -1;
 	iov[0].iov_base = m;
 	iov[0].iov_len = sizeof(*m);
 	iov[1].iov_base = pay;
@@ -210,9 +230,9 @@ recv_pkt(int s, struct wmsg *m, char *pay, int *fd)
 	mh.msg_iovlen = 2;
 	mh.msg_control = cm.buf;
 	mh.msg_controllen = sizeof(cm.buf);
-	n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC);
+	n = recvmsg(s, &mh, MSG_CMSG_CLOEXEC | flags);
 	if (n < 0)
-		return -1;
+		return PKT_ERR;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c != NULL;
 	    c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
@@ -223,20 +243,22 @@ recv_pkt(int s, struct wmsg *m, char *pay, int *fd)
 			int f;
 
 			memcpy(&f, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-			if (*fd < 0)
-				*fd = f;
+			if (got < 2)
+				fds[got++] = f;
 			else
 				close(f);
 		}
 	}
+	if (n == 0 && got == 0)
+		return PKT_EOF;
 	if ((size_t)n < sizeof(*m) || m->magic != WMAGIC ||
 	    m->paylen != (size_t)n - sizeof(*m) || (mh.msg_flags & MSG_TRUNC)) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return 0;
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+		fds[0] = fds[1] = -1;
+		return PKT_BAD;
 	}
-	return 1;
+	return PKT_OK;
 }
 
 /* ---- main process ---------------------------------------------------- */
@@ -245,44 +267,36 @@ struct emf_pool *
 emf_pool_new(unsigned n, unsigned queue_max)
 {
 	struct emf_pool *pool = calloc(1, sizeof(*pool));
+	int sv[2];
 
-	if (pool == NULL || (pool->slots = calloc(n, sizeof(struct slot))) ==
-	    NULL) {
-		free(pool);
+	if (pool == NULL)
 		return NULL;
-	}
 	pool->n = n;
 	pool->queue_max = queue_max;
-	pool->taken = mmap(NULL, n * sizeof(struct taken), PROT_READ |
+	pool->qm = pool->qw = -1;
+	pool->pids = calloc(n, sizeof(pid_t));
+	pool->ws = mmap(NULL, n * sizeof(struct wstate), PROT_READ |
 	    PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (pool->taken == MAP_FAILED) {
-		free(pool->slots);
+	if (pool->pids == NULL || pool->ws == MAP_FAILED) {
+		if (pool->ws != MAP_FAILED)
+			munmap(pool->ws, n * sizeof(struct wstate));
+		free(pool->pids);
 		free(pool);
 		return NULL;
 	}
-	pthread_mutex_init(&pool->lock, NULL);
-	{
-		pthread_condattr_t ca;
-
-		/* Deadlines are CLOCK_MONOTONIC (wall clock steps). */
-		pthread_condattr_init(&ca);
-		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-		pthread_cond_init(&pool->freed, &ca);
-		pthread_condattr_destroy(&ca);
+	/*
+	 * One queue for all workers: a worker takes the next request the
+	 * moment it is free, whichever milter thread sent it. Sequenced
+	 * packets: many writers and many readers, each packet whole to one
+	 * reader. The main process keeps both ends, so the queue outlives
+	 * every worker and milter process.
+	 */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		emf_pool_free(pool);
+		return NULL;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		int sv[2];
-
-		pool->slots[i].mfd = pool->slots[i].wfd = -1;
-		pool->slots[i].taken = &pool->taken[i];
-		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-		    sv) != 0) {
-			emf_pool_free(pool);
-			return NULL;
-		}
-		pool->slots[i].mfd = sv[0];
-		pool->slots[i].wfd = sv[1];
-	}
+	pool->qm = sv[0];
+	pool->qw = sv[1];
 	return pool;
 }
 
@@ -291,16 +305,12 @@ emf_pool_free(struct emf_pool *pool)
 {
 	if (pool == NULL)
 		return;
-	for (unsigned i = 0; i < pool->n; i++) {
-		if (pool->slots[i].mfd >= 0)
-			close(pool->slots[i].mfd);
-		if (pool->slots[i].wfd >= 0)
-			close(pool->slots[i].wfd);
-	}
-	pthread_mutex_destroy(&pool->lock);
-	pthread_cond_destroy(&pool->freed);
-	munmap(pool->taken, pool->n * sizeof(struct taken));
-	free(pool->slots);
+	if (pool->qm >= 0)
+		close(pool->qm);
+	if (pool->qw >= 0)
+		close(pool->qw);
+	munmap(pool->ws, pool->n * sizeof(struct wstate));
+	free(pool->pids);
 	free(pool);
 }
 
@@ -316,38 +326,20 @@ emf_pool_live(const struct emf_pool *pool)
 	unsigned k = 0;
 
 	for (unsigned i = 0; i < pool->n; i++)
-		k += pool->slots[i].pid > 0;
+		k += pool->pids[i] > 0;
 	return k;
 }
 
-static void worker_main(int s, struct taken *taken,
+static void worker_main(int q, struct wstate *ws,
     struct emf_engine *engine) __attribute__((noreturn));
-
-/* A notice from the main process to the milter process on slot sl. */
-static void
-notify(const struct slot *sl, enum wtype type, pid_t pid, int status)
-{
-	struct wmsg m;
-	struct iovec iov = { &m, sizeof(m) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
-	memset(&m, 0, sizeof(m));
-	m.magic = WMAGIC;
-	m.type = type;
-	m.pid = (int32_t)pid;
-	m.status = status;
-	/* Non-blocking: a full slot must not stall the main loop. */
-	(void)sendmsg(sl->wfd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-}
 
 void
 emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine)
 {
 	for (unsigned i = 0; i < pool->n; i++) {
-		struct slot *sl = &pool->slots[i];
 		pid_t pid;
 
-		if (sl->pid > 0)
+		if (pool->pids[i] > 0)
 			continue;
 		pid = fork();
 		if (pid < 0) {
@@ -356,20 +348,16 @@ emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine)
 			continue;
 		}
 		if (pid == 0) {
-			int s = sl->wfd;
-
-			/* A worker holds its own end only. */
-			for (unsigned j = 0; j < pool->n; j++) {
-				close(pool->slots[j].mfd);
-				if (pool->slots[j].wfd != s)
-					close(pool->slots[j].wfd);
-			}
-			worker_main(s, sl->taken, engine);
+			/* A worker holds the queue's worker end only. */
+			close(pool->qm);
+			worker_main(pool->qw, &pool->ws[i], engine);
 		}
-		sl->pid = pid;
-		/* So that the milter process can kill a worker that hangs
-		 * before it takes a message (it never sends its pid). */
-		notify(sl, W_STARTED, pid, 0);
+		pool->pids[i] = pid;
+		/* Its record names it from now on, before it runs: a
+		 * worker that hangs before its first wait is still found. */
+		__atomic_store_n(&pool->ws[i].pid, (int32_t)pid,
+		    __ATOMIC_RELAXED);
+		ws_set(&pool->ws[i], WS_IDLE, 0);
 		emf_log(EMF_LOG_INFO, "worker %u started, pid %ld", i,
 		    (long)pid);
 	}
@@ -379,11 +367,13 @@ bool
 emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status)
 {
 	for (unsigned i = 0; i < pool->n; i++) {
-		struct slot *sl = &pool->slots[i];
-
-		if (sl->pid != pid)
+		if (pool->pids[i] != pid)
 			continue;
-		sl->pid = 0;
+		pool->pids[i] = 0;
+		/* Never signalled again: its pid may be reused now. The seq
+		 * stays, so the milter thread it failed can name it. */
+		__atomic_store_n(&pool->ws[i].kind, (int32_t)WS_DEAD,
+		    __ATOMIC_RELEASE);
 		if (WIFSIGNALED(status))
 			emf_log(EMF_LOG_WARNING,
 			    "worker %u (pid %ld) killed by signal %d", i,
@@ -392,7 +382,6 @@ emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status)
 			emf_log(EMF_LOG_WARNING,
 			    "worker %u (pid %ld) exited with status %d", i,
 			    (long)pid, WEXITSTATUS(status));
-		notify(sl, W_DIED, pid, status);
 		return true;
 	}
 	return false;
@@ -402,18 +391,17 @@ void
 emf_pool_retire(struct emf_pool *pool)
 {
 	for (unsigned i = 0; i < pool->n; i++)
-		if (pool->slots[i].pid > 0)
-			kill(pool->slots[i].pid, SIGTERM);
+		if (pool->pids[i] > 0)
+			kill(pool->pids[i], SIGTERM);
 }
 
 void
 emf_pool_client_init(struct emf_pool *pool)
 {
-	for (unsigned i = 0; i < pool->n; i++) {
-		close(pool->slots[i].wfd);
-		pool->slots[i].wfd = -1;
-		pool->slots[i].pid = 0;
-	}
+	close(pool->qw);
+	pool->qw = -1;
+	for (unsigned i = 0; i < pool->n; i++)
+		pool->pids[i] = 0;
 }
 
 /* ---- milter process: one scan ------------------------------------------ */
@@ -496,86 +484,221 @@ parse_blob(const char *p, size_t n, struct emf_verdict *v)
 	return v->json != NULL;
 }
 
-/* The reply blob from a descriptor (a report larger than a packet). */
-static bool
-read_blob(int fd, struct emf_verdict *v)
+/* The worker scanning request seq, 0 if none is (any more). */
+static pid_t
+scanning(const struct emf_pool *pool, uint64_t seq)
 {
-	struct stat st;
-	char *p;
-	size_t n;
-	bool ok;
+	for (unsigned i = 0; i < pool->n; i++) {
+		const struct wstate *w = &pool->ws[i];
 
-	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > (uint64_t)SIZE_MAX / 2)
-		return false;
-	n = (size_t)st.st_size;
-	p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return false;
-	ok = parse_blob(p, n, v);
-	munmap(p, n);
-	return ok;
+		if (__atomic_load_n(&w->kind, __ATOMIC_ACQUIRE) != WS_DEAD &&
+		    __atomic_load_n(&w->seq, __ATOMIC_RELAXED) == seq)
+			return (pid_t)__atomic_load_n(&w->pid,
+			    __ATOMIC_RELAXED);
+	}
+	return 0;
+}
+
+/* Any worker's record naming seq, dead or alive (for the log). */
+static pid_t
+last_scanner(const struct emf_pool *pool, uint64_t seq)
+{
+	for (unsigned i = 0; i < pool->n; i++)
+		if (__atomic_load_n(&pool->ws[i].seq, __ATOMIC_ACQUIRE) == seq)
+			return (pid_t)__atomic_load_n(&pool->ws[i].pid,
+			    __ATOMIC_RELAXED);
+	return 0;
 }
 
 /*
- * A free slot, waiting (woken by give_slot(), no polling) until the
- * deadline; -1 when none came, or at once when queue_max threads are
- * already waiting (*full set): a backlog that could not be scanned in
- * time anyway is turned away now rather than held until its deadline.
+ * Our request waited its whole time in the queue: kill each worker that
+ * has been idle since before it was queued. A live idle worker takes a
+ * queued request within microseconds, so one idle that long is hung
+ * (stopped, stuck) and would leave every request to the others; the main
+ * process starts another. Busy workers are left to their own deadlines.
+ * Returns how many were killed, naming the first in *first.
+ */
+static unsigned
+kill_hung(const struct emf_pool *pool, int64_t queued_ms, pid_t *first)
+{
+	unsigned k = 0;
+
+	*first = 0;
+	for (unsigned i = 0; i < pool->n; i++) {
+		const struct wstate *w = &pool->ws[i];
+		pid_t pid;
+
+		if (__atomic_load_n(&w->kind, __ATOMIC_ACQUIRE) != WS_IDLE ||
+		    __atomic_load_n(&w->since_ms, __ATOMIC_RELAXED) >=
+		    queued_ms ||
+		    (pid = (pid_t)__atomic_load_n(&w->pid,
+		    __ATOMIC_RELAXED)) <= 0)
+			continue;
+		kill(pid, SIGKILL);
+		if (k++ == 0)
+			*first = pid;
+	}
+	return k;
+}
+
+/* Queue one request, waiting for room until the deadline. */
+static bool
+queue_request(struct emf_pool *pool, const struct wmsg *m, const char *pay,
+    size_t len, const uint8_t *data, size_t data_len, const int fds[2],
+    int64_t deadline)
+{
+	for (;;) {
+		struct pollfd pfd = { pool->qm, POLLOUT, 0 };
+		int64_t left;
+
+		if (send_pkt(pool->qm, m, pay, len, data, data_len, fds,
+		    MSG_DONTWAIT) >= 0)
+			return true;
+		if (errno != EAGAIN && errno != ENOBUFS)
+			return false;
+		if ((left = deadline - now_ms()) <= 0) {
+			errno = ETIMEDOUT;
+			return false;
+		}
+		(void)poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+	}
+}
+
+/* The verdict from a reply header and its blob. */
+static enum emf_rc
+take_reply(const char *qid, const struct wmsg *m, const char *blob,
+    struct emf_verdict *out)
+{
+	bool got = m->rc == EMF_OK && m->msglen > 0 &&
+	    parse_blob(blob, m->msglen, out);
+
+	if (!got) {
+		emf_log(EMF_LOG_ERR, "%s: scanner error: %s", qid,
+		    emf_rc_str((enum emf_rc)m->rc));
+		emf_verdict_clear(out);
+		out->fail = m->store_failed ? EMF_FAIL_STORE :
+		    EMF_FAIL_SCAN_ERROR;
+		return m->rc != EMF_OK ? (enum emf_rc)m->rc : EMF_ERR_INTERNAL;
+	}
+	out->score = m->score;
+	out->action = (enum emf_action)m->action;
+	out->scan_ms = (long)m->scan_ms;
+	out->limits_hit = m->limits_hit != 0;
+	out->held = m->held == 1;
+	out->released = m->held == 2;
+	out->pid = m->pid;
+	out->fail = EMF_FAIL_NONE;
+	return EMF_OK;
+}
+
+/* The deadline passed without a reply: say why, and clear the way. */
+static enum emf_rc
+missed_deadline(struct emf_pool *pool, const char *qid, uint64_t seq,
+    int64_t queued_ms, long timeout_ms, struct emf_verdict *out)
+{
+	pid_t pid = scanning(pool, seq);
+	unsigned hung;
+
+	out->fail = EMF_FAIL_TIMEOUT;
+	if (pid > 0) {
+		/* Its own timer kills it KILL_GRACE_MS from now. */
+		emf_log(EMF_LOG_WARNING, "%s: scan exceeded %ld ms: killing "
+		    "scanner pid %ld (its deadline timer)", qid, timeout_ms,
+		    (long)pid);
+	} else if ((hung = kill_hung(pool, queued_ms, &pid)) > 0) {
+		emf_log(EMF_LOG_WARNING, "%s: no scanner took the message "
+		    "within %ld ms: killing hung scanner pid %ld%s", qid,
+		    timeout_ms, (long)pid, hung > 1 ? " and others" : "");
+	} else {
+		/* Every worker was busy the whole time. */
+		emf_log(EMF_LOG_WARNING, "%s: overload: no scanner free within "
+		    "%ld ms", qid, timeout_ms);
+		out->fail = EMF_FAIL_OVERLOAD;
+	}
+	return EMF_ERR_TIMEOUT;
+}
+
+/*
+ * Read n bytes from the reply channel before the deadline: 1 done, 0 the
+ * channel closed first (the worker is gone), -1 an error, -2 the
+ * deadline. The timeout of the wait is only the deadline.
  */
 static int
-take_slot(struct emf_pool *pool, int64_t deadline, bool *full)
+read_reply(int fd, void *buf, size_t n, int64_t deadline)
 {
-	int idx = -1;
-	bool waited = false;
-	struct timespec ts = { (time_t)(deadline / 1000),
-		(long)(deadline % 1000) * 1000000 };
+	char *p = buf;
 
-	*full = false;
-	pthread_mutex_lock(&pool->lock);
-	for (;;) {
-		for (unsigned i = 0; i < pool->n; i++)
-			if (!pool->slots[i].busy) {
-				idx = (int)i;
-				break;
-			}
-		if (idx >= 0 || now_ms() >= deadline)
-			break;
-		if (!waited) {
-			if (pool->waiting >= pool->queue_max) {
-				*full = true;
-				break;
-			}
-			pool->waiting++;
-			waited = true;
-		}
-		pthread_cond_timedwait(&pool->freed, &pool->lock, &ts);
+	while (n > 0) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		int64_t left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0)
+			return -2;
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
+		r = read(fd, p, n);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r <= 0)
+			return r == 0 ? 0 : -1;
+		p += r;
+		n -= (size_t)r;
 	}
-	if (waited)
-		pool->waiting--;
-	if (idx >= 0)
-		pool->slots[idx].busy = true;
-	pthread_mutex_unlock(&pool->lock);
-	return idx;
+	return 1;
 }
 
-/* The worker that took request seq on slot sl, 0 if none has. */
-static pid_t
-taken_by(const struct slot *sl, uint64_t seq)
+/* Wait on our reply channel until the reply, the worker's end, or the
+ * deadline. */
+static enum emf_rc
+await_reply(struct emf_pool *pool, const char *qid, int rfd, uint64_t seq,
+    int64_t deadline, int64_t t_sent, long timeout_ms, char *pay,
+    struct emf_verdict *out)
 {
-	uint64_t s = __atomic_load_n(&sl->taken->seq, __ATOMIC_ACQUIRE);
+	struct wmsg m;
+	char *blob = pay;
+	enum emf_rc rc;
+	int r = read_reply(rfd, &m, sizeof(m), deadline);
 
-	return s == seq ? (pid_t)__atomic_load_n(&sl->taken->pid,
-	    __ATOMIC_RELAXED) : 0;
-}
-
-static void
-give_slot(struct emf_pool *pool, int idx)
-{
-	pthread_mutex_lock(&pool->lock);
-	pool->slots[idx].busy = false;
-	pthread_cond_signal(&pool->freed);
-	pthread_mutex_unlock(&pool->lock);
+	if (r == 1 && (m.magic != WMAGIC || m.type != W_REPLY ||
+	    m.seq != seq || m.msglen != m.paylen || m.paylen > REPLY_MAX)) {
+		emf_log(EMF_LOG_ERR, "%s: scanner pid %ld: malformed reply",
+		    qid, (long)last_scanner(pool, seq));
+		out->fail = EMF_FAIL_CRASH;
+		return EMF_ERR_INTERNAL;
+	}
+	if (r == 1 && m.paylen > WPKT_MAX && (blob = malloc(m.paylen)) ==
+	    NULL) {
+		out->fail = EMF_FAIL_SCAN_ERROR;
+		return EMF_ERR_NOMEM;
+	}
+	if (r == 1)
+		r = read_reply(rfd, blob, m.paylen, deadline);
+	if (r == 1) {
+		rc = take_reply(qid, &m, blob, out);
+		/* One clock for all processes: the worker's times. */
+		out->us_dispatch = m.t_took - t_sent;
+		out->us_scan = m.t_done - m.t_took;
+		out->us_return = now_us() - m.t_done;
+	} else if (r == -2 || (r == 0 && now_ms() >= deadline)) {
+		rc = missed_deadline(pool, qid, seq, t_sent / 1000, timeout_ms,
+		    out);
+	} else {
+		if (r == 0)
+			emf_log(EMF_LOG_WARNING, "%s: scanner pid %ld died",
+			    qid, (long)last_scanner(pool, seq));
+		else
+			emf_log(EMF_LOG_ERR, "%s: reply channel: %s", qid,
+			    strerror(errno));
+		out->fail = EMF_FAIL_CRASH;
+		rc = EMF_ERR_INTERNAL;
+	}
+	if (blob != pay)
+		free(blob);
+	return rc;
 }
 
 enum emf_rc
@@ -583,17 +706,14 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
     size_t data_len, int msg_fd, const struct emf_envelope *env,
     long timeout_ms, struct emf_verdict *out)
 {
-	int64_t t0 = now_us(), t_sent = 0;
+	int64_t t0 = now_us(), t_sent;
 	int64_t deadline = t0 / 1000 + timeout_ms;
 	char *pay = malloc(WPKT_MAX);
 	struct wmsg m;
-	pid_t worker = 0;
-	enum emf_rc rc = EMF_ERR_TIMEOUT;
-	uint64_t seq;
-	int idx, s;
+	enum emf_rc rc;
 	size_t len;
-	bool full;
-	int own_fd = -1;
+	int own_fd = -1, ch[2], fds[2];
+	unsigned waiting;
 
 	memset(out, 0, sizeof(*out));
 	out->fail = EMF_FAIL_SCAN_ERROR;
@@ -607,7 +727,7 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 	 * A message that fits in the packet goes in it: one copy through
 	 * the socket, no descriptor to make, map and close on either side.
 	 * A larger one goes as its descriptor (the spool file, or a memfd
-	 * made here, before a worker is taken).
+	 * made here).
 	 */
 	if (data != NULL && data_len <= WPKT_MAX - len) {
 		m.msglen = (uint32_t)data_len;
@@ -623,135 +743,62 @@ emf_pool_scan(struct emf_pool *pool, const char *qid, const uint8_t *data,
 		}
 		data_len = 0;
 	}
-	if ((idx = take_slot(pool, deadline, &full)) < 0) {
-		if (full)
-			emf_log(EMF_LOG_WARNING, "%s: overload: %u messages "
-			    "already wait for a scanner (milter.queue)", qid,
-			    pool->queue_max);
-		else
+	waiting = __atomic_add_fetch(&pool->inflight, 1, __ATOMIC_RELAXED);
+	if (waiting > pool->n + pool->queue_max) {
+		/* A backlog that could not be scanned in time anyway is
+		 * turned away now rather than held until its deadline. */
+		emf_log(EMF_LOG_WARNING, "%s: overload: %u messages already "
+		    "wait for a scanner (milter.queue)", qid, pool->queue_max);
+		out->fail = EMF_FAIL_OVERLOAD;
+		rc = EMF_ERR_TIMEOUT;
+		goto out;
+	}
+	/*
+	 * The reply comes on a channel of this request's own, a pipe whose
+	 * write end travels with the request: the worker that takes it
+	 * holds that end only, so its death closes the channel and wakes us
+	 * at once, and a late reply can only ever reach a channel nobody
+	 * reads. A pipe, not a socketpair: while a unix socket is in flight
+	 * in a queue, the kernel garbage-collects in-flight descriptors on
+	 * every close of any unix socket (Postfix's included).
+	 */
+	if (pipe2(ch, O_CLOEXEC) != 0) {
+		emf_log(EMF_LOG_ERR, "%s: reply channel: %s", qid,
+		    strerror(errno));
+		out->fail = EMF_FAIL_CRASH;
+		rc = EMF_ERR_INTERNAL;
+		goto out;
+	}
+	m.seq = __atomic_add_fetch(&pool->seq, 1, __ATOMIC_RELAXED);
+	fds[0] = ch[1];
+	fds[1] = msg_fd;
+	if (!queue_request(pool, &m, pay, len, data, data_len, fds,
+	    deadline)) {
+		int e = errno;
+
+		close(ch[0]);
+		close(ch[1]);
+		if (e == ETIMEDOUT) {
 			emf_log(EMF_LOG_WARNING, "%s: overload: no scanner "
 			    "free within %ld ms", qid, timeout_ms);
-		if (own_fd >= 0)
-			close(own_fd);
-		free(pay);
-		out->fail = EMF_FAIL_OVERLOAD;
-		return EMF_ERR_TIMEOUT;
-	}
-	out->us_queue = now_us() - t0;
-	s = pool->slots[idx].mfd;
-	pthread_mutex_lock(&pool->lock);
-	seq = ++pool->seq;
-	pthread_mutex_unlock(&pool->lock);
-	m.seq = seq;
-	if (!send_pkt2(s, &m, pay, len, data, data_len, msg_fd)) {
-		emf_log(EMF_LOG_ERR, "%s: worker slot %d: send: %s", qid, idx,
-		    strerror(errno));
-		rc = EMF_ERR_INTERNAL;
-		out->fail = EMF_FAIL_CRASH;
+			out->fail = EMF_FAIL_OVERLOAD;
+			rc = EMF_ERR_TIMEOUT;
+		} else {
+			emf_log(EMF_LOG_ERR, "%s: worker queue: send: %s", qid,
+			    strerror(e));
+			out->fail = EMF_FAIL_CRASH;
+			rc = EMF_ERR_INTERNAL;
+		}
 		goto out;
 	}
 	t_sent = now_us();
-	for (;;) {
-		struct pollfd pfd = { s, POLLIN, 0 };
-		int64_t left = deadline - now_ms();
-		int fd, r;
-
-		if (left <= 0)
-			break;
-		/* Woken by the worker's packets or the main process's
-		 * notice of its death; the timeout is only the deadline. */
-		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
-		if (r < 0 && errno != EINTR)
-			break;
-		if (r <= 0)
-			continue;
-		r = recv_pkt(s, &m, pay, &fd);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			rc = EMF_ERR_INTERNAL;
-			out->fail = EMF_FAIL_CRASH;
-			goto out;
-		}
-		if (r == 0)
-			continue;
-		if (m.type == W_STARTED)
-			pool->slots[idx].wpid = m.pid;
-		else if (m.type == W_DIED && m.pid == pool->slots[idx].wpid)
-			pool->slots[idx].wpid = 0;
-		if (m.type == W_DIED && (worker = taken_by(&pool->slots[idx],
-		    seq)) != 0 && m.pid == worker) {
-			emf_log(EMF_LOG_WARNING,
-			    "%s: scanner pid %ld died (status %d)", qid,
-			    (long)worker, m.status);
-			rc = EMF_ERR_INTERNAL;
-			out->fail = EMF_FAIL_CRASH;
-			goto out;
-		} else if (m.type == W_REPLY && m.seq == seq) {
-			bool got;
-
-			if (m.rc != EMF_OK)
-				got = false;
-			else if (fd >= 0)
-				got = read_blob(fd, out);
-			else
-				got = m.msglen > 0 && m.msglen == m.paylen &&
-				    parse_blob(pay, m.paylen, out);
-			if (!got) {
-				emf_log(EMF_LOG_ERR, "%s: scanner error: %s",
-				    qid, emf_rc_str((enum emf_rc)m.rc));
-				rc = m.rc != EMF_OK ? (enum emf_rc)m.rc :
-				    EMF_ERR_INTERNAL;
-				emf_verdict_clear(out);
-				out->fail = m.store_failed ? EMF_FAIL_STORE :
-				    EMF_FAIL_SCAN_ERROR;
-			} else {
-				out->score = m.score;
-				out->action = (enum emf_action)m.action;
-				out->scan_ms = (long)m.scan_ms;
-				out->limits_hit = m.limits_hit != 0;
-				out->held = m.held == 1;
-				out->released = m.held == 2;
-				out->pid = m.pid;
-				out->fail = EMF_FAIL_NONE;
-				/* One clock for all processes: the
-				 * worker's own times. */
-				out->us_dispatch = m.t_took - t_sent;
-				out->us_scan = m.t_done - m.t_took;
-				out->us_return = now_us() - m.t_done;
-				rc = EMF_OK;
-			}
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
-		/* Anything else is stale: an old reply or notice. */
-		if (fd >= 0)
-			close(fd);
-	}
-	out->fail = EMF_FAIL_TIMEOUT;
-	if ((worker = taken_by(&pool->slots[idx], seq)) != 0) {
-		emf_log(EMF_LOG_WARNING,
-		    "%s: scan exceeded %ld ms: killing scanner pid %ld", qid,
-		    timeout_ms, (long)worker);
-		kill(worker, SIGKILL);
-	} else if (pool->slots[idx].wpid > 0) {
-		/* Hung outside a scan (stopped, stuck): it would fail every
-		 * message given to this slot. Killed, the main process
-		 * starts another. */
-		emf_log(EMF_LOG_WARNING,
-		    "%s: no scanner took the message within %ld ms: killing "
-		    "hung scanner pid %ld", qid, timeout_ms,
-		    (long)pool->slots[idx].wpid);
-		kill(pool->slots[idx].wpid, SIGKILL);
-		pool->slots[idx].wpid = 0;
-	} else {
-		emf_log(EMF_LOG_WARNING,
-		    "%s: no scanner took the message within %ld ms", qid,
-		    timeout_ms);
-	}
+	close(ch[1]);
+	out->us_queue = t_sent - t0;
+	rc = await_reply(pool, qid, ch[0], m.seq, deadline, t_sent,
+	    timeout_ms, pay, out);
+	close(ch[0]);
 out:
-	give_slot(pool, idx);
+	__atomic_sub_fetch(&pool->inflight, 1, __ATOMIC_RELAXED);
 	if (own_fd >= 0)
 		close(own_fd);
 	free(pay);
@@ -830,9 +877,33 @@ make_blob(const struct emf_report *r, bool with_json, size_t *n)
 	return b;
 }
 
+
+/*
+ * Arm the worker's deadline timer for at_ms (CLOCK_MONOTONIC), or disarm
+ * it (0). It sends SIGKILL: a scan that overruns its deadline ends even
+ * when the worker is stopped or spinning, with no other process having
+ * to pick the right pid at the right moment.
+ */
 static void
-serve(int s, struct taken *taken, struct emf_engine *engine,
-    struct wmsg *m, char *pay, int fd)
+arm(timer_t t, int64_t at_ms)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (at_ms > 0) {
+		its.it_value.tv_sec = (time_t)(at_ms / 1000);
+		its.it_value.tv_nsec = (long)(at_ms % 1000) * 1000000;
+	}
+	(void)timer_settime(t, TIMER_ABSTIME, &its, NULL);
+}
+
+/*
+ * Scan one request and reply on its channel rfd; fd is the message's
+ * descriptor or -1 (in the packet).
+ */
+static void
+serve(int rfd, struct wstate *ws, timer_t deadline_timer,
+    struct emf_engine *engine, struct wmsg *m, char *pay, int fd)
 {
 	const char *rcpts[1024];
 	struct emf_envelope env;
@@ -843,13 +914,11 @@ serve(int s, struct taken *taken, struct emf_engine *engine,
 	size_t len = 0, envlen, bloblen = 0;
 	bool mapped = false;
 	char *blob = NULL;
-	int blobfd = -1;
 
-	if (now_ms() >= m->deadline_ms)
+	if (rfd < 0 || now_ms() >= m->deadline_ms)
 		return;	/* nobody waits for this one any more */
-	/* Taken: the pid first, then the seq that makes it valid. */
-	__atomic_store_n(&taken->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
-	__atomic_store_n(&taken->seq, m->seq, __ATOMIC_RELEASE);
+	ws_set(ws, WS_BUSY, m->seq);
+	arm(deadline_timer, m->deadline_ms + KILL_GRACE_MS);
 	memset(&rep, 0, sizeof(rep));
 	rep.type = W_REPLY;
 	rep.seq = m->seq;
@@ -912,17 +981,19 @@ serve(int s, struct taken *taken, struct emf_engine *engine,
 		    rep.held == 1, &bloblen)) == NULL)
 			rep.rc = EMF_ERR_NOMEM;
 	}
-	/* A report that fits goes in the packet, a larger one in a memfd. */
-	if (blob != NULL && bloblen > WPKT_MAX) {
-		if ((blobfd = emf_memfd_of("emf-msg", blob, bloblen)) < 0)
-			rep.rc = EMF_ERR_NOMEM;
-		bloblen = 0;
+	if (blob != NULL && bloblen > REPLY_MAX) {
+		free(blob);
+		blob = NULL;
+		rep.rc = EMF_ERR_LIMIT;
 	}
-	rep.msglen = blob != NULL && blobfd < 0 ? (uint32_t)bloblen : 0;
+	rep.magic = WMAGIC;
+	rep.msglen = rep.paylen = blob != NULL ? (uint32_t)bloblen : 0;
 	rep.t_done = now_us();
-	send_pkt(s, &rep, blobfd < 0 ? blob : NULL, rep.msglen, blobfd);
-	if (blobfd >= 0)
-		close(blobfd);
+	/* The header, then the blob: a stream on the request's pipe (a
+	 * writer gone, the reader sees the end). SIGPIPE is ignored. */
+	if (emf_write_all(rfd, &rep, sizeof(rep)) && rep.msglen > 0)
+		(void)emf_write_all(rfd, blob, rep.msglen);
+	arm(deadline_timer, 0);
 	free(blob);
 	emf_report_free(r);
 	if (mapped)
@@ -932,16 +1003,34 @@ serve(int s, struct taken *taken, struct emf_engine *engine,
 		malloc_trim(0);
 }
 
+
 static void
-worker_main(int s, struct taken *taken, struct emf_engine *engine)
+worker_main(int q, struct wstate *ws, struct emf_engine *engine)
 {
 	struct sigaction sa;
+	struct sigevent sev;
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 	sigset_t waitmask;
+	timer_t deadline_timer;
 	char *pay = malloc(WPKT_MAX);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive the daemon */
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGKILL;
+	/*
+	 * Idle workers wait on the one queue; EPOLLEXCLUSIVE wakes one of
+	 * them per request, not all (poll() would: a wasted wake-up per
+	 * idle worker per message).
+	 */
+	if (pay == NULL || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, q, &ev) != 0 ||
+	    timer_create(CLOCK_MONOTONIC, &sev, &deadline_timer) != 0) {
+		emf_log(EMF_LOG_ERR, "worker: set-up: %s", strerror(errno));
+		_exit(1);
+	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;	/* no SA_RESTART: wake the poll */
+	sa.sa_handler = on_term;	/* no SA_RESTART: wake the wait */
 	sigaction(SIGTERM, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
 	sigaction(SIGHUP, &sa, NULL);
@@ -950,9 +1039,9 @@ worker_main(int s, struct taken *taken, struct emf_engine *engine)
 	sigaction(SIGINT, &sa, NULL);	/* ^C in -f mode: the parent drains */
 	sigaction(SIGPIPE, &sa, NULL);
 	/*
-	 * SIGTERM is blocked except inside ppoll(), so it either arrives
-	 * while we wait (ppoll returns EINTR) or is seen at the next wait:
-	 * an idle worker sleeps until a request or SIGTERM, no timeout.
+	 * SIGTERM is blocked except inside epoll_pwait(), so it either
+	 * arrives while we wait (EINTR) or is seen at the next wait: an
+	 * idle worker sleeps until a request or SIGTERM, no timeout.
 	 */
 	sigemptyset(&waitmask);
 	{
@@ -962,20 +1051,25 @@ worker_main(int s, struct taken *taken, struct emf_engine *engine)
 		sigaddset(&term, SIGTERM);
 		sigprocmask(SIG_SETMASK, &term, NULL);
 	}
-	while (pay != NULL && !worker_stop) {
-		struct pollfd pfd = { s, POLLIN, 0 };
+	__atomic_store_n(&ws->pid, (int32_t)getpid(), __ATOMIC_RELAXED);
+	while (!worker_stop) {
+		struct epoll_event got;
 		struct wmsg m;
-		int fd, r;
+		int fds[2], r;
 
-		if (ppoll(&pfd, 1, NULL, &waitmask) <= 0)
+		ws_set(ws, WS_IDLE, 0);
+		if (epoll_pwait(ep, &got, 1, -1, &waitmask) <= 0)
 			continue;
-		r = recv_pkt(s, &m, pay, &fd);
-		if (r < 0 && errno != EINTR && errno != EAGAIN)
+		/* Another worker may have taken it: never block here. */
+		r = recv_pkt(q, &m, pay, fds, MSG_DONTWAIT);
+		if (r == PKT_ERR && errno != EINTR && errno != EAGAIN)
 			break;
-		if (r == 1 && m.type == W_REQ)
-			serve(s, taken, engine, &m, pay, fd);
-		if (fd >= 0)
-			close(fd);
+		if (r == PKT_OK && m.type == W_REQ)
+			serve(fds[0], ws, deadline_timer, engine, &m, pay,
+			    fds[1]);
+		for (int i = 0; i < 2; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
 	}
 	_exit(0);
 }

@@ -1,32 +1,41 @@
 /*
  * pool.h - the scanner worker pool: scans run in separate processes.
  *
- * Owns: N slots, each a SOCK_SEQPACKET socketpair between the milter
- * process (milter end) and one worker process (worker end). The main
+ * Owns: one request queue, a SOCK_SEQPACKET socketpair whose milter end
+ * every milter thread writes and whose worker end every worker reads, and
+ * a record per worker in shared memory (what it is doing). The main
  * process, single-threaded, keeps both ends, forks the workers (so fork()
  * never happens in the threaded milter process), reaps them and forks a
- * replacement on the same slot. Because it keeps the worker end open, a
- * slot survives its worker: the milter end never sees EOF; the main
- * process posts a DIED packet instead, so a waiting milter thread learns
- * of a crash at once.
+ * replacement; the queue outlives them all. A worker takes the next
+ * request as soon as it is free, whichever thread sent it; idle workers
+ * wait with EPOLLEXCLUSIVE, so a request wakes one of them.
  *
  * Protocol (one packet each, never split): REQ {seq, deadline} + envelope
- * strings + the message itself when it fits in the packet (64 KiB), else
- * as a descriptor (SCM_RIGHTS: a memfd, or the spool file); REPLY {seq,
- * pid, score, action, ...} +
- * "id\0summary\0policy\0json" in the packet, or as a memfd when larger;
- * DIED {pid, status} and STARTED {pid} from the main process. A worker
- * taking a request says so in memory shared by all (seq, pid per slot),
- * not by a packet: the milter thread wakes once per message, for the
- * reply, and reads the record only on a deadline or a death. Every wait is on a socket or
- * a condition variable with the message's deadline as its only timeout.
- * Stale packets (a killed worker's late reply, a crash notice for another
- * worker) are recognised by seq and pid and dropped.
+ * strings + the message itself when it fits in the packet (64 KiB), with
+ * descriptors (SCM_RIGHTS): the request's own reply channel (the worker
+ * end of a socketpair the milter thread made for it) and, for a larger
+ * message, the message (a memfd, or the spool file). REPLY {seq, pid,
+ * score, action, ...} + "id\0summary\0policy\0json" on that channel, in
+ * the packet or as a memfd when larger. The worker that took a request
+ * holds its channel: if it dies, the channel closes and the waiting
+ * thread learns of it at once; a late reply can only reach a channel
+ * nobody reads. Every wait is on a socket, with the message's deadline as
+ * its only timeout.
  *
- * LIMITATIONS: a late worker is killed by pid (SIGKILL) from the milter
- * process; pid reuse between its death and the kill is theoretically
- * possible (same user only). The envelope packet is capped at 60 KiB:
- * recipients beyond that are not passed to the scanner (counted).
+ * Deadlines: a worker arms a timer (SIGKILL) for the request's deadline
+ * plus 100 ms when it takes one, so an overrunning scan ends even when
+ * the worker is stopped or spinning, and no other process has to pick a
+ * pid to kill at the right moment. A request that waited its whole time
+ * in the queue while a worker sat idle since before it was queued finds
+ * that worker hung (stopped, stuck): the milter thread kills it (SIGKILL)
+ * and the main process starts another. If every worker was busy, it is an
+ * overload.
+ *
+ * LIMITATIONS: a hung idle worker is killed by pid from the milter
+ * process; between its reaping and the main process marking its record
+ * dead the pid could in theory be reused (same user only). The envelope
+ * packet is capped at 60 KiB: recipients beyond that are not passed to
+ * the scanner (counted).
  */
 #ifndef EMF_POOL_H
 #define EMF_POOL_H
@@ -44,9 +53,9 @@ struct emf_pool;
 /* ---- main process side ------------------------------------------------ */
 
 /*
- * n slots with their socketpairs; no worker yet. At most queue_max
- * milter threads wait for a free slot; more are turned away at once
- * (overload). NULL on failure.
+ * The queue and n worker records; no worker yet. At most n + queue_max
+ * requests are queued or being scanned at once; more are turned away at
+ * once (overload). NULL on failure.
  */
 struct emf_pool *emf_pool_new(unsigned n, unsigned queue_max);
 /* milter.workers as configured, 0 = one per online CPU (at most 64). */
@@ -56,11 +65,11 @@ unsigned emf_pool_auto_queue(long configured, unsigned workers);
 void emf_pool_free(struct emf_pool *pool);
 unsigned emf_pool_size(const struct emf_pool *pool);
 
-/* Fork workers for every slot that has none. The engine is borrowed. */
+/* Fork a worker for every record that has none. The engine is borrowed. */
 void emf_pool_fill(struct emf_pool *pool, struct emf_engine *engine);
 /*
- * Reap dead children (WNOHANG). Returns true if pid was one of ours,
- * after posting DIED on its slot. Workers are not refilled here.
+ * A reaped child: returns true if pid was one of our workers (its record
+ * is marked dead). Workers are not refilled here.
  */
 bool emf_pool_reaped(struct emf_pool *pool, pid_t pid, int status);
 /* Ask every worker to exit after its current scan (SIGTERM). */
@@ -69,8 +78,8 @@ void emf_pool_retire(struct emf_pool *pool);
 unsigned emf_pool_live(const struct emf_pool *pool);
 
 /*
- * In a child that is not a worker (the milter process): close the worker
- * ends so only the main process and workers hold them.
+ * In a child that is not a worker (the milter process): close the
+ * queue's worker end, so only the main process and workers hold it.
  */
 void emf_pool_client_init(struct emf_pool *pool);
 
@@ -82,7 +91,8 @@ enum emf_fail {
 	EMF_FAIL_NONE = 0,
 	EMF_FAIL_TIMEOUT,	/* the scan passed milter.scan_timeout_ms */
 	EMF_FAIL_CRASH,		/* the worker died or its socket failed */
-	EMF_FAIL_OVERLOAD,	/* no worker free before the deadline */
+	EMF_FAIL_OVERLOAD,	/* no worker free before the deadline, or the
+				 * queue full (milter.queue) */
 	EMF_FAIL_SCAN_ERROR,	/* the worker replied with an error */
 	EMF_FAIL_STORE,		/* spool or quarantine store failed */
 	EMF_FAIL_N
@@ -104,8 +114,9 @@ struct emf_verdict {
 	pid_t pid;		/* worker that did it */
 	enum emf_fail fail;	/* set when emf_pool_scan() fails */
 	/* Where the time went, microseconds (EMOFILTER_TIMING=1 logs it):
-	 * waiting for a free worker, request sent until the worker took it,
-	 * in the worker (scan and report), and the rest of the exchange. */
+	 * until the request was in the queue, queued until a worker took
+	 * it, in the worker (scan and report), and the rest of the
+	 * exchange. */
 	int64_t us_queue, us_dispatch, us_scan, us_return;
 };
 
@@ -117,8 +128,8 @@ void emf_verdict_clear(struct emf_verdict *v);
  * wait for a free worker). A message that fits in one packet with its
  * envelope is sent in it; a larger one as msg_fd, or, when msg_fd is -1,
  * as a memfd made from data. EMF_OK with *out filled;
- * EMF_ERR_TIMEOUT when the deadline passed (the worker, if any, was
- * killed); EMF_ERR_INTERNAL when the worker died or the scan failed
+ * EMF_ERR_TIMEOUT when the deadline passed (the worker, if any, is
+ * killed by its timer); EMF_ERR_INTERNAL when the worker died or the scan failed
  * inside; errno-style detail is logged, prefixed with qid. On failure
  * out->fail says which case it was (timeout, crash, overload, error).
  */

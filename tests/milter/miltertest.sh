@@ -165,6 +165,18 @@ reload_with() {	# reload_with TEXT [SED]: the test config plus TEXT in milter
 	while [ "$(grep -c 'milter settings reloaded' "$work/log")" -le "$n0" ] &&
 	    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 }
+# send_sleeper QID: sleep.eml in the background ($mtpid) once a scanner
+# sleeps in it ($wpid, its pid from the test hook's log line).
+send_sleeper() {
+	h0=$(grep -c 'test hook: scanner pid' "$work/log")
+	send_one "$1" "$work/msg/sleep.eml" &
+	mtpid=$!
+	i=0
+	while [ "$(grep -c 'test hook: scanner pid' "$work/log")" -le "$h0" ] &&
+	    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	wpid=$(grep 'test hook: scanner pid' "$work/log" | tail -n 1 |
+	    sed -n 's/.*scanner pid \([0-9]*\) sleeping/\1/p')
+}
 # The default: every failure tempfails (timeout seen above). Per case:
 # a timeout rejected, a crash accepted tagged unscanned, a spool that
 # cannot spill to disk tempfailed.
@@ -172,14 +184,7 @@ reload_with 'on_failure = { timeout = "reject"; crash = "accept"; };'
 send_one QFTIME "$work/msg/sleep.eml"
 grep -q 'QFTIME: .*action=unscanned result=rejected failure=timeout' "$work/log" ||
     bad "on_failure.timeout = reject: $(grep QFTIME "$work/log")"
-h0=$(grep -c 'test hook: scanner pid' "$work/log")
-send_one QFCRASH "$work/msg/sleep.eml" &
-mtpid=$!
-i=0
-while [ "$(grep -c 'test hook: scanner pid' "$work/log")" -le "$h0" ] &&
-    [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-wpid=$(grep 'test hook: scanner pid' "$work/log" | tail -n 1 |
-    sed -n 's/.*scanner pid \([0-9]*\) sleeping/\1/p')
+send_sleeper QFCRASH
 [ -n "$wpid" ] && kill -9 "$wpid"
 wait "$mtpid"
 grep -q 'QFCRASH: .*action=unscanned result=accepted failure=crash' "$work/log" ||
@@ -206,6 +211,28 @@ grep -q 'QHANG1: no scanner took the message within 3000 ms: killing hung scanne
     bad "hung worker not killed: $(grep QHANG1 "$work/log")"
 for p in $stopped; do kill -CONT "$p" 2>/dev/null; done
 sleep 0.5
+
+# A scanner stopped in the middle of a scan is still ended at the
+# message's deadline (its own timer sends SIGKILL, which a stopped
+# process cannot hold off), and the message is a timeout.
+send_sleeper QSTOP1
+spid=$wpid
+[ -n "$spid" ] && kill -STOP "$spid"
+wait "$mtpid"
+grep -q "QSTOP1: scan exceeded 3000 ms: killing scanner pid $spid" "$work/log" ||
+    bad "stopped scanner: $(grep QSTOP1 "$work/log")"
+grep -q 'QSTOP1: .*action=unscanned result=tempfailed failure=timeout' "$work/log" ||
+    bad "stopped scanner not a timeout: $(grep QSTOP1 "$work/log")"
+i=0
+while [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null &&
+    [ "$(ps -o stat= -p "$spid" | cut -c1)" != Z ] && [ $i -lt 20 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+[ -n "$spid" ] && kill -0 "$spid" 2>/dev/null &&
+    [ "$(ps -o stat= -p "$spid" | cut -c1)" != Z ] &&
+    { bad "stopped scanner $spid still there 2 s after its deadline"; kill -KILL "$spid"; }
+grep -q "worker [0-9]* (pid $spid) killed by signal 9" "$work/log" ||
+    bad "stopped scanner's end not logged"
 send_one QHANG2 "$work/msg/clean.eml"
 grep -q 'QHANG2: .*action=accept result=accepted' "$work/log" ||
     bad "after a hung worker: $(grep QHANG2 "$work/log")"
