@@ -10,17 +10,19 @@
  * request as soon as it is free, whichever thread sent it; idle workers
  * wait with EPOLLEXCLUSIVE, so a request wakes one of them.
  *
- * Protocol (one packet each, never split): REQ {seq, deadline} + envelope
- * strings + the message itself when it fits in the packet (64 KiB), with
- * descriptors (SCM_RIGHTS): the request's own reply channel (the worker
- * end of a socketpair the milter thread made for it) and, for a larger
- * message, the message (a memfd, or the spool file). REPLY {seq, pid,
- * score, action, ...} + "id\0summary\0policy\0json" on that channel, in
- * the packet or as a memfd when larger. The worker that took a request
- * holds its channel: if it dies, the channel closes and the waiting
- * thread learns of it at once; a late reply can only reach a channel
- * nobody reads. Every wait is on a socket, with the message's deadline as
- * its only timeout.
+ * Protocol: a request is one packet, never split: REQ {seq, deadline} +
+ * envelope strings + the message itself when it fits in the packet
+ * (64 KiB), with descriptors (SCM_RIGHTS): the request's own reply
+ * channel (the write end of a pipe the milter thread made for it) and,
+ * for a larger message, the message (a memfd, or the spool file). The
+ * reply is a stream on that pipe: REPLY {seq, pid, score, action, times,
+ * ...} then the blob "id\0summary\0policy\0json" (at most 64 MiB). A
+ * pipe, not a socketpair: a unix socket in flight makes the kernel run
+ * its in-flight garbage collector on every close of any unix socket. The
+ * worker that took a request holds the only write end: if it dies, the
+ * pipe closes and the waiting thread learns of it at once; a late reply
+ * can only reach a pipe nobody reads. Every wait is on a descriptor, with
+ * the message's deadline as its only timeout.
  *
  * Deadlines: a worker arms a timer (SIGKILL) for the request's deadline
  * plus 100 ms when it takes one, so an overrunning scan ends even when

@@ -10,8 +10,11 @@
 #                                    Sets PORT_<NAME>.
 #   bench_run NAME N SESSIONS        one arm: smtp-source N messages
 #                                    (throughput), then smtp-lat.py N
-#                                    (latency); sets B_RATE B_E2E B_P50
-#                                    B_P99 B_BAD
+#                                    (latency at saturation); sets B_RATE
+#                                    B_E2E B_P50 B_P99 B_BAD
+#   bench_paced NAME N SESSIONS RATE smtp-lat.py N paced at RATE msg/s
+#                                    (latency at a load that is carried);
+#                                    sets B_Q50 B_Q99 B_QLATE B_QBAD
 #   bench_tree PID...                PID and all its descendants
 #   bench_pss PID...                 sum of Pss (kB) from smaps_rollup
 #   bench_cpu PID...                 sum of utime+stime (+ reaped
@@ -19,7 +22,8 @@
 #   bench_median V...                median of numbers
 #   bench_init NAME                  exit 77 without postfix, smtp-source,
 #                                    smtp-sink, python3, zip or script;
-#                                    PF_DIR=/tmp/emf-NAME.XXXXXX
+#                                    PF_DIR=/tmp/emf-NAME.XXXXXX;
+#                                    PF_SESSION=setsid unless set
 #   bench_messages [MSG]             pf_ports, pf_setup_dirs, the test
 #                                    messages in $PF_DIR/msg, and MSG
 #                                    (default their tag.eml) with LF line
@@ -85,6 +89,22 @@ bench_run() {
 	B_BAD=$(( $2 - ${B_OK:-0} + $2 - B_DELIVERED ))
 }
 
+# Closed-loop latency (bench_run) is taken at saturation, where a reply
+# waits mostly behind other messages: it restates the throughput. Paced,
+# each message opens its own connection at its time, so this is the time
+# the end of DATA takes at a load the server keeps up with.
+bench_paced() {
+	eval "port=\$PORT_$1"
+	bench_settle
+	lat=$(python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
+	    "$PF_DIR/msg.lf" "$2" "$3" 1 "$4")
+	B_Q50=$(echo "$lat" | sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p')
+	B_Q99=$(echo "$lat" | sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p')
+	B_QLATE=$(echo "$lat" | sed -n 's/.* late=\([^ ]*\).*/\1/p')
+	ok=$(echo "$lat" | sed -n 's/.* ok=\([^ ]*\).*/\1/p')
+	B_QBAD=$(( $2 - ${ok:-0} ))
+}
+
 # Children from /proc/P/task/T/children: no pgrep (which reads all of
 # /proc for each process it is asked about).
 bench_tree() {
@@ -146,6 +166,9 @@ bench_init() {
 		command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
 	done
 	PF_DIR=$(mktemp -d "/tmp/emf-$1.XXXXXX")
+	# Each filter daemon in a session of its own, as in service
+	# (postfix-lib.sh); PF_SESSION= keeps them in the bench's session.
+	PF_SESSION=${PF_SESSION-setsid}
 }
 
 bench_messages() {

@@ -15,7 +15,10 @@
 # Postfix here, the floor under arm B), BENCH_LOG (a file the daemon's log is
 # copied to at the end; with EMOFILTER_TIMING=1 it has a line of stage
 # times per message), EMF_SOCKET=unix (the milters on unix sockets, as
-# contrib/postfix/main.cf describes, instead of loopback TCP).
+# contrib/postfix/main.cf describes, instead of loopback TCP), PACED
+# (default 0.5; 0: off): after the arms of a round, each arm once more
+# with its messages paced at PACED x the lowest accept rate of that
+# round's arms (a load each of them carries).
 #
 # One private loopback Postfix (as tests/milter/e2e.sh, relaying to
 # smtp-sink) with two smtpd listeners: A without a milter, B with
@@ -24,7 +27,10 @@
 #     message per connection; msg/s until the last reply ("accepted") and
 #     until the sink holds them all ("end to end");
 #   - latency: tests/bench/smtp-lat.py, the same count and sessions, the
-#     time from the final dot to Postfix's reply per message.
+#     time from the final dot to Postfix's reply per message: at
+#     saturation (closed loop: each session sends its next message at
+#     once), where it mostly restates the throughput, and paced (PACED),
+#     at a load every arm carries: the latency a message sees in service.
 # Printed: per round, then medians over the rounds, the added latency
 # (B - A of the same round, median over rounds), the throughput ratio
 # B / A of the same round (median), emofilter's CPU seconds per 1,000
@@ -44,6 +50,9 @@ for t in postfix smtp-source smtp-sink python3 zip script; do
 done
 
 PF_DIR=$(mktemp -d /tmp/emf-bench.XXXXXX)
+# Every milter in a session of its own, as in service (postfix-lib.sh);
+# PF_SESSION= keeps them in the bench's session.
+PF_SESSION=${PF_SESSION-setsid}
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 . "$top_srcdir/tests/bench/bench-lib.sh"
 OLD_PID=
@@ -90,10 +99,10 @@ if [ -n "${EMF_BIN_OLD:-}" ]; then
 	    -e "s|$PF_DIR/run/emofilter.pid|$PF_DIR/run-old/emofilter.pid|" \
 	    "$conf" >"$PF_DIR/emofilter-old.conf"
 	chmod 644 "$PF_DIR/emofilter-old.conf"
-	"$EMF_BIN_OLD" -f -c "$PF_DIR/emofilter-old.conf" \
+	$PF_SESSION "$EMF_BIN_OLD" -f -c "$PF_DIR/emofilter-old.conf" \
 	    >>"$PF_DIR/emofilter-old.log" 2>&1 &
 	OLD_PID=$!
-	pf_wait_milter "$ARM_PF" || exit 1
+	pf_wait_milter "$ARM_PF" && pf_own_session "$OLD_PID" || exit 1
 	arms_cf="$arms_cf C=$ARM_PF"
 fi
 NULL_PID=
@@ -104,10 +113,10 @@ if [ "${NULL_MILTER:-0}" = 1 ]; then
 	arm_addr null
 	# umask 0: its socket writable by Postfix (the directory is 0750,
 	# the daemon user's group, as emofilter's)
-	(umask 0; exec "$top_builddir/tests/bench/null-milter" "$ARM_SOCK" \
-	    "$NULL_HEADERS") >>"$PF_DIR/null-milter.log" 2>&1 &
+	(umask 0; exec $PF_SESSION "$top_builddir/tests/bench/null-milter" \
+	    "$ARM_SOCK" "$NULL_HEADERS") >>"$PF_DIR/null-milter.log" 2>&1 &
 	NULL_PID=$!
-	pf_wait_milter "$ARM_PF" || exit 1
+	pf_wait_milter "$ARM_PF" && pf_own_session "$NULL_PID" || exit 1
 	arms_cf="$arms_cf N=$ARM_PF"
 fi
 bench_postfix "$arms_cf" || exit 1
@@ -134,6 +143,8 @@ cpu_emf=0 cpu_pfa=0 cpu_pfb=0
 rates_C= ratio_C= added50_C= added99_C= rates_N= ratio_N= added50_N= added99_N=
 rates_a= rates_b= e2e_a= e2e_b= p50_a= p50_b= p99_a= p99_b= ratio= added50= added99=
 bad=0
+PACED=${PACED:-0.5}
+q50_A= q50_B= q50_N= q50_C= qadd50_B= qadd99_B= qadd50_N= qadd99_N= qadd50_C= qadd99_C=
 printf '%-5s %-9s %10s %10s %9s %9s %s\n' round arm "accept/s" "e2e/s" \
     "p50 ms" "p99 ms" "load"
 # One extra arm (C: another emofilter build, N: the null milter), after A
@@ -146,6 +157,7 @@ extra_arm() {
 	bad=$((bad + B_BAD))
 	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "$2" "$B_RATE" \
 	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	round_rates="$round_rates, $B_RATE"
 	eval "rates_$1=\"\$rates_$1 $B_RATE\"
 	    ratio_$1=\"\$ratio_$1 $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")\"
 	    added50_$1=\"\$added50_$1 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")\"
@@ -157,7 +169,7 @@ for r in $(seq 1 "$ROUNDS"); do
 	bench_run A "$N" "$SESSIONS"
 	x1=$(bench_cpu $(pfx))
 	cpu_pfa=$((cpu_pfa + x1 - x0))
-	a_rate=$B_RATE a_p50=$B_P50 a_p99=$B_P99
+	a_rate=$B_RATE a_p50=$B_P50 a_p99=$B_P99 round_rates=$B_RATE
 	bad=$((bad + B_BAD))
 	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "Postfix" "$B_RATE" \
 	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
@@ -171,11 +183,25 @@ for r in $(seq 1 "$ROUNDS"); do
 	bad=$((bad + B_BAD))
 	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+emofilter" "$B_RATE" \
 	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	round_rates="$round_rates, $B_RATE"
 	rates_b="$rates_b $B_RATE" e2e_b="$e2e_b $B_E2E" p50_b="$p50_b $B_P50" p99_b="$p99_b $B_P99"
 	ratio="$ratio $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
 	added50="$added50 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
 	added99="$added99 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
 	[ -n "$OLD_PID" ] && extra_arm C "+C (old)" "$OLD_PID"
+	[ "$PACED" = 0 ] && continue
+	pace=$(python3 -c "print('%.1f' % ($PACED * min([$round_rates])))")
+	for a in A ${NULL_PID:+N} B ${OLD_PID:+C}; do
+		bench_paced "$a" "$N" "$SESSIONS" "$pace"
+		bad=$((bad + B_QBAD))
+		printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "paced $a" \
+		    "$pace" "late $B_QLATE" "$B_Q50" "$B_Q99" "$(bench_load)"
+		[ "$a" = A ] && { q_a50=$B_Q50 q_a99=$B_Q99; continue; }
+		eval "qadd50_$a=\"\$qadd50_$a $(python3 -c "print('%.2f' % ($B_Q50 - $q_a50))")\"
+		    qadd99_$a=\"\$qadd99_$a $(python3 -c "print('%.2f' % ($B_Q99 - $q_a99))")\"
+		    q50_$a=\"\$q50_$a $B_Q50\""
+	done
+	q50_A="${q50_A:-} $q_a50"
 done
 bench_sampler_stop
 sleep 2
@@ -191,6 +217,14 @@ printf '  %-22s accept %7s msg/s  e2e %7s msg/s  p50 %6s ms  p99 %6s ms\n' \
     "$(bench_median $p50_b)" "$(bench_median $p99_b)"
 echo "throughput with emofilter / without, same round: median $(bench_median $ratio) (rounds:$ratio)"
 echo "added latency, same round: median $(bench_median $added50) ms (rounds:$added50), p99 $(bench_median $added99) ms (rounds:$added99)"
+if [ "$PACED" != 0 ]; then
+	echo "paced at $PACED x the round's lowest accept rate (\"paced\" lines: the rate in msg/s, and how many messages started over 10 ms late):"
+	echo "  p50 medians: Postfix alone $(bench_median $q50_A) ms, with emofilter $(bench_median $q50_B) ms"
+	echo "  added latency, same round: median $(bench_median $qadd50_B) ms (rounds:$qadd50_B), p99 $(bench_median $qadd99_B) ms (rounds:$qadd99_B)"
+	for a in ${NULL_PID:+N} ${OLD_PID:+C}; do
+		eval "echo \"  arm $a: added latency median \$(bench_median \$qadd50_$a) ms (rounds:\$qadd50_$a), p99 \$(bench_median \$qadd99_$a) ms (rounds:\$qadd99_$a)\""
+	done
+fi
 python3 -c "
 k = 1000.0 / $BENCH_HZ / ($ROUNDS * 2 * $N)
 print('CPU s per 1,000 messages: emofilter %.2f; Postfix (master and its children, sink not counted) %.2f alone, %.2f with emofilter (%d messages per arm)' % ($cpu_emf * k, $cpu_pfa * k, $cpu_pfb * k, $ROUNDS * 2 * $N))"

@@ -121,7 +121,7 @@ dns {
 }
 EOF
 	chown -R _rspamd "$d"
-	rspamd -f -u _rspamd -g _rspamd -c /etc/rspamd/rspamd.conf \
+	$PF_SESSION rspamd -f -u _rspamd -g _rspamd -c /etc/rspamd/rspamd.conf \
 	    --var "LOCAL_CONFDIR=$d" --var "RUNDIR=$d/run" \
 	    --var "DBDIR=$d/db" --var "LOGDIR=$d/log" \
 	    >"$d/stdout.log" 2>&1 &
@@ -170,7 +170,7 @@ LogFile $d/clamav-milter.log
 PidFile $d/clamav-milter.pid
 EOF
 	chown -R clamav "$d"
-	clamd -c "$d/clamd.conf" >"$d/clamd.out" 2>&1 &
+	$PF_SESSION clamd -c "$d/clamd.conf" >"$d/clamd.out" 2>&1 &
 	CLAMD_PID=$!
 	PEER_PIDS="$PEER_PIDS $CLAMD_PID"
 	i=0
@@ -179,7 +179,7 @@ EOF
 		sleep 0.1
 		i=$((i + 1))
 	done
-	clamav-milter -c "$d/clamav-milter.conf" >"$d/milter.out" 2>&1 &
+	$PF_SESSION clamav-milter -c "$d/clamav-milter.conf" >"$d/milter.out" 2>&1 &
 	CLMILTER_PID=$!
 	PEER_PIDS="$PEER_PIDS $CLMILTER_PID"
 	pf_wait_port "$pm" || { cat "$d/milter.out"; return 1; }
@@ -194,13 +194,13 @@ start_spamass() {
 	mkdir -p "$d"
 	ps=$(pf_free_port) pm=$(pf_free_port)
 	chown debian-spamd "$d"
-	spamd -L -x --listen="127.0.0.1:$ps" --allowed-ips=127.0.0.1 \
+	$PF_SESSION spamd -L -x --listen="127.0.0.1:$ps" --allowed-ips=127.0.0.1 \
 	    --username=debian-spamd --pidfile="$d/spamd.pid" \
 	    --syslog="$d/spamd.log" >"$d/spamd.out" 2>&1 &
 	SPAMD_PID=$!
 	PEER_PIDS="$PEER_PIDS $SPAMD_PID"
 	pf_wait_port "$ps" || { cat "$d/spamd.out"; return 1; }
-	spamass-milter -p "inet:$pm@127.0.0.1" -- -d 127.0.0.1 -p "$ps" \
+	$PF_SESSION spamass-milter -p "inet:$pm@127.0.0.1" -- -d 127.0.0.1 -p "$ps" \
 	    >"$d/milter.out" 2>&1 &
 	SAMILTER_PID=$!
 	PEER_PIDS="$PEER_PIDS $SAMILTER_PID"

@@ -229,12 +229,31 @@ pf_start_postfix() {
 }
 
 # $1: config; the daemon logs to $PF_DIR/emofilter.log (appended).
+# PF_SESSION=setsid (the benches): the daemons in sessions of their own,
+# as daemon() or systemd starts them. With the kernel's autogroup
+# scheduler (/proc/sys/kernel/sched_autogroup_enabled) each session is
+# one scheduling group with one share of the CPU: a milter started in the
+# bench's own session would share that share with the load generators it
+# is measured under, and Postfix (whose master is a session of its own)
+# would get the rest. setsid execs in place here (a background job of a
+# shell without job control is no process group leader), so $! stays the
+# daemon's pid; pf_own_session checks it. Unset or empty: the caller's
+# session (the tests).
 pf_start_emofilter() {
-	EMOFILTER_TEST_HOOKS=${EMOFILTER_TEST_HOOKS:-0} "$EMF_BIN" -f -c "$1" \
-	    >>"$PF_DIR/emofilter.log" 2>&1 &
+	EMOFILTER_TEST_HOOKS=${EMOFILTER_TEST_HOOKS:-0} ${PF_SESSION:-} \
+	    "$EMF_BIN" -f -c "$1" >>"$PF_DIR/emofilter.log" 2>&1 &
 	EMF_PID=$!
 	pf_milter_addr
-	pf_wait_milter "$MILTER_PF"
+	pf_wait_milter "$MILTER_PF" && pf_own_session "$EMF_PID"
+}
+
+# With PF_SESSION set: fails unless process $1 leads a session of its own.
+pf_own_session() {
+	[ -n "${PF_SESSION:-}" ] || return 0
+	sid=$(ps -o sid= -p "$1" | tr -d ' ')
+	[ "$sid" = "$1" ] && return 0
+	echo "pid $1 is not in a session of its own (session ${sid:-none})" >&2
+	return 1
 }
 
 pf_stop_emofilter() {
