@@ -21,8 +21,10 @@
 # round's arms (a load each of them carries).
 #
 # One private loopback Postfix (as tests/milter/e2e.sh, relaying to
-# smtp-sink) with two smtpd listeners: A without a milter, B with
-# emofilter. Each round runs A then B (A B, A B, ...); per arm:
+# smtp-sink) with a smtpd listener per arm: A without a milter, B with
+# emofilter (N, C: above). Each round runs every arm, in an order that
+# rotates from round to round (A B, B A, ... ; with N: A N B, N B A,
+# B A N, ...) so that no arm always goes first; per arm:
 #   - throughput: smtp-source MESSAGES over SESSIONS sessions, one
 #     message per connection; msg/s until the last reply ("accepted") and
 #     until the sink holds them all ("end to end");
@@ -139,7 +141,6 @@ for a in B ${OLD_PID:+C} ${NULL_PID:+N}; do
 done
 bench_settle
 bench_sampler_start "emf=$EMF_PID"
-cpu_emf=0 cpu_pfa=0 cpu_pfb=0
 rates_C= ratio_C= added50_C= added99_C= rates_N= ratio_N= added50_N= added99_N=
 rates_a= rates_b= e2e_a= e2e_b= p50_a= p50_b= p99_a= p99_b= ratio= added50= added99=
 bad=0
@@ -147,62 +148,73 @@ PACED=${PACED:-0.5}
 q50_A= q50_B= q50_N= q50_C= qadd50_B= qadd99_B= qadd50_N= qadd99_N= qadd50_C= qadd99_C=
 printf '%-5s %-9s %10s %10s %9s %9s %s\n' round arm "accept/s" "e2e/s" \
     "p50 ms" "p99 ms" "load"
-# One extra arm (C: another emofilter build, N: the null milter), after A
-# and B of the same round; $1 arm, $2 label, $3 its root pid.
-extra_arm() {
-	c0=$(bench_cpu $(bench_tree "$3")) x0=$(bench_cpu $(pfx))
-	bench_run "$1" "$N" "$SESSIONS"
-	c1=$(bench_cpu $(bench_tree "$3")) x1=$(bench_cpu $(pfx))
-	eval "cpu_$1=\$((cpu_$1 + c1 - c0)) cpu_pf$1=\$((cpu_pf$1 + x1 - x0))"
-	bad=$((bad + B_BAD))
-	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "$2" "$B_RATE" \
-	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
-	round_rates="$round_rates, $B_RATE"
-	eval "rates_$1=\"\$rates_$1 $B_RATE\"
-	    ratio_$1=\"\$ratio_$1 $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")\"
-	    added50_$1=\"\$added50_$1 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")\"
-	    added99_$1=\"\$added99_$1 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")\""
+# The arms in a rotating order: round r starts with the r-th (A N B C,
+# N B C A, ...), so that no arm always runs first (the first of a round
+# gained about 0.06 in ratio, whichever it was). Ratios and differences
+# are taken against A of the same round once all its arms have run.
+ARMS="A ${NULL_PID:+N} B ${OLD_PID:+C}"
+arm_order() {
+	k=$(echo $ARMS | wc -w) i=0 head= tail=
+	for a in $ARMS; do
+		if [ $i -lt $(($1 % k)) ]; then tail="$tail $a"; else head="$head $a"; fi
+		i=$((i + 1))
+	done
+	echo $head $tail
 }
-cpu_C=0 cpu_pfC=0 cpu_N=0 cpu_pfN=0
+arm_root() {
+	case $1 in B) echo "$EMF_PID" ;; N) echo "$NULL_PID" ;; C) echo "$OLD_PID" ;; esac
+}
+arm_label() {
+	case $1 in A) echo Postfix ;; B) echo +emofilter ;; N) echo +null ;; C) echo "+C (old)" ;; esac
+}
+# The filter's CPU (its process tree), or 0 for arm A.
+arm_cpu() {
+	root=$(arm_root "$1")
+	if [ -n "$root" ]; then bench_cpu $(bench_tree "$root"); else echo 0; fi
+}
+cpu_A=0 cpu_B=0 cpu_N=0 cpu_C=0 cpu_pfA=0 cpu_pfB=0 cpu_pfN=0 cpu_pfC=0
 for r in $(seq 1 "$ROUNDS"); do
-	x0=$(bench_cpu $(pfx))
-	bench_run A "$N" "$SESSIONS"
-	x1=$(bench_cpu $(pfx))
-	cpu_pfa=$((cpu_pfa + x1 - x0))
-	a_rate=$B_RATE a_p50=$B_P50 a_p99=$B_P99 round_rates=$B_RATE
-	bad=$((bad + B_BAD))
-	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "Postfix" "$B_RATE" \
-	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
-	rates_a="$rates_a $B_RATE" e2e_a="$e2e_a $B_E2E" p50_a="$p50_a $B_P50" p99_a="$p99_a $B_P99"
-	[ -n "$NULL_PID" ] && extra_arm N "+null" "$NULL_PID"
-	c0=$(bench_cpu $(emf)) x0=$(bench_cpu $(pfx))
-	bench_run B "$N" "$SESSIONS"
-	c1=$(bench_cpu $(emf)) x1=$(bench_cpu $(pfx))
-	cpu_emf=$((cpu_emf + c1 - c0))
-	cpu_pfb=$((cpu_pfb + x1 - x0))
-	bad=$((bad + B_BAD))
-	printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "+emofilter" "$B_RATE" \
-	    "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
-	round_rates="$round_rates, $B_RATE"
-	rates_b="$rates_b $B_RATE" e2e_b="$e2e_b $B_E2E" p50_b="$p50_b $B_P50" p99_b="$p99_b $B_P99"
-	ratio="$ratio $(python3 -c "print('%.3f' % ($B_RATE / $a_rate))")"
-	added50="$added50 $(python3 -c "print('%.2f' % ($B_P50 - $a_p50))")"
-	added99="$added99 $(python3 -c "print('%.2f' % ($B_P99 - $a_p99))")"
-	[ -n "$OLD_PID" ] && extra_arm C "+C (old)" "$OLD_PID"
+	order=$(arm_order $((r - 1)))
+	round_rates=
+	for a in $order; do
+		c0=$(arm_cpu "$a") x0=$(bench_cpu $(pfx))
+		bench_run "$a" "$N" "$SESSIONS"
+		c1=$(arm_cpu "$a") x1=$(bench_cpu $(pfx))
+		eval "cpu_$a=\$((cpu_$a + c1 - c0)) cpu_pf$a=\$((cpu_pf$a + x1 - x0))
+		    R_$a=$B_RATE E_$a=$B_E2E L50_$a=$B_P50 L99_$a=$B_P99"
+		round_rates="$round_rates${round_rates:+, }$B_RATE"
+		bad=$((bad + B_BAD))
+		printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "$(arm_label "$a")" \
+		    "$B_RATE" "$B_E2E" "$B_P50" "$B_P99" "$(bench_load)"
+	done
+	rates_a="$rates_a $R_A" e2e_a="$e2e_a $E_A" p50_a="$p50_a $L50_A" p99_a="$p99_a $L99_A"
+	rates_b="$rates_b $R_B" e2e_b="$e2e_b $E_B" p50_b="$p50_b $L50_B" p99_b="$p99_b $L99_B"
+	ratio="$ratio $(python3 -c "print('%.3f' % ($R_B / $R_A))")"
+	added50="$added50 $(python3 -c "print('%.2f' % ($L50_B - $L50_A))")"
+	added99="$added99 $(python3 -c "print('%.2f' % ($L99_B - $L99_A))")"
+	for a in ${NULL_PID:+N} ${OLD_PID:+C}; do
+		eval "rates_$a=\"\$rates_$a \$R_$a\"
+		    ratio_$a=\"\$ratio_$a \$(python3 -c \"print('%.3f' % (\$R_$a / $R_A))\")\"
+		    added50_$a=\"\$added50_$a \$(python3 -c \"print('%.2f' % (\$L50_$a - $L50_A))\")\"
+		    added99_$a=\"\$added99_$a \$(python3 -c \"print('%.2f' % (\$L99_$a - $L99_A))\")\""
+	done
 	[ "$PACED" = 0 ] && continue
 	pace=$(python3 -c "print('%.1f' % ($PACED * min([$round_rates])))")
-	for a in A ${NULL_PID:+N} B ${OLD_PID:+C}; do
+	for a in $order; do
 		bench_paced "$a" "$N" "$SESSIONS" "$pace"
 		bad=$((bad + B_QBAD))
 		printf '%-5s %-9s %10s %10s %9s %9s %s\n' "$r" "paced $a" \
 		    "$pace" "late $B_QLATE" "$B_Q50" "$B_Q99" "$(bench_load)"
-		[ "$a" = A ] && { q_a50=$B_Q50 q_a99=$B_Q99; continue; }
-		eval "qadd50_$a=\"\$qadd50_$a $(python3 -c "print('%.2f' % ($B_Q50 - $q_a50))")\"
-		    qadd99_$a=\"\$qadd99_$a $(python3 -c "print('%.2f' % ($B_Q99 - $q_a99))")\"
-		    q50_$a=\"\$q50_$a $B_Q50\""
+		eval "Q50_$a=$B_Q50 Q99_$a=$B_Q99"
 	done
-	q50_A="${q50_A:-} $q_a50"
+	q50_A="$q50_A $Q50_A"
+	for a in B ${NULL_PID:+N} ${OLD_PID:+C}; do
+		eval "qadd50_$a=\"\$qadd50_$a \$(python3 -c \"print('%.2f' % (\$Q50_$a - $Q50_A))\")\"
+		    qadd99_$a=\"\$qadd99_$a \$(python3 -c \"print('%.2f' % (\$Q99_$a - $Q99_A))\")\"
+		    q50_$a=\"\$q50_$a \$Q50_$a\""
+	done
 done
+cpu_emf=$cpu_B cpu_pfa=$cpu_pfA cpu_pfb=$cpu_pfB
 bench_sampler_stop
 sleep 2
 after=$(bench_pss $(emf))
