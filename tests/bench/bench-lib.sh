@@ -83,9 +83,7 @@ bench_run() {
 	bench_settle
 	lat=$(python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
 	    "$PF_DIR/msg.lf" "$2" "$3")
-	B_P50=$(echo "$lat" | sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p')
-	B_P99=$(echo "$lat" | sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p')
-	B_OK=$(echo "$lat" | sed -n 's/.* ok=\([^ ]*\).*/\1/p')
+	B_P50=$(lat_field p50_ms) B_P99=$(lat_field p99_ms) B_OK=$(lat_field ok)
 	B_BAD=$(( $2 - ${B_OK:-0} + $2 - B_DELIVERED ))
 }
 
@@ -98,11 +96,15 @@ bench_paced() {
 	bench_settle
 	lat=$(python3 "$top_srcdir/tests/bench/smtp-lat.py" 127.0.0.1 "$port" \
 	    "$PF_DIR/msg.lf" "$2" "$3" 1 "$4")
-	B_Q50=$(echo "$lat" | sed -n 's/.*p50_ms=\([^ ]*\).*/\1/p')
-	B_Q99=$(echo "$lat" | sed -n 's/.*p99_ms=\([^ ]*\).*/\1/p')
-	B_QLATE=$(echo "$lat" | sed -n 's/.* late=\([^ ]*\).*/\1/p')
-	ok=$(echo "$lat" | sed -n 's/.* ok=\([^ ]*\).*/\1/p')
+	B_Q50=$(lat_field p50_ms) B_Q99=$(lat_field p99_ms)
+	B_QLATE=$(lat_field late) ok=$(lat_field ok)
 	B_QBAD=$(( $2 - ${ok:-0} ))
+}
+
+# Field $1 of smtp-lat.py's line in $lat (every field but the first
+# follows a space).
+lat_field() {
+	echo "$lat" | sed -n "s/.* $1=\([^ ]*\).*/\1/p"
 }
 
 # Children from /proc/P/task/T/children: no pgrep (which reads all of

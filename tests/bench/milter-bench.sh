@@ -47,16 +47,10 @@ N=${1:-1000}
 ROUNDS=${ROUNDS:-5}
 SESSIONS=${SESSIONS:-20}
 [ "$(id -u)" -eq 0 ] || { echo "needs root (Postfix)"; exit 77; }
-for t in postfix smtp-source smtp-sink python3 zip script; do
-	command -v $t >/dev/null 2>&1 || { echo "$t missing"; exit 77; }
-done
 
-PF_DIR=$(mktemp -d /tmp/emf-bench.XXXXXX)
-# Every milter in a session of its own, as in service (postfix-lib.sh);
-# PF_SESSION= keeps them in the bench's session.
-PF_SESSION=${PF_SESSION-setsid}
 . "$top_srcdir/tests/milter/postfix-lib.sh"
 . "$top_srcdir/tests/bench/bench-lib.sh"
+bench_init bench
 OLD_PID=
 cleanup() {
 	bench_sampler_stop
@@ -69,11 +63,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-pf_ports
-pf_setup_dirs
-"$top_srcdir/tests/milter/make-messages.sh" "$PF_DIR/msg" >/dev/null
+bench_messages "${2:-}"
 msg=${2:-$PF_DIR/msg/tag.eml}
-tr -d '\r' <"$msg" >"$PF_DIR/msg.lf"
 conf=$PF_DIR/emofilter.conf
 # Shipped defaults with the test paths.
 pf_write_emf_conf "$conf" "${EMF_MILTER:-}"
@@ -145,7 +136,7 @@ rates_C= ratio_C= added50_C= added99_C= rates_N= ratio_N= added50_N= added99_N=
 rates_a= rates_b= e2e_a= e2e_b= p50_a= p50_b= p99_a= p99_b= ratio= added50= added99=
 bad=0
 PACED=${PACED:-0.5}
-q50_A= q50_B= q50_N= q50_C= qadd50_B= qadd99_B= qadd50_N= qadd99_N= qadd50_C= qadd99_C=
+q50_A= q50_B= qadd50_B= qadd99_B= qadd50_N= qadd99_N= qadd50_C= qadd99_C=
 printf '%-5s %-9s %10s %10s %9s %9s %s\n' round arm "accept/s" "e2e/s" \
     "p50 ms" "p99 ms" "load"
 # The arms in a rotating order: round r starts with the r-th (A N B C,
@@ -207,11 +198,10 @@ for r in $(seq 1 "$ROUNDS"); do
 		    "$pace" "late $B_QLATE" "$B_Q50" "$B_Q99" "$(bench_load)"
 		eval "Q50_$a=$B_Q50 Q99_$a=$B_Q99"
 	done
-	q50_A="$q50_A $Q50_A"
+	q50_A="$q50_A $Q50_A" q50_B="$q50_B $Q50_B"
 	for a in B ${NULL_PID:+N} ${OLD_PID:+C}; do
 		eval "qadd50_$a=\"\$qadd50_$a \$(python3 -c \"print('%.2f' % (\$Q50_$a - $Q50_A))\")\"
-		    qadd99_$a=\"\$qadd99_$a \$(python3 -c \"print('%.2f' % (\$Q99_$a - $Q99_A))\")\"
-		    q50_$a=\"\$q50_$a \$Q50_$a\""
+		    qadd99_$a=\"\$qadd99_$a \$(python3 -c \"print('%.2f' % (\$Q99_$a - $Q99_A))\")\""
 	done
 done
 cpu_emf=$cpu_B cpu_pfa=$cpu_pfA cpu_pfb=$cpu_pfB

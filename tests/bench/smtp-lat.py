@@ -9,9 +9,11 @@ smtp-source). With RATE (messages per second, > 0) the load is paced
 instead of closed-loop: message k starts its own connection at k / RATE
 seconds, at most SESSIONS at once (one that finds them all busy starts
 late, and is counted), so latency is measured at a load the server can
-carry rather than at saturation, where it is mostly queueing. Each command group is one write (MAIL, RCPT and DATA
-pipelined; the message and its final dot together) on a TCP_NODELAY
-socket, so no Nagle / delayed-ACK pause is measured. Latency is from
+carry rather than at saturation, where it is mostly queueing.
+
+Each command group is one write (MAIL, RCPT and DATA pipelined; the
+message and its final dot together) on a TCP_NODELAY socket, so no
+Nagle / delayed-ACK pause is measured. Latency is from
 writing the message with its final dot to reading the reply: the time the
 server (and its milter) takes for the end of DATA.
 
